@@ -1,0 +1,1 @@
+"""espfleet dashboards."""
