@@ -1,0 +1,65 @@
+"""Bytes -> text the way Windows tools wrote it (FORMATS.md 1.6).
+
+Order: BOM (UTF-8, UTF-16LE, UTF-16BE), then UTF-16 without BOM recognised by
+NUL bytes in every other position, then strict UTF-8, then cp1252 (which maps
+every byte, so bad bytes never crash a parser). `DecodedText.lossy` says when a
+replacement had to happen.
+"""
+
+from __future__ import annotations
+
+import codecs
+from dataclasses import dataclass
+
+_BOMS = (
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
+
+
+@dataclass(frozen=True)
+class DecodedText:
+    text: str
+    encoding: str
+    had_bom: bool
+    lossy: bool
+
+
+def sniff_encoding(head: bytes) -> tuple[str, int]:
+    """Encoding of a byte string and the length of its BOM (0 if none)."""
+    for bom, name in _BOMS:
+        if head.startswith(bom):
+            return name, len(bom)
+    sample = head[:4096]
+    if len(sample) >= 4:
+        odd_nuls = sample[1::2].count(0)
+        even_nuls = sample[0::2].count(0)
+        half = len(sample) // 2
+        if odd_nuls > 0.4 * half and even_nuls < 0.1 * half:
+            return "utf-16-le", 0
+        if even_nuls > 0.4 * half and odd_nuls < 0.1 * half:
+            return "utf-16-be", 0
+    return "utf-8", 0
+
+
+def decode(data: bytes) -> DecodedText:
+    """Decode `data` without ever raising."""
+    encoding, bom_len = sniff_encoding(data)
+    body = data[bom_len:]
+    if encoding.startswith("utf-16"):
+        if len(body) % 2:
+            body = body[:-1]
+        try:
+            return DecodedText(body.decode(encoding), encoding, bom_len > 0, False)
+        except UnicodeDecodeError:
+            text = body.decode(encoding, errors="replace")
+            return DecodedText(text, encoding, bom_len > 0, True)
+    try:
+        return DecodedText(body.decode("utf-8"), "utf-8", bom_len > 0, False)
+    except UnicodeDecodeError:
+        # cp1252 leaves five bytes undefined; latin-1 covers those without loss.
+        try:
+            return DecodedText(body.decode("cp1252"), "cp1252", False, False)
+        except UnicodeDecodeError:
+            return DecodedText(body.decode("latin-1"), "latin-1", False, False)
