@@ -1,0 +1,478 @@
+"""smsts.log records -> task-sequence steps (`ts_steps`) and runs (`ts_runs`).
+
+Works on the `cm_log_entries` rows of ONE smsts log (rollover set already
+stitched), in record order. Pure: no I/O. Templates: FORMATS.md 2.2 and the
+corpus smsts logs (smsts_ErnestoLeon87-log_reader_1.log,
+smsts_maxmoonACR-MDTLOGFiles_1.log).
+
+Every ``Start executing an instruction`` opens an instruction (old form
+``Instruction name: <n>. Instruction pointer: <p>``; new form ``Instruction
+name: '<n>'.  Pointer: <p>. Type: '<t>'. Disabled: <0/1>``). Groups are
+instructions too: ``The group (<n>) has been successfully started / completed /
+skipped`` turns the open instruction into a group start or end, which is not a
+step row but drives the group stack. Everything else is a step row.
+
+ts_steps columns (schema.TS_STEPS):
+    step_no: 1, 2, ... in execution order (a step re-run after a reboot, such
+        as Setup Windows and ConfigMgr, gets a second row).
+    name / instruction_pointer / action_type: from the start line (action_type
+        only in the new form).
+    group_name: innermost group running at the start. When a log starts mid
+        run, steps before the first known group get the group whose end is
+        logged first.
+    started_at / ended_at: UTC of the start line and of the outcome line.
+    exit_code: ``exit win32 code <n>`` of the outcome line, else the last
+        ``Process completed with exit code <n>`` (unsigned decimal) of the step.
+    error_code / error_code_hex: failed or aborted steps only, normalised from
+        ``Failed to run the action: <n>. Error <signed>``, the bare hex of
+        ``(Error: 80070002; Source: Windows)`` inside that same record,
+        ``Command line execution failed (800705B4)``, ``Operation aborted
+        (Error: 80004004; ...)``, else from the exit code (Win32 codes as
+        HRESULT_FROM_WIN32, unsigned decimals as the HRESULT they spell).
+    outcome: succeeded | failed | skipped | aborted (a group abort while the
+        step had no outcome yet) | running (no outcome at the end of the log);
+        null when a later instruction starts before any outcome was logged.
+    reboots: reboot requests / initiations attributed to the step (the step
+        running, or the last step when logged between steps); markers up to
+        the engine resuming count once.
+    first_record_no / last_record_no: start line and last line of the step.
+
+ts_runs columns (schema.TS_RUNS): one row per task-sequence execution, which
+survives reboots (the engine restarts and resumes at the saved pointer); a new
+run starts when a step or the engine starts after the previous run ended.
+    package_id: ``_SMSTSPackageID=<id>``, ``Executing task sequence <id>`` and
+        similar lines, when logged (the corpus logs do not name it).
+    started_at / ended_at: first record of the run / last end-of-run line
+        (null while running).
+    duration_s: ended_at - started_at; while running, last record -
+        started_at. Computed from UTC, or from local time when UTC is unknown.
+    outcome: succeeded (``Execution engine result code: Success (0)``, ``The
+        task exeuction engine successfully completed the execution`` [sic],
+        ``Task sequence completed 0x00000000``), failed (``Task Sequence Engine
+        failed! Code: ...``, ``Task sequence execution failed with error code
+        ...``, ``Task Sequence Manaqer failed to execute task sequence. Code
+        0x...`` [sic], ``Failed to run the last action: ...``, a result code
+        other than Success), else running.
+    engine_code: ``enExecutionFail`` and the like.
+    failed_step: ``Failed to run the last action: <n>``, else the run's last
+        failed step.
+    error_code / error_code_hex: from the engine lines, else the failed step.
+    esp_timeout_min / ran_past_esp_timeout: duration_s > esp_timeout_min * 60.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+import pyarrow as pa
+from espfleet.parsers import schema
+from espfleet.parsers.errorcodes import hresult_from_win32, parse_code, to_hex
+
+_START_NEW = re.compile(
+    r"Start executing an instruction\. Instruction name: '(?P<name>.*)'\.\s+"
+    r"Pointer: (?P<ptr>\d+)(?:\.\s+Type: '(?P<type>[^']*)')?"
+)
+_START_OLD = re.compile(
+    r"Start executing an instruction\. Instruction name: (?P<name>.*)\. "
+    r"Instruction pointer: (?P<ptr>\d+)"
+)
+_GROUP = re.compile(
+    r"^The group \((?P<name>.*)\) has been (?:successfully )?"
+    r"(?P<how>started|completed|skipped)"
+)
+_GROUP_ABORT = re.compile(
+    r"^The execution of the group \((?P<name>.*)\) has failed and the execution "
+    r"has been aborted"
+)
+_SUCCEEDED = re.compile(
+    r"^Successfully completed the action \((?P<name>.*)\) with the exit win32 code "
+    r"(?P<code>-?\d+)"
+)
+_FAILED = re.compile(
+    r"^Failed to run the action: (?P<name>.*?)\.\s*(?:Error (?P<err>-?\d+)\.?)?\s*$"
+)
+_SKIPPED = re.compile(r"^The action \((?P<name>.*)\) has been skipped")
+_INSTR_SKIPPED = re.compile(
+    r"^Execution of the instruction \((?P<name>.*)\) has been skipped"
+)
+_PROCESS_EXIT = re.compile(r"^Process completed with exit code (?P<code>-?\d+)")
+_BARE_ERROR = re.compile(r"\(Error: (?P<hex>[0-9A-Fa-f]{1,8}); Source: [^)]*\)")
+_CMD_FAILED = re.compile(
+    r"^Command line execution failed \((?P<hex>[0-9A-Fa-f]{1,8})\)"
+)
+_OP_ABORTED = re.compile(r"^Operation aborted \(Error: (?P<hex>[0-9A-Fa-f]{1,8});")
+_REBOOT = re.compile(
+    r"\breboot(?:ing)?\b.{0,40}?\b(?:requested|initiated)\b"
+    r"|\b(?:requested|initiated)\b.{0,20}?\breboot\b"
+    r"|RebootSystem\(\)"
+    r"|\bSMSTSRebootRequested=\s*(?!false\b)\S",
+    re.I,
+)
+_RESUME = re.compile(
+    r"^(?:Resuming Task Sequence|The task execution engine started execution"
+    r"|Starting Task Sequence Engine|NextInstructionPointer: )",
+    re.I,
+)
+_ENGINE_START = re.compile(
+    r"^(?:Starting Task Sequence Engine|The task execution engine started)"
+)
+_PACKAGE = re.compile(
+    r"(?:_SMSTSPackageID\s*(?:=|:|to)\s*|Executing task sequence\s+|"
+    r"task sequence(?: package| ID)?[: ]\s*)'?(?P<id>[A-Z0-9]{3}[0-9A-F]{5})\b"
+)
+_ENGINE_FAILED = re.compile(
+    r"Task Sequence Engine failed!\s*Code:\s*(?P<code>\w+)", re.I
+)
+_EXEC_FAILED = re.compile(
+    r"Task sequence execution failed with error code (?:0x)?(?P<hex>[0-9A-Fa-f]{1,8})",
+    re.I,
+)
+_MANAGER_FAILED = re.compile(
+    r"Task Sequence Mana[qg]er failed to execute task sequence\. Code "
+    r"(?:0x)?(?P<hex>[0-9A-Fa-f]{1,8})",
+    re.I,
+)
+_LAST_ACTION = re.compile(
+    r"^Failed to run the last action: (?P<name>.*?)\. Execution of task sequence failed"
+)
+_RESULT = re.compile(r"^Execution engine result code: (?P<word>\w+) \((?P<n>-?\d+)\)")
+_ENGINE_OK = re.compile(r"^The task ex(?:ecu|eu)tion engine successfully completed")
+_TS_COMPLETED = re.compile(
+    r"^Task sequence completed (?:0x)?(?P<hex>[0-9A-Fa-f]{1,8})\b"
+)
+
+
+@dataclass
+class _Step:
+    name: str
+    ptr: int
+    action_type: str | None
+    group: str | None
+    started_at: datetime | None
+    first: int
+    last: int
+    run: int
+    kind: str = "unknown"  # unknown | action | group
+    ended_at: datetime | None = None
+    exit_code: int | None = None
+    error: int | None = None
+    outcome: str | None = None
+    reboots: int = 0
+
+
+@dataclass
+class _Run:
+    started_at: datetime | None
+    started_local: datetime | None
+    first: int
+    last_at: datetime | None = None
+    last_local: datetime | None = None
+    ended_at: datetime | None = None
+    ended_local: datetime | None = None
+    package_id: str | None = None
+    outcome: str | None = None
+    engine_code: str | None = None
+    failed_step: str | None = None
+    error: int | None = None
+    has_ts: bool = False  # saw a step or the engine: worth a row
+    last_failed: str | None = None
+    failed_error: int | None = None
+
+
+class _State:
+    """Walks the records once; holds the open instruction, groups and runs."""
+
+    def __init__(self) -> None:
+        self.steps: list[_Step] = []
+        self.runs: list[_Run] = []
+        self.open: _Step | None = None
+        self.last_action: _Step | None = None
+        self.groups: list[str] = []
+        self.ungrouped: list[_Step] = []  # steps before any known group
+        self.reboot_open = False
+
+    def run_for(self, record_no: int, utc, local, opens: bool) -> _Run:
+        run = self.runs[-1] if self.runs else None
+        if run is None or (opens and run.outcome is not None):
+            run = _Run(utc, local, record_no)
+            self.runs.append(run)
+        if utc is not None:
+            run.last_at = utc
+        if local is not None:
+            run.last_local = local
+        return run
+
+    def close_open(self) -> None:
+        """The open instruction ends: keep it as a step unless it was a group."""
+        step = self.open
+        self.open = None
+        if step is None or step.kind == "group":
+            return
+        self.steps.append(step)
+        self.last_action = step
+        if step.group is None and not self.groups:
+            self.ungrouped.append(step)
+        if step.outcome == "failed":
+            run = self.runs[step.run]
+            run.last_failed, run.failed_error = step.name, step.error
+
+
+def derive_steps(
+    entries: pa.Table, esp_timeout_min: int = 60
+) -> tuple[pa.Table, pa.Table]:
+    """Turn the records of one smsts log into steps and task-sequence runs.
+
+    Args:
+        entries: rows of schema.CM_LOG_ENTRIES for one log, in record order.
+        esp_timeout_min: ESP timeout that applied (minutes) for
+            `ran_past_esp_timeout`.
+
+    Returns:
+        (ts_steps, ts_runs) tables with schema.TS_STEPS and schema.TS_RUNS.
+    """
+    record_nos = entries.column("record_no").to_pylist()
+    utcs = entries.column("ts_utc").to_pylist()
+    locals_ = entries.column("ts_local").to_pylist()
+    messages = entries.column("message").to_pylist()
+    st = _State()
+    for record_no, utc, local, message in zip(
+        record_nos, utcs, locals_, messages, strict=True
+    ):
+        _record(st, record_no, utc, local, message or "")
+    last = st.open
+    st.close_open()
+    if last is not None and last.kind != "group" and last.outcome is None:
+        if st.runs[last.run].outcome is None:
+            last.outcome = "running"
+    return _steps_table(st.steps), _runs_table(st.runs, esp_timeout_min)
+
+
+def _record(st: _State, record_no: int, utc, local, message: str) -> None:
+    first_line = message.split("\n", 1)[0].rstrip("\r")
+    start = None
+    if first_line.startswith("Start executing an instruction"):
+        start = _START_NEW.search(first_line) or _START_OLD.search(first_line)
+    opens = start is not None or bool(_ENGINE_START.match(first_line))
+    run = st.run_for(record_no, utc, local, opens)
+    if start:
+        st.close_open()
+        st.reboot_open = False
+        step = _Step(
+            name=start["name"],
+            ptr=int(start["ptr"]),
+            action_type=start.groupdict().get("type"),
+            group=st.groups[-1] if st.groups else None,
+            started_at=utc,
+            first=record_no,
+            last=record_no,
+            run=len(st.runs) - 1,
+        )
+        st.open = step
+        run.has_ts = True
+        return
+    if opens:
+        run.has_ts = True
+    step = st.open
+    if step is not None and step.outcome is None:
+        step.last = record_no
+    if _step_line(st, step, record_no, utc, first_line, message):
+        return
+    _reboot_line(st, first_line)
+    _run_line(st, run, first_line)
+
+
+def _step_line(st, step, record_no, utc, first_line: str, message: str) -> bool:
+    """Outcome and group lines of the open instruction; True when consumed."""
+    if m := _GROUP.match(first_line):
+        how = m["how"]
+        if step is not None and step.outcome is None:
+            step.kind = "group"
+        if how == "started":
+            st.groups.append(m["name"])
+        elif how == "completed":
+            _pop_group(st, m["name"])
+        return True
+    if m := _GROUP_ABORT.match(first_line):
+        if step is not None and step.kind != "group" and step.outcome is None:
+            _end(step, record_no, utc, "aborted")
+        _pop_group(st, m["name"])
+        return True
+    if step is None:
+        return False
+    if m := _OP_ABORTED.match(first_line):
+        code = parse_code(m["hex"], bare_hex=True)
+        if step.outcome == "aborted" and step.error is None:
+            step.error = code
+        return True
+    if step.outcome is not None:
+        return False
+    if m := _SUCCEEDED.match(first_line):
+        step.exit_code = int(m["code"])
+        _end(step, record_no, utc, "succeeded")
+    elif m := _FAILED.match(first_line):
+        if m["err"] is not None:
+            step.error = parse_code(m["err"])
+        elif e := _BARE_ERROR.search(message):
+            step.error = parse_code(e["hex"], bare_hex=True)
+        _end(step, record_no, utc, "failed")
+        if step.error is None and step.exit_code:
+            step.error = _exit_to_error(step.exit_code)
+    elif _SKIPPED.match(first_line) or _INSTR_SKIPPED.match(first_line):
+        if step.kind != "group":
+            _end(step, record_no, utc, "skipped")
+    elif m := _PROCESS_EXIT.match(first_line):
+        step.exit_code = int(m["code"])
+    elif m := _CMD_FAILED.match(first_line):
+        step.error = parse_code(m["hex"], bare_hex=True)
+    else:
+        return False
+    return True
+
+
+def _end(step: _Step, record_no: int, utc, outcome: str) -> None:
+    step.kind = "action"
+    step.outcome = outcome
+    step.ended_at = utc
+    step.last = record_no
+
+
+def _exit_to_error(code: int) -> int | None:
+    if code == 0:
+        return None
+    if 0 < code <= 0xFFFF:
+        return hresult_from_win32(code)
+    return parse_code(code)
+
+
+def _pop_group(st: _State, name: str) -> None:
+    if name in st.groups:
+        while st.groups and st.groups.pop() != name:
+            pass
+        return
+    # The log started inside this group: the steps seen so far without a group
+    # ran in it (inner groups already claimed theirs).
+    for step in st.ungrouped:
+        if step.group is None:
+            step.group = name
+    st.ungrouped.clear()
+
+
+def _reboot_line(st: _State, first_line: str) -> None:
+    if _RESUME.match(first_line):
+        st.reboot_open = False
+        return
+    if "eboot" not in first_line and "EBOOT" not in first_line:
+        return
+    if not _REBOOT.search(first_line) or st.reboot_open:
+        return
+    is_step = st.open is not None and st.open.kind != "group"
+    target = st.open if is_step else st.last_action
+    if target is not None:
+        target.reboots += 1
+    st.reboot_open = True
+
+
+def _run_line(st: _State, run: _Run, line: str) -> None:
+    if run.package_id is None and (m := _PACKAGE.search(line)):
+        run.package_id = m["id"]
+    if m := _ENGINE_FAILED.search(line):
+        run.engine_code = m["code"]
+        _finish(run, "failed")
+    elif m := _EXEC_FAILED.search(line) or _MANAGER_FAILED.search(line):
+        run.error = run.error or parse_code(m["hex"], bare_hex=True)
+        _finish(run, "failed")
+    elif m := _LAST_ACTION.match(line):
+        run.failed_step = m["name"]
+        _finish(run, "failed")
+    elif m := _RESULT.match(line):
+        _finish(run, "succeeded" if m["word"].lower() == "success" else "failed")
+    elif _ENGINE_OK.match(line):
+        _finish(run, "succeeded")
+    elif m := _TS_COMPLETED.match(line):
+        code = parse_code(m["hex"], bare_hex=True)
+        if code:
+            run.error = run.error or code
+        _finish(run, "failed" if code else "succeeded")
+    else:
+        return
+    run.has_ts = True
+    run.ended_at, run.ended_local = run.last_at, run.last_local
+
+
+def _finish(run: _Run, outcome: str) -> None:
+    # A failure seen anywhere in the run wins over a later generic success line.
+    if run.outcome != "failed":
+        run.outcome = outcome
+
+
+def _steps_table(steps: list[_Step]) -> pa.Table:
+    errors = [s.error if s.outcome in ("failed", "aborted") else None for s in steps]
+    return pa.table(
+        {
+            "step_no": pa.array(range(1, len(steps) + 1), pa.int32()),
+            "name": [s.name for s in steps],
+            "group_name": [s.group for s in steps],
+            "instruction_pointer": [s.ptr for s in steps],
+            "action_type": [s.action_type for s in steps],
+            "started_at": [s.started_at for s in steps],
+            "ended_at": [s.ended_at for s in steps],
+            "exit_code": [s.exit_code for s in steps],
+            "error_code": errors,
+            "error_code_hex": [to_hex(e) for e in errors],
+            "outcome": [s.outcome for s in steps],
+            "reboots": [s.reboots for s in steps],
+            "first_record_no": [s.first for s in steps],
+            "last_record_no": [s.last for s in steps],
+        },
+        schema=schema.TS_STEPS,
+    )
+
+
+def _duration(start, end, start_local, end_local) -> float | None:
+    if start is not None and end is not None:
+        return (end - start).total_seconds()
+    if start_local is not None and end_local is not None:
+        return (end_local - start_local).total_seconds()
+    return None
+
+
+def _runs_table(runs: list[_Run], esp_timeout_min: int) -> pa.Table:
+    rows = []
+    for run in (r for r in runs if r.has_ts):
+        outcome = run.outcome or "running"
+        if outcome == "running":
+            duration = _duration(
+                run.started_at, run.last_at, run.started_local, run.last_local
+            )
+        else:
+            duration = _duration(
+                run.started_at, run.ended_at, run.started_local, run.ended_local
+            )
+        failed_step = run.failed_step or (
+            run.last_failed if outcome == "failed" else None
+        )
+        error = run.error
+        if error is None and outcome == "failed":
+            error = run.failed_error
+        rows.append(
+            {
+                "run_no": len(rows) + 1,
+                "package_id": run.package_id,
+                "started_at": run.started_at,
+                "ended_at": run.ended_at if outcome != "running" else None,
+                "duration_s": duration,
+                "outcome": outcome,
+                "engine_code": run.engine_code,
+                "failed_step": failed_step,
+                "error_code": error,
+                "error_code_hex": to_hex(error),
+                "esp_timeout_min": esp_timeout_min,
+                "ran_past_esp_timeout": None
+                if duration is None
+                else duration > esp_timeout_min * 60,
+            }
+        )
+    # One or two runs per log: a row list is clearer than columns here.
+    return pa.Table.from_pylist(rows, schema=schema.TS_RUNS)
