@@ -1,0 +1,155 @@
+"""One bundle's members -> the warehouse tables, through the parser registry.
+
+Pure: bytes in, Arrow tables out (no Prefect, no share, no DuckDB). The flow
+calls `ingest_bundle` for each bundle of a batch and writes what it returns.
+
+Dispatch (plaso style, by name and content): CMTrace logs are grouped into
+rollover sets first (``ccmsetup.lo_`` + ``ccmsetup.log``) and each set parsed as
+one stream; every other member goes to the first parser whose ``sniff`` accepts
+it. Facts are then derived per member: ``esp_events`` from Shell-Core events,
+``esp_tracking`` from registry values, ``ccmsetup_runs`` / ``ts_steps`` /
+``ts_runs`` from ccmsetup and smsts logs.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import PurePosixPath
+
+import pyarrow as pa
+
+from espfleet.parsers import PARSERS, ccmsetup, cmtrace, esp, esptracking, smsts
+from espfleet.parsers.base import ParseContext, ParseResult
+from espfleet.parsers.devicemeta import DeviceInfo, device_info, is_device_member
+
+SNIFF_BYTES = 65536
+_CCMSETUP = re.compile(r"^ccmsetup", re.IGNORECASE)
+_SMSTS = re.compile(r"^smsts", re.IGNORECASE)
+
+
+@dataclass
+class MemberReport:
+    """What happened to one member (a row of the `members` table)."""
+
+    member: str
+    size_bytes: int
+    sha256: str
+    parser: str | None = None
+    rows: int = 0
+    warnings: int = 0
+    skipped: int = 0
+    first_warning: str | None = None
+
+
+@dataclass
+class BundleTables:
+    """Everything one bundle produced."""
+
+    device: DeviceInfo
+    # table name -> [(member, parser-schema table)]
+    tables: dict[str, list[tuple[str, pa.Table]]] = field(default_factory=dict)
+    members: list[MemberReport] = field(default_factory=list)
+    started_at: datetime | None = None
+
+    def add(self, table_name: str, member: str, table: pa.Table) -> None:
+        if table.num_rows:
+            self.tables.setdefault(table_name, []).append((member, table))
+
+    @property
+    def n_warnings(self) -> int:
+        return sum(m.warnings for m in self.members)
+
+
+def _sha256(data: bytes) -> str:
+    import hashlib
+
+    return hashlib.sha256(data).hexdigest()
+
+
+def _report(
+    name: str, data: bytes, parser: str | None, result: ParseResult | None
+) -> MemberReport:
+    report = MemberReport(
+        member=name, size_bytes=len(data), sha256=_sha256(data), parser=parser
+    )
+    if result is not None:
+        report.rows = result.table.num_rows
+        report.warnings = len(result.warnings)
+        report.skipped = result.skipped
+        if result.warnings:
+            w = result.warnings[0]
+            report.first_warning = f"line {w.line}: {w.reason}: {w.excerpt}"
+    return report
+
+
+def _derivations(table_name: str, member: str) -> list[tuple[str, Callable]]:
+    base = PurePosixPath(member).name
+    if table_name == "events":
+        return [("esp_events", esp.derive_esp_events)]
+    if table_name == "registry_values":
+        return [("esp_tracking", esptracking.derive_esp_tracking)]
+    if table_name == "cm_log_entries" and _CCMSETUP.match(base):
+        return [("ccmsetup_runs", ccmsetup.derive_runs)]
+    if table_name == "cm_log_entries" and _SMSTS.match(base):
+        return [("ts_steps+ts_runs", smsts.derive_steps)]
+    return []
+
+
+def _derive(out: BundleTables, table_name: str, member: str, table: pa.Table) -> None:
+    for target, derive in _derivations(table_name, member):
+        if target == "ts_steps+ts_runs":
+            steps, runs = derive(table)
+            out.add("ts_steps", member, steps)
+            out.add("ts_runs", member, runs)
+        else:
+            out.add(target, member, derive(table))
+
+
+def ingest_bundle(members: dict[str, bytes]) -> BundleTables:
+    """Parse every member of one unpacked bundle.
+
+    Args:
+        members: member name (``mdmlogs.cab/x.evtx``, ``ccmsetup.log``) -> bytes.
+
+    Returns:
+        The device identity, parsed and derived tables (with a ``member``
+        column; the flow adds the rest of the provenance) and a report per member.
+    """
+    out = BundleTables(device=device_info(members))
+    context = ParseContext(device_zone=out.device.device_zone)
+
+    log_names = [n for n, d in members.items() if cmtrace.sniff(d[:SNIFF_BYTES], n)]
+    handled: set[str] = set()
+    for _base, names in cmtrace.rollover_groups(log_names).items():
+        files = [(n, members[n]) for n in names]
+        last = names[-1]
+        result = cmtrace.parse_set(files, ParseContext(last, context.device_zone))
+        for n in names:
+            handled.add(n)
+            out.members.append(
+                _report(n, members[n], cmtrace.NAME, result if n == last else None)
+            )
+        out.add("cm_log_entries", last, result.table)
+        _derive(out, "cm_log_entries", last, result.table)
+
+    for name in sorted(members):
+        if name in handled:
+            continue
+        data = members[name]
+        if is_device_member(name):
+            out.members.append(_report(name, data, "devicemeta", None))
+            continue
+        parser = next(
+            (p for p in PARSERS.values() if p.sniff(data[:SNIFF_BYTES], name)), None
+        )
+        if parser is None:
+            out.members.append(_report(name, data, None, None))
+            continue
+        result = parser.parse(data, ParseContext(name, context.device_zone))
+        out.members.append(_report(name, data, parser.NAME, result))
+        out.add(parser.TABLE, name, result.table)
+        _derive(out, parser.TABLE, name, result.table)
+    return out

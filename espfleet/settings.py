@@ -1,0 +1,49 @@
+"""Run settings shared by the CLI and the flows, and Prefect's environment.
+
+Prefect must work on a fresh machine with no server: its temporary API server
+needs about 27 s of migrations on the first run on 2 cores (the default 20 s
+startup timeout fails), telemetry has no network to talk to, and its home goes
+under the working directory unless the user chose one (STACK.md).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+DEFAULT_WAREHOUSE = Path("warehouse")
+SAMPLE_SOURCE = Path("data/sample")
+
+
+@dataclass(frozen=True)
+class RunSettings:
+    """One nightly run.
+
+    Attributes:
+        source: share root: a local path or an fsspec URL (smb://, s3://...).
+        warehouse: warehouse folder.
+        batch_size: bundles per task (a task costs ~14 ms of orchestration).
+        reprocess: ingest bundles again even if the manifest has them.
+        dry_run: discover and report what would be ingested, write nothing.
+        task_runner: ``thread`` or ``dask``.
+        max_workers: worker threads (or Dask workers).
+    """
+
+    source: str = str(SAMPLE_SOURCE)
+    warehouse: Path = DEFAULT_WAREHOUSE
+    batch_size: int = 25
+    reprocess: bool = False
+    dry_run: bool = False
+    task_runner: str = "thread"
+    max_workers: int = 2
+
+
+def configure_prefect(workdir: Path | None = None) -> None:
+    """Environment defaults for Prefect; values the user already set are kept."""
+    home = (workdir or Path.cwd()) / ".prefect"
+    os.environ.setdefault("PREFECT_HOME", str(home))
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("DO_NOT_TRACK", "1")
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")

@@ -1,0 +1,108 @@
+"""The nightly ingest flow: new bundles on a share -> Parquet -> DuckDB -> reports.
+
+Thin on purpose: each task wraps one function of `espfleet.pipeline`, which
+holds the logic and is tested without Prefect. Tasks work on batches of
+bundles, because a task costs ~14 ms of orchestration (STACK.md).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from espfleet.settings import RunSettings, configure_prefect
+
+configure_prefect()
+
+from prefect import flow, task  # noqa: E402
+from prefect.artifacts import create_markdown_artifact, create_table_artifact  # noqa: E402
+from prefect.task_runners import ThreadPoolTaskRunner  # noqa: E402
+
+from espfleet import pipeline  # noqa: E402
+from espfleet.warehouse import new_run_id  # noqa: E402
+
+REPORT_SQL = "select * from failure_rates order by day, phase, error_code"
+
+
+@task(retries=3, retry_delay_seconds=[2, 10, 30])
+def discover_bundles(source: str, warehouse: Path, reprocess: bool) -> pipeline.Discovery:
+    return pipeline.find_new_bundles(source, warehouse, reprocess)
+
+
+@task(retries=2, retry_delay_seconds=[5, 30])
+def ingest_batch(
+    source: str, refs: list, warehouse: Path, run_id: str, batch: str, reprocess: bool
+) -> pipeline.BatchSummary:
+    return pipeline.ingest_batch(source, refs, warehouse, run_id, batch, reprocess)
+
+
+@task
+def refresh_warehouse(warehouse: Path, run_id: str) -> Path:
+    return pipeline.refresh_warehouse(warehouse, run_id)
+
+
+@task
+def failure_rates(warehouse: Path) -> list[dict]:
+    return pipeline.query(warehouse, REPORT_SQL).to_pylist()
+
+
+@flow(name="espfleet-nightly", task_runner=ThreadPoolTaskRunner(max_workers=2))
+def nightly(
+    source: str = "data/sample",
+    warehouse: Path = Path("warehouse"),
+    batch_size: int = 25,
+    reprocess: bool = False,
+    dry_run: bool = False,
+) -> dict:
+    """Ingest what is new on `source` into `warehouse` and refresh the reports."""
+    run_id = new_run_id()
+    found = discover_bundles(source, warehouse, reprocess)
+    if dry_run:
+        return {"run_id": run_id, "new": [r.uri for r in found.new], "seen": found.seen}
+    batches = [
+        found.new[i : i + batch_size] for i in range(0, len(found.new), batch_size)
+    ]
+    futures = [
+        ingest_batch.submit(source, refs, warehouse, run_id, f"b{n:05d}", reprocess)
+        for n, refs in enumerate(batches)
+    ]
+    summaries = [f.result() for f in futures]
+    refresh_warehouse(warehouse, run_id)
+    rates = failure_rates(warehouse)
+    totals = pipeline.add_up(summaries, seen=found.seen, run_id=run_id)
+    create_markdown_artifact(
+        key="espfleet-run", markdown=pipeline.run_markdown(totals), description=run_id
+    )
+    create_table_artifact(key="failure-rates", table=_jsonable(rates))
+    return totals | {"failure_rates": rates}
+
+
+def _jsonable(rows: list[dict]) -> list[dict]:
+    return [{k: (str(v) if v is not None else None) for k, v in r.items()} for r in rows]
+
+
+def run(settings: RunSettings) -> dict:
+    """Run the flow with `settings` (the CLI's entry point)."""
+    flow_fn = nightly
+    if settings.task_runner == "dask":
+        from prefect_dask import DaskTaskRunner
+
+        flow_fn = nightly.with_options(
+            task_runner=DaskTaskRunner(
+                cluster_kwargs={"n_workers": settings.max_workers, "processes": True}
+            )
+        )
+    elif settings.max_workers != 2:
+        flow_fn = nightly.with_options(
+            task_runner=ThreadPoolTaskRunner(max_workers=settings.max_workers)
+        )
+    return flow_fn(
+        source=settings.source,
+        warehouse=settings.warehouse,
+        batch_size=settings.batch_size,
+        reprocess=settings.reprocess,
+        dry_run=settings.dry_run,
+    )
+
+
+if __name__ == "__main__":
+    nightly()

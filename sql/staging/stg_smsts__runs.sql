@@ -1,0 +1,37 @@
+-- one row per task-sequence run
+with
+
+source as (
+    select *
+    from read_parquet(
+        'parquet/ts_runs/*/*.parquet',
+        hive_partitioning = true,
+        union_by_name = true
+    )
+),
+
+final as (
+    select
+        bundle_id,
+        member,
+        ingest_run_id,
+        run_no,
+        package_id,
+        started_at,
+        ended_at,
+        duration_s,
+        outcome,
+        engine_code,
+        failed_step,
+        error_code,
+        error_code_hex,
+        esp_timeout_min,
+        ran_past_esp_timeout,
+        ingest_date
+    from source
+    qualify
+        ingest_run_id
+        = max(ingest_run_id) over (partition by bundle_id)
+)
+
+select * from final

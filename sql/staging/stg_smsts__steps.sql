@@ -1,0 +1,39 @@
+-- one row per executed task-sequence step
+with
+
+source as (
+    select *
+    from read_parquet(
+        'parquet/ts_steps/*/*.parquet',
+        hive_partitioning = true,
+        union_by_name = true
+    )
+),
+
+final as (
+    select
+        bundle_id,
+        member,
+        ingest_run_id,
+        step_no,
+        name,
+        group_name,
+        instruction_pointer,
+        action_type,
+        started_at,
+        ended_at,
+        exit_code,
+        error_code,
+        error_code_hex,
+        outcome,
+        reboots,
+        first_record_no,
+        last_record_no,
+        ingest_date
+    from source
+    qualify
+        ingest_run_id
+        = max(ingest_run_id) over (partition by bundle_id)
+)
+
+select * from final
