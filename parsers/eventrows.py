@@ -1,0 +1,244 @@
+"""Shared row building for the three event parsers (evtx, eventxml, eventtext).
+
+Not a parser itself: it turns the fields each source yields into `schema.EVENTS`
+columns, so Name/Value, error codes and meanings are derived one way for all of
+them. Columns are accumulated as lists and built into Arrow once.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+
+import pyarrow as pa
+
+from . import errorcodes, schema
+from .channels import meaning_of
+
+try:  # orjson ships with prefect; the stdlib is the fallback
+    import orjson
+
+    loads = orjson.loads
+
+    def dumps(obj) -> str:  # noqa: D103
+        return orjson.dumps(obj).decode()
+
+except ImportError:  # pragma: no cover
+    import json
+
+    loads = json.loads
+
+    def dumps(obj) -> str:  # noqa: D103
+        return json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
+
+
+SHELL_CORE_62407 = 62407
+LEVELS = {
+    "critical": 1,
+    "error": 2,
+    "warning": 3,
+    "information": 4,
+    "informational": 4,
+    "info": 4,
+    "verbose": 5,
+}
+_ISO = re.compile(
+    r"^(\d{4})-(\d\d)-(\d\d)[T ](\d\d):(\d\d):(\d\d)(?:\.(\d+))?\s*(Z|UTC|[+-]00:?00)?$"
+)
+# Error keys in EventData whose non-zero value is worth surfacing.
+_CODE_KEYS = re.compile(r"^(?:HRESULT\d*|hr|ErrorCode|errorCode|Error|Result)$")
+_ERRORISH_KEYS = {"ErrorCode", "errorCode", "Error"}
+_STR_CODE = re.compile(r"^\s*(-?)(0x)?([0-9A-Fa-f]{1,8})\s*$")
+_MSG_CODE = re.compile(
+    r"(?:HRESULT|hr|Error(?: code)?|errorCode|Result)\s*[=:]\s*\(?"
+    r"(0x[0-9A-Fa-f]{1,8}|-?\d{4,10})\b",
+    re.IGNORECASE,
+)
+_BARE_HEX8 = re.compile(r"^[0-9A-Fa-f]{8}$")
+_CODE_HINT = re.compile(r'"(?:HRESULT|hr"|ErrorCode|errorCode|Error"|Result")')
+
+
+def parse_iso_utc(text: str | None) -> datetime | None:
+    """``2022-08-02T13:28:10.3350735Z`` (any fraction length) -> aware UTC."""
+    if not text:
+        return None
+    m = _ISO.match(text.strip())
+    if not m:
+        return None
+    y, mo, d, h, mi, s, frac, _ = m.groups()
+    us = int((frac or "0")[:6].ljust(6, "0"))
+    try:
+        return datetime(int(y), int(mo), int(d), int(h), int(mi), int(s), us, UTC)
+    except ValueError:
+        return None
+
+
+def _code_of(value, signed_hex: bool = False) -> int | None:
+    """A code from an int, a ``0x..`` / decimal string, or (``signed_hex``) a
+    ``-7fe6fe6c`` string as JavaScript prints a negative number in hex."""
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, int):
+        return errorcodes.parse_code(value)
+    if isinstance(value, float) and value.is_integer():
+        return errorcodes.parse_code(int(value))
+    if not isinstance(value, str):
+        return None
+    m = _STR_CODE.match(value)
+    if not m:
+        return None
+    sign, prefix, digits = m.groups()
+    if prefix or signed_hex:
+        code = int(digits, 16)
+        return errorcodes.to_u32(-code if sign else code)
+    if not digits.isdigit():
+        return None
+    return errorcodes.parse_code(sign + digits)
+
+
+def value_error_code(name: str | None, value: str | None) -> int | None:
+    """The error code a 62407 Value carries: JSON ``errorCode`` (signed or
+    unsigned), JSON ``number`` (``-7fe6fe6c``), or a bare 8-digit hex Value of a
+    ``...Error`` name (``CDJUIError`` = ``80180014``). 0 means none."""
+    if not value:
+        return None
+    code = None
+    if value[:1] == "{":
+        try:
+            obj = loads(value)
+        except ValueError:
+            obj = None
+        if isinstance(obj, dict):
+            code = _code_of(obj.get("errorCode"))
+            if not code and "number" in obj:
+                code = _code_of(obj.get("number"), signed_hex=True)
+            if not code and isinstance(obj.get("message"), str):
+                code = message_error_code(obj["message"])
+    elif name and name.endswith("Error") and _BARE_HEX8.match(value.strip()):
+        code = int(value.strip(), 16)
+    return code or None
+
+
+def data_error_code(event_data: dict | None) -> int | None:
+    """First non-zero failure code under an error-like EventData key."""
+    if not isinstance(event_data, dict):
+        return None
+    for key, val in event_data.items():
+        if not _CODE_KEYS.match(key):
+            continue
+        code = _code_of(val)
+        if code and (code & 0x80000000 or key in _ERRORISH_KEYS):
+            return code
+    return None
+
+
+def message_error_code(message: str | None) -> int | None:
+    """``HRESULT=0x8007000d`` / ``Error: 0x800705b4`` / ``errorCode":-2147...``."""
+    if not message:
+        return None
+    for m in _MSG_CODE.finditer(message):
+        code = _code_of(m.group(1))
+        if code:
+            return code
+    return None
+
+
+def name_value(event_id: int | None, event_data) -> tuple[str | None, str | None]:
+    """Name and Value of a 62407 event, by item name or else by position."""
+    if event_id != SHELL_CORE_62407 or not event_data:
+        return None, None
+    if isinstance(event_data, dict):
+        if "Name" in event_data or "Value" in event_data:
+            n, v = event_data.get("Name"), event_data.get("Value")
+        else:
+            items = event_data.get("Data")
+            items = items if isinstance(items, list) else list(event_data.values())
+            n = items[0] if items else None
+            v = items[1] if len(items) > 1 else None
+        return (None if n is None else str(n)), (None if v is None else str(v))
+    return None, None
+
+
+class EventRows:
+    """Column-wise accumulator of `schema.EVENTS` rows."""
+
+    def __init__(self, source_format: str) -> None:
+        self.source_format = source_format
+        self.cols: dict[str, list] = {f.name: [] for f in schema.EVENTS}
+
+    def __len__(self) -> int:
+        return len(self.cols["event_id"])
+
+    def add(
+        self,
+        *,
+        channel: str | None,
+        provider: str | None,
+        event_id: int | None,
+        record_id: int | None,
+        ts_utc: datetime | str | None,
+        level: int | None,
+        computer: str | None,
+        event_data: dict | None,
+        message: str | None = None,
+        event_data_json: str | None = None,
+    ) -> None:
+        """Add one event; Name/Value, error code and meaning are derived here.
+
+        Args:
+            ts_utc: an aware datetime, or ISO text with ``Z`` (cast in bulk).
+            event_data: EventData/UserData as a dict (None when absent).
+            event_data_json: its JSON text when the source already has it.
+        """
+        c = self.cols
+        name = value = code = None
+        if event_id == SHELL_CORE_62407:
+            name, value = name_value(event_id, event_data)
+            code = value_error_code(name, value)
+        elif event_data is not None:
+            # cheap substring test first: most events carry no code at all
+            if event_data_json is None:
+                event_data_json = dumps(event_data)
+            if _CODE_HINT.search(event_data_json):
+                code = data_error_code(event_data)
+        if code is None and message:
+            code = message_error_code(message)
+        if event_data_json is None and event_data is not None:
+            event_data_json = dumps(event_data)
+        c["source_format"].append(self.source_format)
+        c["channel"].append(channel)
+        c["provider"].append(provider)
+        c["event_id"].append(event_id)
+        c["record_id"].append(record_id)
+        c["ts_utc"].append(ts_utc)
+        c["level"].append(level if level is None or -128 <= level < 128 else None)
+        c["computer"].append(computer)
+        c["event_data"].append(event_data_json)
+        c["name"].append(name)
+        c["value"].append(value)
+        c["message"].append(message)
+        c["meaning"].append(meaning_of(channel, provider, event_id, level, name))
+        c["error_code"].append(code)
+        c["error_code_hex"].append(None if code is None else f"0x{code:08X}")
+
+    def table(self) -> pa.Table:
+        """The accumulated rows as a `schema.EVENTS` table."""
+        arrays = []
+        for f in schema.EVENTS:
+            values = self.cols[f.name]
+            if f.name == "ts_utc":
+                arrays.append(_timestamps(values))
+            else:
+                arrays.append(pa.array(values, f.type))
+        return pa.table(arrays, schema=schema.EVENTS)
+
+
+def _timestamps(values: list) -> pa.Array:
+    """ISO ``...Z`` strings cast in bulk; anything else parsed one by one."""
+    if values and all(isinstance(v, str) for v in values):
+        try:
+            return pa.array(values, pa.string()).cast(schema.UTC_TS)
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            pass
+    parsed = [parse_iso_utc(v) if isinstance(v, str) else v for v in values]
+    return pa.array(parsed, schema.UTC_TS)
