@@ -1,0 +1,465 @@
+"""Registry exports (.reg) in three dialects -> `registry_values`.
+
+Dialects (FORMATS.md 4.1-4.2, corpus/FINDINGS.md 4):
+
+* ``regedit5``: ``Windows Registry Editor Version 5.00`` header, UTF-16LE with BOM,
+  CRLF; strings escape ``\\\\`` and ``\\"``; ``hex(N):`` data wrapped with ``,\\``
+  continuation lines; ``@`` default value; ``[-KEY]`` and ``"v"=-`` deletions;
+  ``;`` comments.
+* ``regedit4``: ``REGEDIT4`` header, ANSI; same grammar, ``hex(2)``/``hex(7)``
+  bytes are ANSI instead of UTF-16LE.
+* ``mdmdiag``: the CAB's ``MdmDiagReport_RegistryDump.reg``: no header, values
+  indented, ``DWORD:``/``QWORD:`` with unpadded hex, ``MULTI_SZ:"..."``,
+  ``hex(3):`` for binary, nothing escaped (backslashes and embedded quotes are
+  literal: a string runs to the last ``"`` of its line), strings holding XML run
+  over several lines, raw control and non-UTF-8 bytes (decoded cp1252/latin-1).
+
+Columns:
+    line_no (int32): 1-based line where the value (or key) starts.
+    dialect (string): regedit5 | regedit4 | mdmdiag.
+    key_path (string): key as written (``HKEY_LOCAL_MACHINE\\software\\...``);
+        match it with `key_matches` (case-insensitive).
+    value_name (string): value name, ``""`` for the default value (``@``),
+        null on a ``KEY`` row.
+    value_type (string): REG_SZ, REG_EXPAND_SZ, REG_MULTI_SZ, REG_DWORD,
+        REG_QWORD, REG_BINARY, REG_NONE, REG_DWORD_BIG_ENDIAN, REG_LINK,
+        REG_RESOURCE_LIST, ... ``REG_0x<N>`` for unknown types, ``KEY`` for a key
+        with no values (so its existence is queryable) or a deleted key; null
+        for a deleted value.
+    value_text (string): string data; REG_MULTI_SZ items joined with ``\\n``;
+        hex(1)/(2)/(6)/(7) decoded (UTF-16LE, or cp1252 in regedit4).
+    value_int (int64): DWORD (0..2**32-1) or QWORD (two's complement).
+    value_hex (string): raw bytes of ``hex...:`` data, lower-case, no commas.
+    is_deletion (bool): ``[-KEY]`` or ``"v"=-``.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from . import schema
+from .base import MAX_CONSECUTIVE_FAILURES, ParseContext, ParseResult, ParseWarning
+from .textdecode import decode
+
+NAME = "regfile"
+DESCRIPTION = "Registry exports: regedit v5 / REGEDIT4 / MdmDiagReport_RegistryDump"
+TABLE = "registry_values"
+SCHEMA = schema.REGISTRY_VALUES
+
+HEADER_V5 = "Windows Registry Editor Version 5.00"
+HEADER_V4 = "REGEDIT4"
+
+REG_TYPES = {
+    0: "REG_NONE",
+    1: "REG_SZ",
+    2: "REG_EXPAND_SZ",
+    3: "REG_BINARY",
+    4: "REG_DWORD",
+    5: "REG_DWORD_BIG_ENDIAN",
+    6: "REG_LINK",
+    7: "REG_MULTI_SZ",
+    8: "REG_RESOURCE_LIST",
+    9: "REG_FULL_RESOURCE_DESCRIPTOR",
+    10: "REG_RESOURCE_REQUIREMENTS_LIST",
+    11: "REG_QWORD",
+}
+_TEXT_TYPES = {1, 2, 6, 7}
+_ROOTS = {
+    "hklm": "hkey_local_machine",
+    "hkcu": "hkey_current_user",
+    "hku": "hkey_users",
+    "hkcr": "hkey_classes_root",
+    "hkcc": "hkey_current_config",
+}
+# Only `\\` and `\"` are escapes in regedit strings; anything else stays literal.
+_UNESCAPE = re.compile(r'\\([\\"])')
+
+
+# --------------------------------------------------------------------------- keys
+
+
+def normalize_key(path: str) -> str:
+    """Lower-case a key path, expand HKLM-style roots, drop brackets and slashes.
+
+    Args:
+        path: ``[HKEY_LOCAL_MACHINE\\SOFTWARE\\X]``, ``HKLM\\software\\x\\`` ...
+
+    Returns:
+        ``hkey_local_machine\\software\\x``.
+    """
+    p = path.strip()
+    if p.startswith("[") and p.endswith("]"):
+        p = p[1:-1]
+    p = p.strip("\\").lower()
+    root, sep, rest = p.partition("\\")
+    return _ROOTS.get(root, root) + sep + rest
+
+
+def key_matches(path: str, pattern: str) -> bool:
+    """Case-insensitive key match; pattern segments may use ``*``/``?`` globs.
+
+    A ``**`` segment matches any number (zero or more) of segments. Roots may be
+    abbreviated (``HKLM``) on either side.
+
+    Args:
+        path: a key path as written in the export.
+        pattern: e.g. ``HKLM\\SOFTWARE\\Microsoft\\Enrollments\\*\\FirstSync``.
+
+    Returns:
+        True when every segment matches.
+    """
+    return _match_segments(
+        normalize_key(path).split("\\"), normalize_key(pattern).split("\\")
+    )
+
+
+def _match_segments(segs: list[str], pats: list[str]) -> bool:
+    if not pats:
+        return not segs
+    head = pats[0]
+    if head == "**":
+        return any(_match_segments(segs[i:], pats[1:]) for i in range(len(segs) + 1))
+    if not segs:
+        return False
+    if head == segs[0] or (
+        any(c in head for c in "*?[") and fnmatch.fnmatchcase(segs[0], head)
+    ):
+        return _match_segments(segs[1:], pats[1:])
+    return False
+
+
+def lower_keys(table: pa.Table) -> pa.Array:
+    """The `key_path` column lower-cased, for vectorised prefix/substring filters."""
+    return pc.utf8_lower(table.column("key_path")).combine_chunks()
+
+
+def select_keys(table: pa.Table, pattern: str) -> pa.Table:
+    """Rows of a `registry_values` table whose key matches `pattern` (`key_matches`)."""
+    keys = table.column("key_path").to_pylist()
+    hits = {k: key_matches(k, pattern) for k in set(keys) if k is not None}
+    return table.filter(pa.array([hits.get(k, False) for k in keys], pa.bool_()))
+
+
+# --------------------------------------------------------------------------- sniff
+
+
+def sniff(head: bytes, name: str = "") -> bool:
+    """A .reg export: a regedit header, or (MdmDiag dump) a ``[HKEY_`` first line."""
+    text = decode(head[:65536]).text.lstrip("\ufeff \t\r\n")
+    if text.startswith(HEADER_V5) or text.startswith(HEADER_V4):
+        return True
+    if "\x00" in text[:4096]:
+        return False
+    first = text.split("\n", 1)[0].rstrip("\r ")
+    return first.upper().startswith(("[HKEY_", "[-HKEY_")) and first.endswith("]")
+
+
+# --------------------------------------------------------------------------- parse
+
+
+class _Rows:
+    """Column lists for the output table (built column-wise at the end)."""
+
+    def __init__(self, dialect: str) -> None:
+        self.dialect = dialect
+        self.line_no: list[int] = []
+        self.key_path: list[str | None] = []
+        self.value_name: list[str | None] = []
+        self.value_type: list[str | None] = []
+        self.value_text: list[str | None] = []
+        self.value_int: list[int | None] = []
+        self.value_hex: list[str | None] = []
+        self.is_deletion: list[bool] = []
+
+    def add(self, line_no, key, name, vtype, text=None, num=None, hx=None, dele=False):
+        self.line_no.append(line_no)
+        self.key_path.append(key)
+        self.value_name.append(name)
+        self.value_type.append(vtype)
+        self.value_text.append(text)
+        self.value_int.append(num)
+        self.value_hex.append(hx)
+        self.is_deletion.append(dele)
+
+    def table(self) -> pa.Table:
+        n = len(self.line_no)
+        cols = [
+            self.line_no,
+            [self.dialect] * n,
+            self.key_path,
+            self.value_name,
+            self.value_type,
+            self.value_text,
+            self.value_int,
+            self.value_hex,
+            self.is_deletion,
+        ]
+        return pa.table(
+            [pa.array(c, f.type) for c, f in zip(cols, SCHEMA, strict=True)],
+            schema=SCHEMA,
+        )
+
+
+def _is_structural(s: str) -> bool:
+    """A line (left-stripped) that starts a key or a value: ends an open string."""
+    if not s:
+        return False
+    c = s[0]
+    if c == "[":
+        return s[1:7].upper() == "HKEY_" or s[1:8].upper() == "-HKEY_"
+    if c == "@":
+        return s[1:].lstrip(" ").startswith("=")
+    return c == '"' and '"=' in s
+
+
+def _to_int64(value: int) -> int:
+    return value - (1 << 64) if value >= (1 << 63) else value
+
+
+def _decode_text(raw: bytes, regtype: int, ansi: bool) -> str:
+    if ansi:
+        text = raw.decode("cp1252", errors="replace")
+    else:
+        text = raw[: len(raw) & ~1].decode("utf-16-le", errors="replace")
+    if regtype == 7:
+        return "\n".join(text.rstrip("\x00").split("\x00"))
+    return text.rstrip("\x00")
+
+
+def _hex_value(regtype: int, raw: bytes, ansi: bool):
+    """(value_type, value_text, value_int) for ``hex(N):`` data."""
+    vtype = REG_TYPES.get(regtype, f"REG_0x{regtype:X}")
+    if regtype in _TEXT_TYPES:
+        return vtype, _decode_text(raw, regtype, ansi), None
+    if regtype == 4 and len(raw) == 4:
+        return vtype, None, int.from_bytes(raw, "little")
+    if regtype == 5 and len(raw) == 4:
+        return vtype, None, int.from_bytes(raw, "big")
+    if regtype == 11 and len(raw) == 8:
+        return vtype, None, int.from_bytes(raw, "little", signed=True)
+    return vtype, None, None
+
+
+def _scan_name(s: str, escaped: bool) -> tuple[str, int] | None:
+    """Quoted value name at the start of `s` -> (name, index just after ``=``)."""
+    q = -1
+    if escaped:
+        j = 1
+        while True:
+            q = s.find('"', j)
+            if q < 0:
+                break
+            k = q - 1
+            while k >= 1 and s[k] == "\\":
+                k -= 1
+            if (q - 1 - k) % 2 == 0 and s[q + 1 : q + 2] == "=":
+                break
+            j = q + 1
+    if q < 0:
+        q = s.find('"=', 1)
+        if q < 0:
+            return None
+    name = s[1:q]
+    if escaped and "\\" in name:
+        name = _UNESCAPE.sub(r"\1", name)
+    return name, q + 2
+
+
+def _string_closed(data: str, escaped: bool) -> bool:
+    """Does this line's string (starting with ``"``) end on the line?"""
+    if len(data) < 2 or data[-1] != '"':
+        return False
+    if not escaped:
+        return True
+    k = len(data) - 2
+    while k >= 1 and data[k] == "\\":
+        k -= 1
+    return (len(data) - 2 - k) % 2 == 0
+
+
+def parse(data: bytes, context: ParseContext | None = None) -> ParseResult:
+    """Parse a .reg export (any of the three dialects) into `registry_values`.
+
+    Args:
+        data: the whole file.
+        context: unused (registry exports carry no time zone).
+
+    Returns:
+        Rows in file order; warnings for lines that could not be read.
+    """
+    dec = decode(data)
+    lines = dec.text.split("\n")
+    warnings: list[ParseWarning] = []
+    skipped = 0
+
+    # Header: first non-blank line.
+    first = 0
+    while first < len(lines) and not lines[first].strip(" \t\r\ufeff"):
+        first += 1
+    head = lines[first].strip(" \t\r\ufeff") if first < len(lines) else ""
+    if head == HEADER_V5:
+        dialect, start = "regedit5", first + 1
+    elif head == HEADER_V4:
+        dialect, start = "regedit4", first + 1
+    else:
+        dialect, start = "mdmdiag", first
+    escaped = dialect != "mdmdiag"
+    ansi = dialect == "regedit4"
+    rows = _Rows(dialect)
+
+    key: str | None = None
+    key_line = 0
+    key_has_values = True
+    failures = 0
+    n = len(lines)
+    i = start
+
+    def fail(line_no: int, reason: str, text: str) -> None:
+        nonlocal failures, skipped
+        warnings.append(ParseWarning.at(line_no, reason, text))
+        failures += 1
+        skipped += 1
+
+    while i < n:
+        if failures >= MAX_CONSECUTIVE_FAILURES:
+            warnings.append(
+                ParseWarning.at(i, "stopped: too many consecutive failures", "")
+            )
+            break
+        line = lines[i]
+        i += 1
+        line_no = i
+        cr = line.endswith("\r")
+        if cr:
+            line = line[:-1]
+        s = line.lstrip(" \t")
+        if not s:
+            continue
+        c = s[0]
+        if c == ";":
+            continue
+
+        if c == "[":
+            s = s.rstrip(" \t")
+            if not s.endswith("]"):
+                fail(line_no, "key line without closing ]", s)
+                continue
+            if not key_has_values:
+                rows.add(key_line, key, None, "KEY")
+            if s[1:2] == "-":
+                key = s[2:-1]
+                rows.add(line_no, key, None, "KEY", dele=True)
+                key_has_values = True
+            else:
+                key = s[1:-1]
+                key_line, key_has_values = line_no, False
+            failures = 0
+            continue
+
+        if c == "@":
+            rest = s[1:].lstrip(" ")
+            if not rest.startswith("="):
+                fail(line_no, "default value without =", s)
+                continue
+            name, val = "", rest[1:]
+        elif c == '"':
+            scanned = _scan_name(s, escaped)
+            if scanned is None:
+                fail(line_no, "value name without closing quote and =", s)
+                continue
+            name, end = scanned
+            val = s[end:]
+        else:
+            fail(line_no, "unrecognised line", s)
+            continue
+        if key is None:
+            fail(line_no, "value before any key", s)
+            continue
+        val = val.lstrip(" ")
+        v0 = val[:1]
+        low = val[:9].lower()
+
+        if v0 == '"' or low.startswith("multi_sz:"):
+            vtype = "REG_SZ"
+            if v0 != '"':
+                vtype, val = "REG_MULTI_SZ", val[9:].lstrip(" ")
+            body = val.rstrip(" \t")
+            if not _string_closed(body, escaped):
+                # Unterminated: the string runs over the next lines (XML in
+                # MdmDiag dumps) up to the next key or value line.
+                parts = [val + "\r" if cr else val]
+                while i < n and not _is_structural(lines[i].lstrip(" \t")):
+                    parts.append(lines[i])
+                    i += 1
+                joined = "\n".join(parts)
+                body = joined.rstrip("\r\n \t")
+            last = body.rfind('"')
+            if last <= 0:
+                warnings.append(ParseWarning.at(line_no, "unterminated string", s))
+                text = body[1:] if body.startswith('"') else body
+            else:
+                text = body[1:last]
+            if escaped and "\\" in text:
+                text = _UNESCAPE.sub(r"\1", text)
+            rows.add(line_no, key, name, vtype, text=text)
+        elif v0 == "-":
+            rows.add(line_no, key, name, None, dele=True)
+        elif low.startswith("dword:") or low.startswith("qword:"):
+            digits = val[6:].strip()
+            try:
+                num = int(digits, 16)
+            except ValueError:
+                fail(line_no, "bad DWORD/QWORD digits", s)
+                continue
+            if low[0] == "d":
+                if num > 0xFFFFFFFF:
+                    fail(line_no, "DWORD wider than 32 bits", s)
+                    continue
+                rows.add(line_no, key, name, "REG_DWORD", num=num)
+            else:
+                if num >= 1 << 64:
+                    fail(line_no, "QWORD wider than 64 bits", s)
+                    continue
+                rows.add(line_no, key, name, "REG_QWORD", num=_to_int64(num))
+        elif low.startswith("hex"):
+            colon = val.find(":")
+            tag = val[3:colon].strip() if colon > 0 else "?"
+            try:
+                regtype = int(tag[1:-1], 16) if tag else 3
+                if tag and not (tag[0] == "(" and tag[-1] == ")"):
+                    raise ValueError(tag)
+            except ValueError:
+                fail(line_no, "bad hex(N) type", s)
+                continue
+            body = val[colon + 1 :].rstrip(" \t")
+            if body.endswith("\\"):
+                parts = [body[:-1]]
+                while i < n:
+                    nxt = lines[i].strip(" \t\r")
+                    i += 1
+                    if nxt.endswith("\\"):
+                        parts.append(nxt[:-1])
+                    else:
+                        parts.append(nxt)
+                        break
+                body = "".join(parts)
+            try:
+                raw = bytes.fromhex(body.replace(",", ""))
+            except ValueError:
+                fail(line_no, "bad hex bytes", s)
+                continue
+            vtype, text, num = _hex_value(regtype, raw, ansi)
+            rows.add(line_no, key, name, vtype, text=text, num=num, hx=raw.hex())
+        else:
+            fail(line_no, "unknown data type", s)
+            continue
+        key_has_values = True
+        failures = 0
+
+    if key is not None and not key_has_values:
+        rows.add(key_line, key, None, "KEY")
+    return ParseResult(rows.table(), warnings, skipped)
