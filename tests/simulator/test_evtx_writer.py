@@ -356,3 +356,88 @@ def test_xml_structure_matches_real_62407(corpus, tmp_path):
         return [(e.tag, sorted(e.attrib)) for e in root.iter()]
 
     assert structure(_ours_62407(tmp_path)[1]) == structure(_real_62407(corpus)[1])
+
+
+# A minimal BinXML walker (sheet sections 6-7) to compare template token streams
+# with a real Windows record, byte for byte except sizes and offsets.
+def _u16(b: bytes, o: int) -> int:
+    return struct.unpack_from("<H", b, o)[0]
+
+
+def _u32(b: bytes, o: int) -> int:
+    return struct.unpack_from("<I", b, o)[0]
+
+
+def _name_at(c: bytes, off: int) -> str:
+    return c[off + 8 : off + 8 + 2 * _u16(c, off + 6)].decode("utf-16-le")
+
+
+def _skip_inline_name(c: bytes, off: int, pos: int) -> int:
+    return pos + 10 + 2 * _u16(c, off + 6) if off == pos else pos
+
+
+def _tokens(c: bytes, pos: int, end: int) -> list[tuple]:
+    out: list[tuple] = []
+    while pos < end:
+        t = c[pos]
+        if t == 0x0F:
+            out.append(("fragment",))
+            pos += 4
+        elif t & 0xBF == 0x01:  # element start: token, dep id, size, name
+            off = _u32(c, pos + 7)
+            out.append(("open", t, _u16(c, pos + 1), _name_at(c, off)))
+            pos = _skip_inline_name(c, off, pos + 11) + (4 if t & 0x40 else 0)
+        elif t & 0xBF == 0x06:
+            off = _u32(c, pos + 1)
+            out.append(("attr", t, _name_at(c, off)))
+            pos = _skip_inline_name(c, off, pos + 5)
+        elif t & 0xBF == 0x05:
+            n = _u16(c, pos + 2)
+            out.append(("value", t, c[pos + 1], c[pos + 4 : pos + 4 + 2 * n]))
+            pos += 4 + 2 * n
+        elif t in (0x0D, 0x0E):
+            out.append(("sub", t, _u16(c, pos + 1), c[pos + 3]))
+            pos += 4
+        else:
+            assert t in (0x00, 0x02, 0x03, 0x04), hex(t)
+            out.append((t,))
+            pos += 1
+    return out
+
+
+def _template(c: bytes, pos: int) -> tuple[list[tuple], list[tuple], int]:
+    """(template tokens, descriptors, values offset) of the fragment at pos."""
+    assert c[pos : pos + 5] == b"\x0f\x01\x01\x00\x0c"
+    definition = _u32(c, pos + 10)
+    size = _u32(c, definition + 20)
+    body = _tokens(c, definition + 24, definition + 24 + size)
+    inst = definition + 24 + size if definition == pos + 14 else pos + 14
+    n = _u32(c, inst)
+    descriptors = [struct.unpack_from("<HB", c, inst + 4 + 4 * i) for i in range(n)]
+    return body, descriptors, inst + 4 + 4 * n
+
+
+def _first_62407_templates(data: bytes) -> tuple:
+    for k in range(_u16(data, 42)):
+        c = data[4096 + k * 65536 : 4096 + (k + 1) * 65536]
+        pos, free = 512, _u32(c, 48)
+        while pos < free:
+            body, desc, values = _template(c, pos + 24)
+            event_id_at = values + sum(size for size, _ in desc[:3])
+            if len(desc) == 18 and _u16(c, event_id_at) == 62407:
+                inner = _template(c, values + sum(size for size, _ in desc[:17]))
+                return body, desc, inner[0], [t for _, t in inner[1]]
+            pos += _u32(c, pos + 4)
+    raise AssertionError("no 62407 record")
+
+
+def test_templates_match_real_62407_token_for_token(corpus):
+    real = _first_62407_templates(corpus_file(corpus, REAL_SHELLCORE).read_bytes())
+    at = next(i for i, t in enumerate(real[0]) if t[-1:] == ("Computer",))
+    computer = real[0][at + 2][3].decode("utf-16-le")  # open, 0x02, literal
+    rec = shellcore_62407(T0, "a", "b", computer=computer, user_sid="S-1-5-21-1-2-3-4")
+    ours = _first_62407_templates(write_evtx([rec]))
+    assert ours[0] == real[0] and len(ours[0]) == 75  # System template tokens
+    assert ours[1][:17] == real[1][:17]  # descriptors before the EventData value
+    assert ours[1][17][1] == real[1][17][1] == 0x21
+    assert ours[2:] == real[2:]  # EventData template tokens and value types
