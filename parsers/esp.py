@@ -1,0 +1,248 @@
+"""ESP progress derived from Shell-Core 62407 ``CommercialOOBE_*`` events.
+
+Names follow ``CommercialOOBE_<Area>_<Thing>_<Outcome>`` but vary by Windows
+build (FORMATS.md 3.3), so they are split generically and the known-names table
+(`data/esp_names.csv`) only adds the exact meaning (and overrides a field where
+the generic split would mislead). The Value is JSON
+``{"message": ..., "errorCode": N}`` (extra keys allowed) or plain text.
+
+Phase and subcategory also come from the message: ``BootstrapStatus:
+Subcategory ID = DeviceSetup.AppsSubcategory; state = failed.``, ``Starting
+subcategory X.Y...``, ``Starting category DevicePreparationCategory...``,
+``Category DeviceSetupCategory succeeded.``; a ``state = X`` message decides
+the outcome. ``Page_Exiting`` gives outcome ``exiting`` and
+``RebootCoalescing_Required`` gives ``required``: neither is by itself success
+or a reboot.
+
+Columns (schema.ESP_EVENTS):
+    record_id, ts_utc: from the event.
+    name: the 62407 Name.
+    area: ESPProgress, ESPDevicePreparation, ESPDeviceSetup, ESPAccountSetup,
+        BootstrapStatusCategory, AutopilotRegion, WhiteGlove, ...
+    phase: DevicePreparation | DeviceSetup | AccountSetup, or null.
+    subcategory: AppsSubcategory, PolicyProvidersInstallation, TPMAttestation...
+    outcome: started, succeeded, failed, timed_out, skipped, incomplete,
+        not_required, required, exiting, resuming, cancelled, reboot_required,
+        in_progress, not_started, info, ...
+    error_code, error_code_hex: errorCode (signed or unsigned) or ``Error:
+        0x...`` in the message; 0 means none (null).
+    message: the JSON message, or the raw Value when it is not JSON.
+    is_known_name: the name is in the known-names table.
+    meaning: the table's meaning, else a generic one built from the parts.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from . import errorcodes, schema
+from .channels import esp_names
+from .eventrows import loads
+
+PREFIX = "CommercialOOBE_"
+PHASES = ("DevicePreparation", "DeviceSetup", "AccountSetup")
+
+# Last name token -> outcome. Longest suffixes are matched first.
+OUTCOMES = {
+    "Started": "started",
+    "Start": "started",
+    "Success": "succeeded",
+    "Succeeded": "succeeded",
+    "Successful": "succeeded",
+    "Complete": "succeeded",
+    "Completed": "succeeded",
+    "Done": "succeeded",
+    "Failed": "failed",
+    "Failure": "failed",
+    "Error": "failed",
+    "TimedOut": "timed_out",
+    "Timeout": "timed_out",
+    "Skipped": "skipped",
+    "Incomplete": "incomplete",
+    "NotRequiredForScenario": "not_required",
+    "NotRequired": "not_required",
+    "Required": "required",
+    "Exiting": "exiting",
+    "ResumingAfterReboot": "resuming",
+    "Resuming": "resuming",
+    "Cancelled": "cancelled",
+    "Canceled": "cancelled",
+    "Unavailable": "unavailable",
+    "Available": "available",
+}
+_SUFFIXES = sorted(OUTCOMES, key=len, reverse=True)
+# `state = X` strings of Windows' ESP JavaScript (FORMATS.md 3.3).
+STATES = {
+    "notstarted": "not_started",
+    "inprogress": "in_progress",
+    "succeeded": "succeeded",
+    "failed": "failed",
+    "cancelled": "cancelled",
+    "failedfromprevioussubcategory": "failed_from_previous",
+    "failedfrompreviouscategory": "failed_from_previous",
+    "rebootrequiredandtryagain": "reboot_required",
+}
+_SUBCATEGORY = re.compile(
+    r"(?:Subcategory ID = |Starting subcategory )(\w+)\.(\w+)", re.IGNORECASE
+)
+_CATEGORY = re.compile(
+    r"(?:Starting category |Category )(DevicePreparation|DeviceSetup|AccountSetup)"
+    r"Category(?:\.\.\.| (succeeded|failed))?",
+    re.IGNORECASE,
+)
+_STATE = re.compile(r"\bstate = (\w+)", re.IGNORECASE)
+_HEX_ERROR = re.compile(r"Error:\s*(0x[0-9A-Fa-f]{1,8})")
+
+
+def split_name(name: str) -> tuple[str, str | None, str | None]:
+    """``CommercialOOBE_<Area>_<Thing>_<Outcome>`` -> (area, thing, outcome).
+
+    The outcome may be glued to the last token (``WhiteGloveError``,
+    ``ESPTimeOutValueRetrieved``): a known suffix is split off when present.
+    """
+    parts = name[len(PREFIX) :].split("_") if name.startswith(PREFIX) else [name]
+    area = parts[0]
+    rest = parts[1:]
+    outcome = None
+    if rest:
+        last = rest[-1]
+        for suffix in _SUFFIXES:
+            if last.endswith(suffix):
+                outcome = OUTCOMES[suffix]
+                stem = last[: -len(suffix)]
+                rest = rest[:-1] + ([stem] if stem else [])
+                break
+    thing = "_".join(rest) or None
+    return area, thing, outcome
+
+
+def phase_of_area(area: str) -> str | None:
+    """``ESPDeviceSetup`` / ``DeviceSetup`` -> ``DeviceSetup``."""
+    for phase in PHASES:
+        if area in (phase, "ESP" + phase):
+            return phase
+    return None
+
+
+def split_value(value: str | None) -> tuple[str | None, int | None]:
+    """The Value's message and error code (0 -> None).
+
+    JSON ``errorCode`` may be signed or unsigned; when it is absent or 0 an
+    ``Error: 0x...`` in the message is used.
+    """
+    if value is None:
+        return None, None
+    message, code = value, None
+    if value.lstrip()[:1] == "{":
+        try:
+            obj = loads(value)
+        except ValueError:
+            obj = None
+        if isinstance(obj, dict):
+            raw_msg = obj.get("message")
+            message = raw_msg if isinstance(raw_msg, str) else value
+            raw = obj.get("errorCode")
+            if isinstance(raw, int | str) and not isinstance(raw, bool):
+                code = errorcodes.parse_code(raw if isinstance(raw, int) else str(raw))
+    if not code and message:
+        m = _HEX_ERROR.search(message)
+        if m:
+            code = errorcodes.parse_code(m.group(1))
+    return message, (code or None)
+
+
+def classify(name: str, value: str | None) -> dict:
+    """One ``CommercialOOBE_*`` event -> the `ESP_EVENTS` fields it determines.
+
+    Args:
+        name: the 62407 Name.
+        value: the 62407 Value (JSON or text), may be None.
+
+    Returns:
+        area, phase, subcategory, outcome, error_code, error_code_hex, message,
+        is_known_name and meaning.
+    """
+    area, thing, outcome = split_name(name)
+    phase = phase_of_area(area)
+    subcategory = thing
+    message, code = split_value(value)
+    text = message or ""
+    sub_m = _SUBCATEGORY.search(text)
+    if sub_m:
+        phase = phase or _canon_phase(sub_m.group(1))
+        subcategory = sub_m.group(2)
+    cat_m = _CATEGORY.search(text)
+    if cat_m:
+        phase = phase or _canon_phase(cat_m.group(1))
+        if not sub_m:  # a category-level event has no subcategory
+            subcategory = None
+        if cat_m.group(2):
+            outcome = cat_m.group(2).lower()
+    state_m = _STATE.search(text)
+    if state_m:
+        outcome = STATES.get(state_m.group(1).lower(), state_m.group(1).lower())
+    known = esp_names().get(name)
+    if known:
+        # the message is more specific than the table for what it states
+        area = known["area"] or area
+        phase = phase or known["phase"] or None
+        if not (sub_m or cat_m):
+            subcategory = known["subcategory"] or subcategory
+        if not (state_m or (cat_m and cat_m.group(2))):
+            outcome = known["outcome"] or outcome
+        meaning = known["meaning"]
+    else:
+        described = (area, thing and thing.replace("_", " "), outcome)
+        meaning = " ".join(p for p in described if p)
+    return {
+        "area": area,
+        "phase": phase,
+        "subcategory": subcategory,
+        "outcome": outcome or "info",
+        "error_code": code,
+        "error_code_hex": errorcodes.to_hex(code),
+        "message": message,
+        "is_known_name": known is not None,
+        "meaning": meaning,
+    }
+
+
+def _canon_phase(text: str) -> str | None:
+    for phase in PHASES:
+        if text.lower() == phase.lower():
+            return phase
+    return None
+
+
+def derive_esp_events(events: pa.Table) -> pa.Table:
+    """`esp_events` rows from an `events` table (any source format).
+
+    Args:
+        events: a table with the `schema.EVENTS` columns.
+
+    Returns:
+        One `schema.ESP_EVENTS` row per 62407 event whose Name starts with
+        ``CommercialOOBE_``, in input order.
+    """
+    names = events.column("name")
+    mask = pc.fill_null(pc.starts_with(names, PREFIX), False)
+    picked = events.filter(mask)
+    cols: dict[str, list] = {f.name: [] for f in schema.ESP_EVENTS}
+    for rid, ts, name, value in zip(
+        picked.column("record_id").to_pylist(),
+        picked.column("ts_utc").to_pylist(),
+        picked.column("name").to_pylist(),
+        picked.column("value").to_pylist(),
+        strict=True,
+    ):
+        fields = classify(name, value)
+        fields.update(record_id=rid, ts_utc=ts, name=name)
+        for key, col in cols.items():
+            col.append(fields[key])
+    return pa.table(
+        [pa.array(cols[f.name], f.type) for f in schema.ESP_EVENTS],
+        schema=schema.ESP_EVENTS,
+    )
