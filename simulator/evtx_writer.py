@@ -230,18 +230,21 @@ def _encode_record(
         rec.provider, rec.provider_guid, rec.channel, rec.user_sid
     )
     filetime = _filetime(rec.ts_utc)
-    fixed = _FIXED_VALUES.pack(
-        rec.level,
-        rec.opcode,
-        rec.task,
-        rec.event_id,
-        rec.keywords,
-        filetime,
-        rec.process_id,
-        rec.thread_id,
-        record_id,
-        rec.version,
-    )
+    try:
+        fixed = _FIXED_VALUES.pack(
+            rec.level,
+            rec.opcode,
+            rec.task,
+            rec.event_id,
+            rec.keywords,
+            filetime,
+            rec.process_id,
+            rec.thread_id,
+            record_id,
+            rec.version,
+        )
+    except struct.error as exc:  # e.g. event_id > 65535, level > 255
+        raise ValueError(f"record {record_id}: a System field is out of range") from exc
     # Value 17 starts after the instance, 18 descriptors and values 0-16.
     data_at = binxml_at + 4 + len(instance) + len(head) + 4 + len(fixed)
     data_at += len(sid) + len(tail)
@@ -324,7 +327,9 @@ def write_evtx(records: Sequence[EventRecord], first_record_id: int = 1) -> byte
         one empty chunk, as an empty Windows log does.
 
     Raises:
-        ValueError: a timestamp is naive, or a record cannot fit in a chunk.
+        ValueError: a timestamp is naive, a System field is out of its type's
+            range (event id/task u16, level/opcode/version u8), or a record
+            cannot fit in a chunk.
     """
     chunks: list[bytes] = []
     state = ChunkState()

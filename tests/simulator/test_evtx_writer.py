@@ -294,6 +294,15 @@ def test_aware_non_utc_timestamp_is_converted(tmp_path):
     assert got["ts"] == datetime(2025, 3, 4, 10, 0, 0, 1, tzinfo=UTC)
 
 
+def test_out_of_range_event_id_is_rejected():
+    with pytest.raises(ValueError, match="out of range"):
+        write_evtx([EventRecord(70000, T0, [])])
+
+
+def test_output_is_deterministic():
+    assert write_evtx(_big_records(30)) == write_evtx(_big_records(30))
+
+
 def test_naive_timestamp_is_rejected():
     with pytest.raises(ValueError, match="timezone-aware"):
         write_evtx([shellcore_62407(datetime(2025, 1, 1), "a", "b")])
