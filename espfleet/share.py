@@ -113,8 +113,11 @@ def read_bundle(fs: fsspec.AbstractFileSystem, ref: BundleRef) -> dict[str, byte
 def content_id(files: dict[str, bytes]) -> str:
     """A bundle's identity: SHA-256 over its files' names and contents.
 
-    Folder and file locations are left out, so a moved bundle keeps its id.
+    Folder and file locations are left out, so a moved bundle keeps its id; a
+    lone archive is identified by its bytes alone, so a renamed one does too.
     """
+    if len(files) == 1:
+        return hashlib.sha256(next(iter(files.values()))).hexdigest()
     digest = hashlib.sha256()
     for name in sorted(files):
         digest.update(name.lower().encode())

@@ -1,0 +1,48 @@
+# espfleet: every entry point. `make help` lists them.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+WAREHOUSE ?= warehouse
+
+.PHONY: help install run test lint fix sample bench clean
+
+help: ## list the targets
+	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
+
+# uv installs the stack ~15x faster than pip here (4 s vs 57 s); pip is the fallback.
+# Debian's python3 may lack ensurepip: then the venv is made without pip and the
+# system pip installs uv into it.
+$(STAMP): pyproject.toml
+	$(PY) -m venv $(VENV) 2>/dev/null || $(PY) -m venv --without-pip $(VENV)
+	if [ -x $(BIN)/pip ]; then $(BIN)/pip install -q uv; \
+	else $(PY) -m pip --python $(BIN)/python install -q uv; fi || true
+	if [ -x $(BIN)/uv ]; then $(BIN)/uv pip install -q --python $(BIN)/python -e '.[dev,dask]'; \
+	else $(BIN)/python -m pip install -q -e '.[dev,dask]'; fi
+	touch $(STAMP)
+
+install: $(STAMP) ## create .venv and install espfleet with its dev tools
+
+run: install ## run the nightly flow on data/sample into ./warehouse and print the failure rates
+	$(BIN)/espfleet run --warehouse $(WAREHOUSE)
+
+test: install ## run the test suite
+	$(BIN)/python -m pytest -q -p no:cacheprovider
+
+lint: install ## ruff (check + format) on the code
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+fix: install ## let ruff fix and format what it can
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+sample: install ## regenerate the committed sample fleet in data/sample
+	rm -rf data/sample
+	$(BIN)/espfleet simulate --devices 40 --seed 7 --out data/sample
+
+bench: install ## print the benchmark numbers
+	for b in bench/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+clean: ## remove the venv, the warehouse and caches
+	rm -rf $(VENV) $(WAREHOUSE) .prefect .pytest_cache .ruff_cache

@@ -1,0 +1,204 @@
+"""The library behind the CLI: one function per command, same arguments.
+
+Printing lives here (rich tables) so the CLI stays a thin mirror.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import date, datetime
+from pathlib import Path
+
+import pyarrow as pa
+from rich.console import Console
+from rich.table import Table
+
+from espfleet.ingest import ingest_bundle
+from espfleet.settings import RunSettings
+from espfleet.unpack import BundleError, unpack
+from espfleet.warehouse import Warehouse
+
+console = Console()
+
+
+def ingest(settings: RunSettings) -> dict:
+    """Run the nightly Prefect flow with `settings`; returns the run totals."""
+    from espfleet.flows.nightly import run  # Prefect is imported only when needed
+
+    return run(settings)
+
+
+def simulate(devices: int, seed: int, out: Path) -> Path:
+    """Write a simulated share; returns the ground_truth.csv path."""
+    from espfleet.simulator.fleet import simulate as write_fleet
+
+    return write_fleet(devices=devices, seed=seed, out=out)
+
+
+def parse_file(path: Path, table: str | None = None) -> pa.Table:
+    """Parse one file (a log, .evtx, .reg, exported events, or a whole CAB/ZIP).
+
+    Args:
+        path: the file.
+        table: which table to return; default: the one with the most rows.
+
+    Raises:
+        BundleError: an archive that cannot be read.
+        KeyError: `table` was not produced from this file.
+    """
+    members = unpack({path.name: path.read_bytes()})
+    result = ingest_bundle(members)
+    produced = {
+        name: pa.concat_tables([t for _m, t in parts])
+        for name, parts in result.tables.items()
+    }
+    if table is None:
+        if not produced:
+            return pa.table({})
+        table = max(produced, key=lambda n: produced[n].num_rows)
+    if table not in produced:
+        raise KeyError(
+            f"{path.name} gives no {table!r} rows; it gives: "
+            + (", ".join(sorted(produced)) or "nothing")
+        )
+    return produced[table]
+
+
+def _jsonable(value: object) -> object:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, bytes):
+        return value.hex()
+    return value
+
+
+def parse_file_jsonl(path: Path, table: str | None = None) -> Iterator[str]:
+    """`parse_file` as JSON lines."""
+    try:
+        rows = parse_file(path, table).to_pylist()
+    except (BundleError, KeyError) as error:
+        raise SystemExit(f"espfleet parse: {error}") from error
+    for row in rows:
+        yield json.dumps({k: _jsonable(v) for k, v in row.items()}, ensure_ascii=False)
+
+
+def explain(code: str) -> str:
+    """What `espfleet explain CODE` prints."""
+    from espfleet.parsers import errorcodes
+
+    return errorcodes.format_explanation(errorcodes.explain(code))
+
+
+RATES_SQL = """
+select * from failure_rates
+where ? is null or day >= ?
+order by day, failures desc, phase, error_code
+"""
+
+
+def failure_rates(warehouse: Path, since: date | None = None) -> pa.Table:
+    """The failure_rates view, optionally from `since` on."""
+    with Warehouse(warehouse).connect() as con:
+        return con.execute(RATES_SQL, [since, since]).fetch_arrow_table()
+
+
+def _rich_table(table: pa.Table, title: str) -> Table:
+    out = Table(title=title)
+    for name in table.column_names:
+        out.add_column(name)
+    for row in table.to_pylist():
+        out.add_row(*[_cell(v) for v in row.values()])
+    return out
+
+
+def _cell(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return f"{value:.1%}"
+    return str(_jsonable(value))
+
+
+def print_report(warehouse: Path, since: date | None, fmt: str) -> None:
+    """Print failure rates as a table, CSV or JSON."""
+    rates = failure_rates(warehouse, since)
+    if fmt == "json":
+        for row in rates.to_pylist():
+            print(json.dumps({k: _jsonable(v) for k, v in row.items()}))
+    elif fmt == "csv":
+        import pyarrow.csv as pacsv
+
+        sink = pa.BufferOutputStream()
+        pacsv.write_csv(rates, sink)
+        print(sink.getvalue().to_pybytes().decode(), end="")
+    else:
+        console.print(_rich_table(rates, "ESP failure rates (day x phase x error code)"))
+
+
+def print_run(totals: dict, settings: RunSettings) -> None:
+    """What `espfleet run` / `ingest` print at the end."""
+    if settings.dry_run:
+        console.print(f"{len(totals['new'])} new bundles, {totals['seen']} already seen:")
+        for uri in totals["new"]:
+            console.print(f"  {uri}")
+        return
+    console.print(
+        f"run {totals['run_id']}: {totals['ingested']} bundles ingested, "
+        f"{totals['quarantined']} quarantined, {totals['duplicates']} duplicates, "
+        f"{totals['already_seen']} already seen"
+    )
+    for uri, reason in totals["quarantine_reasons"]:
+        console.print(f"  quarantined {uri}: {reason}")
+    print_report(settings.warehouse, None, "table")
+    root = settings.warehouse
+    console.print(
+        f"\nwarehouse: {root / 'espfleet.duckdb'} (views over {root / 'parquet'})\n"
+        f"quarantine: {root / 'quarantine'}\n"
+        f"query it:   espfleet sql \"select * from device_outcomes\""
+        f" --warehouse {root}"
+    )
+
+
+DEVICE_SQL = """
+select * from device_outcomes
+where serial_number = ? or lower(device_name) = lower(?)
+order by attempt
+"""
+
+TIMELINE_SQL = """
+select * from device_timeline
+where bundle_id = ?
+order by ts_utc nulls last, source, seq
+"""
+
+
+def print_device(warehouse: Path, who: str) -> bool:
+    """Print one device's attempts and timeline; False when it is unknown."""
+    with Warehouse(warehouse).connect() as con:
+        attempts = con.execute(DEVICE_SQL, [who, who]).fetch_arrow_table()
+        if attempts.num_rows == 0:
+            console.print(f"no device with serial number or name {who!r}")
+            return False
+        for row in attempts.to_pylist():
+            console.print(
+                f"[bold]attempt {row['attempt']}[/] {row['device_name']} "
+                f"({row['serial_number']}) started {_cell(row['started_at'])}: "
+                f"[bold]{row['outcome']}[/] {row['failed_phase'] or ''} "
+                f"{row['error_code'] or ''}\n  {row['diagnosis']}"
+            )
+            timeline = con.execute(TIMELINE_SQL, [row["bundle_id"]]).fetch_arrow_table()
+            console.print(_rich_table(timeline.drop_columns(["bundle_id", "seq"]), ""))
+    return True
+
+
+def run_sql(warehouse: Path, query: str | None) -> None:
+    """Run one query and print it, or say how to open a shell."""
+    if query is None:
+        console.print(
+            f"cd {warehouse} && duckdb {Warehouse(warehouse).db_path.name}\n"
+            "(views read parquet/ relative to the warehouse folder)"
+        )
+        return
+    with Warehouse(warehouse).connect() as con:
+        console.print(_rich_table(con.execute(query).fetch_arrow_table(), ""))
