@@ -25,8 +25,9 @@ Columns (schema.CCMSETUP_RUNS):
         required, 8 setup already running, 9 prerequisite evaluation failure,
         10 setup manifest hash validation failure).
     error_code / error_code_hex: ``CcmSetup failed with error code 0x...``;
-        else an MSI failure (``Installation failed with error code <N>`` as
-        HRESULT_FROM_WIN32, ``The error code is <hex>``), as u32 + 0x%08X.
+        else an MSI failure (``Installation failed with error code <N>`` or
+        ``File <path>client.msi installation failed. Error text: ExitCode: <N>``
+        as HRESULT_FROM_WIN32, ``The error code is <hex>``), as u32 + 0x%08X.
     client_version: ``Installing version <v> of the client``, else
         ``CcmSetup version: <v>`` (the bootstrapper's own version).
     mp_host: MP or CMG host: ``Found a valid online MP '<url>'``,
@@ -71,7 +72,11 @@ _EXIT = re.compile(r"CcmSetup is exiting with return code (-?\d+)", re.I)
 _FAILED = re.compile(
     r"CcmSetup failed with error code (0x[0-9A-Fa-f]{1,8}|-?\d+)", re.I
 )
-_MSI_FAILED = re.compile(r"Installation failed with error code (-?\d+)", re.I)
+_MSI_FAILED = re.compile(
+    r"(?:Installation failed with error code |installation failed\. Error text: "
+    r"ExitCode: )(-?\d+)",
+    re.I,
+)
 _ERROR_IS = re.compile(r"The error code is ([0-9A-Fa-f]{8})\b")
 _INSTALLING = re.compile(r"Installing version (\S+) of the client", re.I)
 _CCMSETUP_VERSION = re.compile(r"^CcmSetup version:\s*(\S+)", re.I)

@@ -297,6 +297,8 @@ def _step_line(st, step, record_no, utc, first_line: str, message: str) -> bool:
     if m := _GROUP_ABORT.match(first_line):
         if step is not None and step.kind != "group" and step.outcome is None:
             _end(step, record_no, utc, "aborted")
+            if e := _BARE_ERROR.search(message):  # "Operation aborted (Error: ...)"
+                step.error = parse_code(e["hex"], bare_hex=True)
         _pop_group(st, m["name"])
         return True
     if step is None:
