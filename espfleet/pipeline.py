@@ -219,3 +219,11 @@ def run_markdown(totals: dict) -> str:
         lines += ["", "## Quarantined", ""]
         lines += [f"- `{uri}`: {reason}" for uri, reason in totals["quarantine_reasons"]]
     return "\n".join(lines)
+
+
+def quality_gate(warehouse: Path) -> list:
+    """Run every view's declared tests on the warehouse (espfleet.quality)."""
+    from espfleet.quality import check_views
+
+    with Warehouse(warehouse).connect() as con:
+        return check_views(con)

@@ -13,7 +13,7 @@ from espfleet.settings import RunSettings, configure_prefect
 
 configure_prefect()
 
-from prefect import flow, task  # noqa: E402
+from prefect import flow, get_run_logger, task  # noqa: E402
 from prefect.artifacts import create_markdown_artifact, create_table_artifact  # noqa: E402
 from prefect.task_runners import ThreadPoolTaskRunner  # noqa: E402
 
@@ -38,6 +38,19 @@ def ingest_batch(
 @task
 def refresh_warehouse(warehouse: Path, run_id: str) -> Path:
     return pipeline.refresh_warehouse(warehouse, run_id)
+
+
+@task
+def check_data_quality(warehouse: Path) -> list:
+    results = pipeline.quality_gate(warehouse)
+    failed = [r for r in results if not r.ok]
+    get_run_logger().info(
+        "data quality: %d checks, %d failed%s",
+        len(results),
+        len(failed),
+        "".join(f"\n  {r.view}: {r.check} ({r.failing_rows} rows)" for r in failed),
+    )
+    return failed
 
 
 @task
@@ -67,8 +80,10 @@ def nightly(
     ]
     summaries = [f.result() for f in futures]
     refresh_warehouse(warehouse, run_id)
+    failed_checks = check_data_quality(warehouse)
     rates = failure_rates(warehouse)
     totals = pipeline.add_up(summaries, seen=found.seen, run_id=run_id)
+    totals["failed_checks"] = [f"{c.view}: {c.check}" for c in failed_checks]
     create_markdown_artifact(
         key="espfleet-run", markdown=pipeline.run_markdown(totals), description=run_id
     )
