@@ -5,7 +5,7 @@ highest level it applies to, meaning, source), written from FORMATS.md 3.1,
 3.4 and 3.5. Shell-Core 62407 events whose Name is a known ``CommercialOOBE_*``
 name (`data/esp_names.csv`) get that name's exact meaning instead.
 
-`summarise_floods` turns bursts of identical events (the 1,666 x ModernDeployment
+`summarise_floods` turns bursts of one event kind (the 1,666 x ModernDeployment
 1005 in five seconds seen in a real bundle) into one row each for reports; the
 event rows themselves are kept.
 """
@@ -54,6 +54,7 @@ FLOODS = pa.schema(
         pa.field("first_ts_utc", schema.UTC_TS),
         pa.field("last_ts_utc", schema.UTC_TS),
         pa.field("count", pa.int64()),
+        pa.field("variants", pa.int64()),  # distinct event_data/message payloads
         pa.field("sample", pa.string()),  # event_data, else message, of the first
     ]
 )
@@ -132,12 +133,14 @@ def meaning_of(
 def summarise_floods(
     events: pa.Table, window_s: float = 10, min_count: int = 50
 ) -> pa.Table:
-    """Bursts of identical events, one row per burst, for reports.
+    """Bursts of events of one kind, one row per burst, for reports.
 
-    Events are identical when channel, event id and event_data (or message, when
-    there is no event_data) are equal. A burst is a run of identical events in
-    time order where each follows the previous by at most `window_s` seconds;
-    bursts of at least `min_count` events are returned.
+    Events are grouped by channel and event id. A burst is a run of them in time
+    order where each follows the previous by at most `window_s` seconds; bursts
+    of at least `min_count` events are returned. The real 1,666 x
+    ModernDeployment 1005 flood carries a few HRESULT/line variants, so the
+    payload is not part of the key: `variants` counts the distinct payloads and
+    `sample` is the first one.
 
     Args:
         events: a table with the `schema.EVENTS` columns.
@@ -148,29 +151,37 @@ def summarise_floods(
         A `FLOODS` table sorted by first timestamp.
     """
     cols = events.select(["channel", "event_id", "ts_utc", "event_data", "message"])
-    groups: dict[tuple, list] = defaultdict(list)
     lists = [c.to_pylist() for c in cols.columns]
+    groups: dict[tuple, list] = defaultdict(list)
     for ch, eid, ts, data, msg in zip(*lists, strict=True):
         if ts is not None:
-            groups[(ch, eid, data if data is not None else msg)].append(ts)
+            groups[(ch, eid)].append((ts, data if data is not None else msg))
     rows = []
-    gap = window_s
-    for (ch, eid, sample), stamps in groups.items():
-        if len(stamps) < min_count:
+    for (ch, eid), items in groups.items():
+        if len(items) < min_count:
             continue
-        stamps.sort()
-        start = prev = stamps[0]
-        count = 0
-        for ts in stamps + [None]:
-            if ts is not None and (ts - prev).total_seconds() <= gap:
-                count += 1
-                prev = ts
+        items.sort(key=lambda x: x[0])
+        burst: list = []
+        for item in items + [None]:
+            if item is not None and (
+                not burst or (item[0] - burst[-1][0]).total_seconds() <= window_s
+            ):
+                burst.append(item)
                 continue
-            if count >= min_count:
-                rows.append((ch, eid, start, prev, count, sample))
-            if ts is not None:
-                start = prev = ts
-                count = 1
+            if len(burst) >= min_count:
+                payloads = {p for _, p in burst}
+                rows.append(
+                    (
+                        ch,
+                        eid,
+                        burst[0][0],
+                        burst[-1][0],
+                        len(burst),
+                        len(payloads),
+                        burst[0][1],
+                    )
+                )
+            burst = [item] if item is not None else []
     rows.sort(key=lambda r: r[2])
     return pa.table(
         [pa.array([r[i] for r in rows], f.type) for i, f in enumerate(FLOODS)],

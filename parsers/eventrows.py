@@ -48,7 +48,8 @@ _ISO = re.compile(
 # Error keys in EventData whose non-zero value is worth surfacing.
 _CODE_KEYS = re.compile(r"^(?:HRESULT\d*|hr|ErrorCode|errorCode|Error|Result)$")
 _ERRORISH_KEYS = {"ErrorCode", "errorCode", "Error"}
-_STR_CODE = re.compile(r"^\s*(-?)(0x)?([0-9A-Fa-f]{1,8})\s*$")
+_STR_CODE = re.compile(r"^(-?)(0x)?([0-9A-Fa-f]{1,8})$")
+_DEC_CODE = re.compile(r"^-?\d{1,10}$")
 _MSG_CODE = re.compile(
     r"(?:HRESULT|hr|Error(?: code)?|errorCode|Result)\s*[=:]\s*\(?"
     r"(0x[0-9A-Fa-f]{1,8}|-?\d{4,10})\b",
@@ -84,16 +85,14 @@ def _code_of(value, signed_hex: bool = False) -> int | None:
         return errorcodes.parse_code(int(value))
     if not isinstance(value, str):
         return None
-    m = _STR_CODE.match(value)
-    if not m:
+    text = value.strip()
+    if _DEC_CODE.match(text) and not signed_hex:
+        return errorcodes.parse_code(text)
+    m = _STR_CODE.match(text)
+    if not m or not (m[2] or signed_hex):
         return None
-    sign, prefix, digits = m.groups()
-    if prefix or signed_hex:
-        code = int(digits, 16)
-        return errorcodes.to_u32(-code if sign else code)
-    if not digits.isdigit():
-        return None
-    return errorcodes.parse_code(sign + digits)
+    code = int(m[3], 16)
+    return errorcodes.to_u32(-code if m[1] else code)
 
 
 def value_error_code(name: str | None, value: str | None) -> int | None:
