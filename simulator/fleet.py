@@ -1,0 +1,344 @@
+"""The fleet simulator: a share of realistic diagnostic bundles + ground_truth.csv.
+
+``simulate(devices, seed, out)`` writes, under ``out``:
+
+- ``<site>/<DEVICENAME>_<yyyymmdd-HHMMSS>/`` (local collection time): the MDM
+  diagnostics CAB (``mdmlogs-YYYY-MM-DD-HH-MM-SS.cab``, ``autopilot-logs.cab`` or
+  ``MDMDiagReport.cab``) and the loose ConfigMgr logs (``ccmsetup.log``, maybe
+  ``ccmsetup.lo_``, ``client.msi.log``, ``smsts.log``);
+- ``<site>/drop/``: lone CABs (``MDMDiagReport-<yyyymmdd>-<NAME>.cab``) and Intune
+  "Collect diagnostics" ZIPs (``DiagLogs-<NAME>-YYYYMMDDTHHMMSSZ.zip``), each its
+  own bundle;
+- ``ground_truth.csv``: one row per bundle (docs/scenarios.md).
+
+Everything derives from ``random.Random`` instances seeded with strings, so the
+same seed gives the same bytes (no wall clock, no hash-seed dependence).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import random
+from dataclasses import replace
+from pathlib import Path
+
+from espfleet.simulator import cab, cabfiles, cmlogs, registry_dump, scenarios
+from espfleet.simulator.esp_timeline import esp_events
+from espfleet.simulator.evtx_writer import shellcore_62407, write_evtx
+from espfleet.simulator.scenarios import CAUSES, LONE_CAB_OK, WEIGHTS, Plan
+
+COLUMNS = (
+    "bundle_path",
+    "serial_number",
+    "device_name",
+    "attempt",
+    "started_at",
+    "day",
+    "scenario",
+    "expected_status",
+    "outcome",
+    "failed_phase",
+    "error_code",
+    "root_error_code",
+    "cause",
+    "failing_step",
+    "tz_name",
+    "tz_bias_min",
+    "os_build",
+    "model",
+    "client_version",
+    "layout",
+)
+SHELLCORE_EVTX = "microsoft-windows-shell-core-operational.evtx"
+
+
+def _pick(
+    rng: random.Random, pool: list[Plan], share: float, minimum: int
+) -> list[Plan]:
+    n = min(len(pool), max(minimum, round(len(pool) * share)))
+    return rng.sample(pool, n)
+
+
+def plan_fleet(devices: int, seed: int) -> list[Plan]:
+    """Every bundle's plan: scenario mix, retries, damage and layouts.
+
+    Args:
+        devices: number of distinct devices (retries add bundles).
+        seed: the fleet seed.
+
+    Returns:
+        Plans in bundle order (a retry follows its first attempt).
+    """
+    master = random.Random(f"espfleet-fleet:{seed}")
+    plans = [new_device_plan(seed, i) for i in range(devices)]
+    if devices >= len(CAUSES):
+        mix = list(CAUSES) + master.choices(CAUSES, WEIGHTS, k=devices - len(CAUSES))
+        master.shuffle(mix)
+    else:
+        mix = master.choices(CAUSES, WEIGHTS, k=devices)
+    for plan, sc in zip(plans, mix, strict=True):
+        plan.scenario = sc
+    big = devices >= 10
+    ok = [p for p in plans if p.scenario == "ok"]
+    # Damaged CABs: quarantined, never counted; taken from plain successes so
+    # every cause keeps its evidence.
+    for p in _pick(master, ok, 0.02, 1 if big else 0):
+        p.damage = "truncated_cab"
+    failed = [p for p in plans if p.scenario != "ok"]
+    retried = {p.index for p in _pick(master, failed, 0.05, 1 if big else 0)}
+    eligible = [
+        p for p in plans if p.scenario in LONE_CAB_OK and p.index not in retried
+    ]
+    for p in _pick(master, eligible, 0.08, 1 if big else 0):
+        p.layout = "lone_cab"
+    folder = [p for p in plans if p.layout == "folder" and not p.damage]
+    for p in _pick(master, folder, 0.06, 1 if devices >= 20 else 0):
+        p.layout = "intune_zip"
+    plain_ok = [
+        p for p in plans if p.scenario == "ok" and p.layout == "folder" and not p.damage
+    ]
+    for n, p in enumerate(_pick(master, plain_ok, 0.04, 2 if devices >= 20 else 0)):
+        p.damage = "empty_log" if n % 2 == 0 else "truncated_log"
+    out: list[Plan] = []
+    for p in plans:
+        scenarios.realise(p, random.Random(f"{seed}:{p.index}:1:plan"))
+        if p.runs and p.layout == "folder":
+            p.rolled_log = random.Random(f"{seed}:{p.index}:roll").random() < 0.12
+        out.append(p)
+        if p.index in retried:
+            rng = random.Random(f"{seed}:{p.index}:2:plan")
+            again = replace(
+                p,
+                scenario="ok" if rng.random() < 0.8 else p.scenario,
+                attempt=2,
+                runs=[],
+                ts_steps=[],
+                damage="",
+                enrollment_id=scenarios.new_device(p.index, rng).enrollment_id,
+                client_version=scenarios.new_device(
+                    p.index, random.Random(f"{seed}:{p.index}")
+                ).client_version,
+                root_code=None,
+                failing_step="",
+                failure_at=None,
+                failure_phase="",
+                failure_code=0,
+                failure_name="",
+                failure_code_signed=False,
+                timeout_at=None,
+                ds_start=None,
+                ts_start=None,
+                esp_end=None,
+                cm_state=3,
+                ts_state=3,
+                join_method=0,
+                whiteglove=False,
+                client_msi=False,
+                rolled_log=False,
+            )
+            scenarios.realise(again, rng, not_before=p.collected_at)
+            out.append(again)
+    return out
+
+
+def new_device_plan(seed: int, index: int) -> Plan:
+    """A device identity drawn from its own seeded generator."""
+    return scenarios.new_device(index, random.Random(f"{seed}:{index}"))
+
+
+def _evtx(plan: Plan, rng: random.Random) -> bytes:
+    pid = rng.randint(2000, 12000)
+    tid = rng.randint(2000, 12000)
+    records = [
+        shellcore_62407(
+            at, name, value, computer=plan.device_name, process_id=pid, thread_id=tid
+        )
+        for at, name, value in esp_events(plan, rng)
+    ]
+    return write_evtx(records)
+
+
+def _cab_members(plan: Plan, rng: random.Random) -> list[tuple[str, bytes]]:
+    return [
+        (f"DeviceHash_{plan.device_name}.csv", cabfiles.device_hash(plan, rng)),
+        ("DiagnosticsFrameworkData.json", cabfiles.framework_json(plan)),
+        ("IntuneManagementExtension.log", cmlogs.ime_log(plan, rng)),
+        ("MdmDiagLogMetadata.json", cabfiles.metadata_json(plan)),
+        ("MDMDiagReport.xml", cabfiles.report_xml(plan)),
+        ("MdmDiagReport_RegistryDump.reg", registry_dump.registry_dump(plan, rng)),
+        ("MdmLogCollectorFootPrint.txt", cabfiles.footprint(plan)),
+        (SHELLCORE_EVTX, _evtx(plan, rng)),
+    ]
+
+
+def _loose_logs(plan: Plan, rng: random.Random) -> list[tuple[str, bytes]]:
+    """ConfigMgr logs collected beside the CAB (ccmsetup logs dir, then CCM logs dir)."""
+    logs: list[tuple[str, bytes]] = []
+    if plan.runs:
+        data = cmlogs.ccmsetup_log(plan, rng)
+        if plan.rolled_log:
+            old, new = cmlogs.roll(data, rng)
+            logs.append(("ccmsetup.lo_", old))
+            data = new
+        logs.append(("ccmsetup.log", data))
+        if plan.client_msi:
+            failed = any(r.msi_failed for r in plan.runs)
+            logs.append(("client.msi.log", cmlogs.client_msi_log(plan, rng, failed)))
+    if plan.ts_steps:
+        data = cmlogs.smsts_log(plan, rng)
+        if plan.damage == "empty_log":
+            data = b""
+        elif plan.damage == "truncated_log":
+            data = data[: len(data) * 2 // 3]
+        logs.append(("smsts.log", data))
+    return logs
+
+
+def _intune_zip(
+    plan: Plan, cab_name: str, cab_bytes: bytes, logs: list[tuple[str, bytes]]
+) -> bytes:
+    """Intune "Collect diagnostics" ZIP: results.xml + flattened (N) entries."""
+    ccmsetup = [(n, d) for n, d in logs if n.startswith(("ccmsetup", "client.msi"))]
+    ccm = [(n, d) for n, d in logs if n.startswith("smsts")]
+    items = []
+    members: list[tuple[str, bytes]] = []
+    for num, (pattern, desc, files) in enumerate(
+        (
+            ("%windir%\\ccm\\logs\\*.log", "windir_ccm_logs_log", ccm),
+            ("%windir%\\ccmsetup\\logs\\*.log", "windir_ccmsetup_logs_log", ccmsetup),
+        ),
+        start=11,
+    ):
+        if files:
+            items.append(f'  <FoldersFiles HRESULT="0">{pattern}</FoldersFiles>')
+            members += [(f"({num}) FoldersFiles {desc}/{n}", d) for n, d in files]
+        else:
+            items.append(
+                f'  <FoldersFiles HRESULT="-2147024893">{pattern}</FoldersFiles>'
+            )
+            members.append(
+                (f"({num}) No Results - Error [0x80070003] FoldersFiles {desc}", b"")
+            )
+    stem = cab_name[:-4]
+    items.append(
+        f'  <FoldersFiles HRESULT="0">%temp%\\MDMDiagnostics\\{cab_name}</FoldersFiles>'
+    )
+    members.append(
+        (f"(71) FoldersFiles temp_MDMDiagnostics_{stem}_cab/{cab_name}", cab_bytes)
+    )
+    cmd = (
+        '  <Command HRESULT="0">%windir%\\system32\\mdmdiagnosticstool.exe -area '
+        f"Autopilot;deviceprovisioning;deviceenrollment;tpm -cab %temp%\\MDMDiagnostics\\{cab_name}</Command>"
+    )
+    results = (
+        '<Collection HRESULT="0">\r\n'
+        f"  <ID>{plan.enrollment_id.lower()}</ID>\r\n"
+        "  <SasUrl>SasUrlPlaceHolder</SasUrl>\r\n"
+        f"{cmd}\r\n" + "\r\n".join(items) + "\r\n"
+        "  <ClientTimeoutInSeconds>5400</ClientTimeoutInSeconds>\r\n"
+        "  <OutputFileFormat>flattened</OutputFileFormat>\r\n"
+        "</Collection>\r\n"
+    )
+    return cab.pack_zip(
+        [("results.xml", results.encode("utf-8")), *members], plan.collected_at
+    )
+
+
+def write_bundle(plan: Plan, seed: int, out: Path) -> str:
+    """Write one bundle under ``out``; returns its path relative to ``out``."""
+    rng = random.Random(f"{seed}:{plan.index}:{plan.attempt}:files")
+    local = plan.local(plan.collected_at)
+    mdmlogs = f"mdmlogs-{local:%Y-%m-%d-%H-%M-%S}.cab"
+    cab_bytes = cab.pack_cab(_cab_members(plan, rng), local)
+    if plan.damage == "truncated_cab":
+        cab_bytes = cab.truncate(cab_bytes, rng.uniform(0.3, 0.7))
+    logs = _loose_logs(plan, rng)
+    site = out / plan.site
+    if plan.layout == "lone_cab":
+        name = f"MDMDiagReport-{local:%Y%m%d}-{plan.device_name}.cab"
+        path = site / "drop" / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(cab_bytes)
+    elif plan.layout == "intune_zip":
+        name = f"DiagLogs-{plan.device_name}-{plan.collected_at:%Y%m%dT%H%M%S}Z.zip"
+        path = site / "drop" / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(_intune_zip(plan, mdmlogs, cab_bytes, logs))
+    else:
+        path = site / f"{plan.device_name}_{local:%Y%m%d-%H%M%S}"
+        path.mkdir(parents=True, exist_ok=True)
+        name = rng.choices(
+            (mdmlogs, "autopilot-logs.cab", "MDMDiagReport.cab"), (70, 15, 15)
+        )[0]
+        (path / name).write_bytes(cab_bytes)
+        for log_name, data in logs:
+            (path / log_name).write_bytes(data)
+    plan.cab_name = name
+    return path.relative_to(out).as_posix()
+
+
+def truth_rows(plans: list[Plan], paths: list[str]) -> list[dict[str, str]]:
+    """Ground-truth rows; attempts numbered per serial by started_at (ingested only)."""
+    order: dict[str, list[Plan]] = {}
+    for p in plans:
+        if p.damage != "truncated_cab":
+            order.setdefault(p.serial, []).append(p)
+    attempt: dict[int, int] = {}
+    for group in order.values():
+        for n, p in enumerate(sorted(group, key=lambda q: q.started_at), 1):
+            attempt[id(p)] = n
+    rows = []
+    for p, path in zip(plans, paths, strict=True):
+        row = dict.fromkeys(COLUMNS, "")
+        row.update(
+            bundle_path=path,
+            serial_number=p.serial,
+            device_name=p.device_name,
+            tz_name=p.tz_name,
+            os_build=f"{p.build}.{p.ubr}",
+            model=p.model,
+            client_version=p.client_version,
+            layout=p.layout,
+        )
+        if p.damage == "truncated_cab":
+            row.update(scenario="truncated_cab", expected_status="quarantined")
+        else:
+            row.update(scenarios.ground_truth(p))
+            row.update(
+                scenario=p.scenario,
+                expected_status="ingested",
+                attempt=str(attempt[id(p)]),
+            )
+            if p.layout == "lone_cab":
+                row.update(failing_step="")  # no smsts.log: the CAB cannot name it
+        rows.append(row)
+    return rows
+
+
+def simulate(devices: int, seed: int, out: Path) -> Path:
+    """Write a simulated share of ``devices`` devices under ``out``.
+
+    Args:
+        devices: number of distinct devices (about 5% get a second attempt).
+        seed: fleet seed; the same seed writes the same bytes.
+        out: share root (created if missing).
+
+    Returns:
+        The path of ``out/ground_truth.csv``.
+    """
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    plans = plan_fleet(devices, seed)
+    paths = [write_bundle(p, seed, out) for p in plans]
+    rows = truth_rows(plans, paths)
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    gt = out / "ground_truth.csv"
+    gt.write_text(buf.getvalue(), encoding="utf-8")
+    return gt
+
+
+__all__ = ["COLUMNS", "plan_fleet", "simulate"]

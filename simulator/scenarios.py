@@ -1,0 +1,473 @@
+"""Scenario mix and per-attempt plans for the fleet simulator.
+
+A :class:`Plan` fixes everything about one bundle (device, zone, build, scenario,
+every instant of the ESP timeline, the ccmsetup runs and the task sequence) before
+any file is written, so the evidence writers and the ground truth read the same
+facts. The rules are those of docs/scenarios.md.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from tzlocal.windows_tz import win_tz
+
+TIMEOUT = 0x800705B4
+E_FAIL = 0x80004005
+MSI_1603 = 0x80070643
+DC_NOT_FOUND = 0x80070774
+
+CAUSES = (
+    "ok",
+    "ccmsetup_never_ran",
+    "ccmsetup_failed",
+    "ccmsetup_too_late",
+    "ts_step_failed",
+    "ts_still_running",
+    "unsupported_hybrid_join",
+    "unsupported_preprovisioning",
+)
+# Plausible first-attempt frequencies (docs/scenarios.md table order).
+WEIGHTS = (0.60, 0.07, 0.08, 0.05, 0.09, 0.05, 0.03, 0.03)
+# Scenarios a lone CAB (no loose ConfigMgr logs) is enough to diagnose.
+LONE_CAB_OK = {
+    "ok",
+    "ccmsetup_never_ran",
+    "ts_still_running",
+    "unsupported_hybrid_join",
+}
+
+# (site folder, Windows zone key name, device-name prefix)
+SITES = (
+    ("US-SEA", "Pacific Standard Time", "SEA"),
+    ("US-NYC", "Eastern Standard Time", "NYC"),
+    ("US-CHI", "Central Standard Time", "CHI"),
+    ("DE-FRA", "W. Europe Standard Time", "FRA"),
+    ("HU-BUD", "Central Europe Standard Time", "BUD"),
+    ("UK-LON", "GMT Standard Time", "LON"),
+    ("IN-BLR", "India Standard Time", "BLR"),
+    ("IL-TLV", "Israel Standard Time", "TLV"),
+    ("AU-SYD", "AUS Eastern Standard Time", "SYD"),
+    ("JP-TYO", "Tokyo Standard Time", "TYO"),
+)
+SITE_WEIGHTS = (14, 12, 8, 14, 6, 12, 10, 8, 8, 8)
+
+# (CurrentBuild, DisplayVersion, UBR choices, BuildBranch, BuildLab suffix)
+BUILDS = (
+    (
+        "19042",
+        "20H2",
+        (2006, 2364),
+        "vb_release",
+        "19041.1.amd64fre.vb_release.191206-1406",
+    ),
+    (
+        "19044",
+        "21H2",
+        (3086, 3570, 4291),
+        "vb_release",
+        "19041.1.amd64fre.vb_release.191206-1406",
+    ),
+    (
+        "19045",
+        "22H2",
+        (4894, 5737, 6093),
+        "vb_release",
+        "19041.1.amd64fre.vb_release.191206-1406",
+    ),
+    (
+        "22000",
+        "21H2",
+        (2538, 3260),
+        "co_release",
+        "22000.1.amd64fre.co_release.210604-1628",
+    ),
+    (
+        "22621",
+        "22H2",
+        (4317, 5909),
+        "ni_release",
+        "22621.1.amd64fre.ni_release.220506-1250",
+    ),
+    (
+        "22631",
+        "23H2",
+        (4890, 5909, 6060),
+        "ni_release",
+        "22621.1.amd64fre.ni_release.220506-1250",
+    ),
+    (
+        "26100",
+        "24H2",
+        (4652, 6899, 7019),
+        "ge_release",
+        "26100.1.amd64fre.ge_release.240331-1435",
+    ),
+)
+BUILD_WEIGHTS = (3, 5, 14, 5, 14, 30, 29)
+
+# (manufacturer, model, serial style)
+MODELS = (
+    ("Dell Inc.", "Latitude 7440", "dell"),
+    ("Dell Inc.", "Latitude 5540", "dell"),
+    ("Dell Inc.", "OptiPlex 7010", "dell"),
+    ("HP", "HP EliteBook 840 G9 Notebook PC", "hp"),
+    ("HP", "HP ProBook 450 15.6 inch G10 Notebook PC", "hp"),
+    ("LENOVO", "ThinkPad T14 Gen 4", "lenovo"),
+    ("LENOVO", "ThinkPad X1 Carbon Gen 11", "lenovo"),
+    ("Microsoft Corporation", "Surface Laptop 5", "surface"),
+)
+
+# Client versions; the new "Pointer: <n>. Type: ..." smsts form starts with 2211.
+CLIENT_VERSIONS = (
+    "5.00.9106.1000",
+    "5.00.9122.1033",
+    "5.00.9128.1012",
+    "5.00.9129.1017",
+    "5.00.9132.1011",
+)
+NEW_SMSTS_FROM = (5, 0, 9122)
+
+# Task-sequence step failures: (code, text as smsts/Windows renders it)
+STEP_FAILURES = (
+    (0x80070002, "The system cannot find the file specified."),
+    (0x87D00324, "The application was not detected after installation completed."),
+    (0x80070643, "Fatal error during installation."),
+    (0x80004005, "Unspecified error"),
+    (0x87D00607, "Content not found on any distribution point."),
+)
+
+FIRST_DAY = datetime(2025, 10, 21, tzinfo=UTC)  # spans EU/UK/IL (26 Oct) and US (2 Nov)
+DAYS = 13
+
+
+@dataclass
+class CcmRun:
+    """One ccmsetup.exe run (a segment of ccmsetup.log, opened by its banner)."""
+
+    start: datetime
+    end: datetime
+    exit_code: int
+    failure_code: int | None = None  # written as "CcmSetup failed with error code"
+    msi_failed: bool = False
+    service: bool = True  # /runservice run (downloads and installs) vs bootstrap
+
+
+@dataclass
+class TsStep:
+    """One task-sequence instruction (action or group boundary)."""
+
+    name: str
+    kind: str  # "group" | "group_end" | "action"
+    type_name: str
+    start: datetime
+    end: datetime | None  # None: started and never ended
+    code: int = 0  # failing code for the failing action
+
+
+@dataclass
+class Plan:
+    """Everything about one bundle, decided before anything is written."""
+
+    index: int
+    serial: str
+    device_name: str
+    site: str
+    tz_name: str
+    manufacturer: str
+    model: str
+    build: str
+    ubr: int
+    display_version: str
+    build_branch: str
+    build_lab_ex: str
+    client_version: str
+    scenario: str
+    layout: str = "folder"  # folder | lone_cab | intune_zip
+    attempt: int = 1
+    damage: str = ""  # truncated_cab | empty_log | truncated_log | ""
+    started_at: datetime = FIRST_DAY
+    timeout_at: datetime | None = None  # DevicePreparation TimedOut instant
+    ds_start: datetime | None = None  # DeviceSetup category started
+    failure_at: datetime | None = None  # ESP failure event
+    failure_phase: str = ""
+    failure_code: int = 0  # errorCode of the ESP failure event (u32)
+    failure_code_signed: bool = False
+    failure_name: str = ""
+    root_code: int | None = None
+    failing_step: str = ""
+    esp_end: datetime | None = None
+    collected_at: datetime = FIRST_DAY
+    cm_state: int = 3
+    ts_state: int | None = 3
+    join_method: int = 0
+    whiteglove: bool = False
+    runs: list[CcmRun] = field(default_factory=list)
+    ts_steps: list[TsStep] = field(default_factory=list)
+    ts_start: datetime | None = None
+    client_msi: bool = False
+    rolled_log: bool = False
+    enrollment_id: str = ""
+    ts_package: str = ""
+    cab_name: str = ""
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The IANA zone behind the Windows zone name."""
+        return ZoneInfo(win_tz[self.tz_name])
+
+    def bias(self, at: datetime) -> int:
+        """Windows bias in minutes at an instant (UTC = local + bias)."""
+        off = at.astimezone(self.zone).utcoffset()
+        assert off is not None
+        return -int(off.total_seconds() // 60)
+
+    def local(self, at: datetime) -> datetime:
+        """Naive local wall-clock time of an instant in the device zone."""
+        return at.astimezone(self.zone).replace(tzinfo=None)
+
+
+def _guid(rng: random.Random) -> str:
+    h = f"{rng.getrandbits(128):032X}"
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
+def _serial(rng: random.Random, style: str) -> str:
+    alnum = "0123456789BCDFGHJKLMNPQRSTVWXZ"
+    if style == "dell":
+        return "".join(rng.choice(alnum) for _ in range(7))
+    if style == "hp":
+        return (
+            "5CG"
+            + f"{rng.randint(2300, 2452)}"
+            + "".join(rng.choice(alnum) for _ in range(3))
+        )
+    if style == "lenovo":
+        return "PF" + "".join(rng.choice(alnum) for _ in range(6))
+    return f"0F{rng.randint(0, 10**10 - 1):010d}"
+
+
+def _sec(rng: random.Random, lo: float, hi: float) -> timedelta:
+    return timedelta(seconds=rng.uniform(lo, hi))
+
+
+def new_device(index: int, rng: random.Random) -> Plan:
+    """A device with its identity, zone, build and model (scenario not set yet)."""
+    site, tz_name, prefix = rng.choices(SITES, SITE_WEIGHTS)[0]
+    manufacturer, model, style = rng.choice(MODELS)
+    serial = _serial(rng, style)
+    build, dv, ubrs, branch, lab = rng.choices(BUILDS, BUILD_WEIGHTS)[0]
+    # Newer builds run newer clients: pick among the upper part of the list.
+    lo = 0 if build < "22000" else 1
+    client = rng.choice(CLIENT_VERSIONS[lo:])
+    return Plan(
+        index=index,
+        serial=serial,
+        device_name=f"{prefix}-{serial}"[:15],
+        site=site,
+        tz_name=tz_name,
+        manufacturer=manufacturer,
+        model=model,
+        build=build,
+        ubr=rng.choice(ubrs),
+        display_version=dv,
+        build_branch=branch,
+        build_lab_ex=lab,
+        client_version=client,
+        scenario="ok",
+        enrollment_id=_guid(rng),
+        ts_package=f"CTS00{rng.randint(100, 199)}",
+    )
+
+
+def _start_time(
+    plan: Plan, rng: random.Random, not_before: datetime | None
+) -> datetime:
+    """ESP start: a local working-hours instant on one of the fleet's days."""
+    if not_before is not None:
+        return not_before + timedelta(hours=rng.uniform(3, 30))
+    day = FIRST_DAY + timedelta(days=rng.randrange(DAYS))
+    local = datetime(day.year, day.month, day.day, 7, 30) + _sec(rng, 0, 9.5 * 3600)
+    return local.replace(tzinfo=plan.zone).astimezone(UTC).replace(microsecond=0) + (
+        timedelta(milliseconds=rng.randrange(1000))
+    )
+
+
+def _ts_steps(plan: Plan, rng: random.Random, start: datetime) -> list[TsStep]:
+    """The PROVISIONTS task sequence as instructions with their instants."""
+    layout = [
+        ("group", "Install Core Apps", "SMS_TaskSequence_Group"),
+        (
+            "action",
+            "Install Company Portal",
+            "SMS_TaskSequence_InstallApplicationAction",
+        ),
+        (
+            "action",
+            "Install Microsoft 365 Apps",
+            "SMS_TaskSequence_InstallApplicationAction",
+        ),
+        ("action", "Install VPN Client", "SMS_TaskSequence_InstallApplicationAction"),
+        ("group_end", "Install Core Apps", "SMS_TaskSequence_Group"),
+        ("group", "Configure Device", "SMS_TaskSequence_Group"),
+        (
+            "action",
+            "Set Regional Settings",
+            "SMS_TaskSequence_RunPowerShellScriptAction",
+        ),
+        ("action", "Install Software Updates", "SMS_TaskSequence_InstallUpdateAction"),
+        ("action", "Apply BitLocker Settings", "SMS_TaskSequence_RunCommandLineAction"),
+        ("group_end", "Configure Device", "SMS_TaskSequence_Group"),
+    ]
+    steps = []
+    t = start
+    for kind, name, typ in layout:
+        dur = _sec(rng, 0.1, 1.5) if kind != "action" else _sec(rng, 60, 420)
+        steps.append(TsStep(name, kind, typ, t, t + dur))
+        t = t + dur + _sec(rng, 0.2, 2)
+    return steps
+
+
+def realise(plan: Plan, rng: random.Random, not_before: datetime | None = None) -> Plan:
+    """Fill in every instant and fact of the plan's scenario (docs/scenarios.md)."""
+    sc = plan.scenario
+    t0 = _start_time(plan, rng, not_before)
+    plan.started_at = t0
+    if sc == "unsupported_hybrid_join":
+        plan.join_method = 1
+    if sc == "unsupported_preprovisioning":
+        plan.whiteglove = True
+    # ccmsetup.msi is pushed by Intune a few minutes into device preparation.
+    ccm_start = t0 + _sec(rng, 100, 420)
+    timeout = t0 + timedelta(minutes=60) + _sec(rng, 1, 40)
+    variant = rng.random()
+    dev_prep_fails = sc in (
+        "ccmsetup_never_ran",
+        "ccmsetup_failed",
+        "ccmsetup_too_late",
+    )
+    if sc in ("unsupported_hybrid_join", "unsupported_preprovisioning"):
+        dev_prep_fails = variant < 0.5
+    boot = CcmRun(ccm_start, ccm_start + _sec(rng, 4, 12), 0, service=False)
+    svc_start = boot.end + _sec(rng, 1, 4)
+    if sc == "ccmsetup_never_ran":
+        plan.cm_state, plan.ts_state, plan.client_version = 1, None, ""
+    elif sc == "ccmsetup_failed":
+        plan.cm_state, plan.ts_state = 4, None
+        msi = rng.random() < 0.5
+        code = MSI_1603 if msi else E_FAIL
+        plan.root_code = code
+        plan.runs = [boot]
+        t = svc_start
+        for _ in range(rng.randint(1, 3)):
+            end = t + _sec(rng, 120, 600)
+            plan.runs.append(CcmRun(t, end, 6, code, msi))
+            t = end + timedelta(minutes=10) + _sec(rng, 1, 30)
+            if t > timeout - timedelta(minutes=2):
+                break
+        plan.client_msi = msi or rng.random() < 0.3
+    elif sc == "ccmsetup_too_late":
+        plan.cm_state, plan.ts_state = 3, 1
+        end = timeout + _sec(rng, 60, 1500)
+        plan.runs = [boot, CcmRun(svc_start, end, 0)]
+    else:
+        end = svc_start + _sec(rng, 420, 1500)
+        plan.runs = [boot, CcmRun(svc_start, end, 0)]
+        plan.client_msi = rng.random() < 0.25
+    if dev_prep_fails:
+        plan.timeout_at = timeout
+        plan.failure_at = timeout
+        plan.failure_phase = "DevicePreparation"
+        plan.failure_code = TIMEOUT
+        plan.failure_name = (
+            "CommercialOOBE_ESPDevicePreparation_PolicyProvidersInstallation_TimedOut"
+        )
+        if sc == "unsupported_hybrid_join" and variant < 0.25:
+            plan.failure_at = t0 + _sec(rng, 600, 1800)
+            plan.failure_code = DC_NOT_FOUND
+            plan.failure_code_signed = True  # exception path: signed errorCode
+            plan.failure_name = (
+                "CommercialOOBE_ESPDevicePreparation_PolicyProvidersInstallation_Failed"
+            )
+            plan.timeout_at = None
+        if sc.startswith("unsupported"):
+            plan.cm_state, plan.ts_state = 1, None
+            plan.runs = []
+            plan.client_version = ""
+        plan.esp_end = plan.failure_at
+    else:
+        prep_done = plan.runs[-1].end + _sec(rng, 20, 90)
+        plan.ds_start = prep_done + _sec(rng, 2, 10)
+        plan.ts_start = plan.ds_start + _sec(rng, 60, 200)
+        steps = _ts_steps(plan, rng, plan.ts_start)
+        actions = [i for i, s in enumerate(steps) if s.kind == "action"]
+        if sc == "ts_step_failed":
+            k = rng.choice(actions)
+            code, _ = rng.choice(STEP_FAILURES)
+            steps = steps[: k + 1]
+            steps[k].code = code
+            plan.ts_state = 4
+            plan.root_code = code
+            plan.failing_step = steps[k].name
+            plan.failure_at = steps[k].end + _sec(rng, 20, 120)
+            plan.failure_phase = "DeviceSetup"
+            plan.failure_code = 0
+            plan.failure_name = (
+                "CommercialOOBE_BootstrapStatusCategory_SubcategoryProcessing_Failed"
+            )
+        elif sc in ("ts_still_running",) or sc.startswith("unsupported"):
+            limit = plan.ds_start + timedelta(minutes=60) + _sec(rng, 1, 30)
+            # stretch the steps so the TS is mid-step at the deadline
+            k = rng.choice(actions[1:])
+            steps = steps[: k + 1]
+            steps[k].start = min(steps[k].start, limit - _sec(rng, 300, 1500))
+            for s in steps[:k]:
+                if s.end and s.end > steps[k].start:
+                    s.end = steps[k].start - _sec(rng, 1, 5)
+            steps[k].end = None
+            plan.ts_state = rng.choice((1, 2, 2, 2)) if sc == "ts_still_running" else 2
+            plan.failing_step = steps[k].name if sc == "ts_still_running" else ""
+            plan.failure_at = limit
+            plan.failure_phase = "DeviceSetup"
+            plan.failure_code = TIMEOUT
+            plan.failure_name = (
+                "CommercialOOBE_BootstrapStatusCategory_SubcategoryProcessing_Failed"
+            )
+        else:
+            plan.ts_state = 3
+            plan.esp_end = steps[-1].end + _sec(rng, 30, 120)
+        plan.ts_steps = steps
+        if plan.failure_at is not None:
+            plan.esp_end = plan.failure_at
+    assert plan.esp_end is not None
+    if plan.failure_at is not None:
+        plan.collected_at = plan.esp_end + _sec(rng, 240, 5400)
+    else:
+        plan.collected_at = plan.esp_end + _sec(rng, 1800, 40 * 3600)
+    plan.collected_at = plan.collected_at.replace(microsecond=0)
+    return plan
+
+
+def ground_truth(plan: Plan) -> dict[str, str]:
+    """The ground-truth row for an ingested plan (docs/scenarios.md rules)."""
+    sc = plan.scenario
+    failed = plan.failure_at is not None
+    outcome = "succeeded"
+    if failed:
+        outcome = "unsupported" if sc.startswith("unsupported") else "failed"
+    code = plan.failure_code or (plan.root_code or 0)
+    return {
+        "started_at": plan.started_at.strftime("%Y-%m-%dT%H:%M:%S.")
+        + f"{plan.started_at.microsecond // 1000:03d}Z",
+        "day": plan.started_at.date().isoformat(),
+        "outcome": outcome,
+        "failed_phase": plan.failure_phase if failed else "",
+        "error_code": f"0x{code:08X}" if failed else "",
+        "root_error_code": f"0x{plan.root_code:08X}" if plan.root_code else "",
+        "cause": sc,
+        "failing_step": plan.failing_step,
+        "tz_bias_min": str(plan.bias(plan.started_at)),
+    }
