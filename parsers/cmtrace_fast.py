@@ -1,0 +1,265 @@
+"""Vectorised CCM-record scanner: whole-buffer splitting with pyarrow compute.
+
+No per-record Python runs here. The buffer is cut on the opener ``<![LOG[``;
+each piece is split from the right on ``"`` into exactly 15 parts when it is a
+canonical record (``msg]LOG]!><time=`` + 7 quoted attributes + ``>``). Pieces
+that are not canonical, or whose fields do not convert, are handed back by index
+to the careful per-record path in `cmtrace`. Every step is a linear pass, so the
+cost is proportional to the input size whatever the content.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+OPENER = "<![LOG["
+CLOSER = "]LOG]!>"
+_HEAD_END = "]LOG]!><time="
+_SEPARATORS = {
+    2: " date=",
+    4: " component=",
+    6: " context=",
+    8: " type=",
+    10: " thread=",
+    12: " file=",
+}
+_US_PER_MIN = 60_000_000
+_US_PER_DAY = 86_400_000_000
+
+
+@dataclass
+class Scan:
+    """What the vectorised pass found.
+
+    Attributes:
+        preamble: text before the first opener (fragment or nothing).
+        n_chunks: number of openers.
+        chunk_offsets: byte offset of each opener in the buffer.
+        chunk_lines: 1-based line of each opener.
+        good: indices (into chunks) of records converted here.
+        columns: converted columns for `good`, aligned with it.
+        irregular: indices of chunks the per-record path must read.
+        chunks: the chunk texts (after the opener), for the per-record path.
+    """
+
+    preamble: str
+    preamble_newlines: int
+    n_chunks: int
+    chunk_offsets: np.ndarray
+    chunk_lines: np.ndarray
+    good: np.ndarray
+    columns: dict[str, pa.Array] = field(default_factory=dict)
+    irregular: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64))
+    chunks: pa.Array | None = None
+
+
+def _as_array(buf: bytes) -> pa.LargeStringArray:
+    """One large_string element over `buf` (already valid UTF-8), no copy."""
+    offsets = pa.py_buffer(np.array([0, len(buf)], dtype=np.int64).tobytes())
+    return pa.LargeStringArray.from_buffers(1, offsets, pa.py_buffer(buf))
+
+
+def days_from_civil(y: np.ndarray, m: np.ndarray, d: np.ndarray) -> np.ndarray:
+    """Days since 1970-01-01 for proleptic Gregorian dates (H. Hinnant)."""
+    y = y - (m <= 2)
+    era = np.floor_divide(y, 400)
+    yoe = y - era * 400
+    mp = (m + 9) % 12
+    doy = (153 * mp + 2) // 5 + d - 1
+    doe = yoe * 365 + yoe // 4 - yoe // 100 + doy
+    return era * 146097 + doe - 719468
+
+
+def _int(arr: pa.Array) -> np.ndarray:
+    return pc.cast(arr, pa.int64()).to_numpy(zero_copy_only=False)
+
+
+def convert_time(tim: pa.Array, date: pa.Array) -> dict[str, np.ndarray]:
+    """Convert `time=` / `date=` texts; raises ArrowInvalid/ValueError on any bad one.
+
+    Returns:
+        local_us (int64 microseconds since epoch, naive), bias (int64),
+        has_bias (bool) and bad (bool: a field out of range) arrays.
+    """
+    hms = pc.split_pattern(tim, ":", max_splits=2)
+    if pc.min(pc.list_value_length(hms)).as_py() != 3:
+        raise ValueError("time without two colons")
+    h = _int(pc.list_element(hms, 0))
+    mi = _int(pc.list_element(hms, 1))
+    rest = pc.list_element(hms, 2)  # SS[.frac][+-bias]
+    s = _int(pc.utf8_slice_codeunits(rest, 0, 2))
+    tail = pc.utf8_slice_codeunits(rest, 2)
+    # '.510+480' -> '.510+480+', '.51-60' -> '.51+-60+': element 1 is the bias.
+    tail = pc.binary_join_element_wise(
+        pc.replace_substring(tail, "-", "+-"),
+        pa.scalar("+", tail.type),
+        pa.scalar("", tail.type),
+    )
+    fb = pc.split_pattern(tail, "+")
+    if pc.max(pc.list_value_length(fb)).as_py() > 3:
+        raise ValueError("more than one sign in time")
+    frac = pc.list_element(fb, 0)
+    has_frac = pc.starts_with(frac, ".")
+    digits = pc.utf8_slice_codeunits(frac, 1, 7)
+    digits = pc.if_else(has_frac, digits, "0")
+    if pc.any(pc.equal(pc.utf8_length(frac), 0) != pc.invert(has_frac)).as_py():
+        raise ValueError("junk between seconds and bias")
+    frac_us = _int(pc.utf8_rpad(digits, 6, "0"))
+    if pc.any(pc.greater(pc.utf8_length(frac), 10)).as_py():
+        raise ValueError("fraction too long")
+    bias_txt = pc.list_element(fb, 1)
+    has_bias = pc.greater(pc.utf8_length(bias_txt), 0)
+    bias = _int(pc.if_else(has_bias, bias_txt, "0"))
+    dmy = pc.split_pattern(date, "-")
+    if (pc.list_value_length(dmy).to_numpy() != 3).any():
+        raise ValueError("date without three parts")
+    mo = _int(pc.list_element(dmy, 0))
+    d = _int(pc.list_element(dmy, 1))
+    y = _int(pc.list_element(dmy, 2))
+    bad = (
+        (h > 23)
+        | (mi > 59)
+        | (s > 60)
+        | (mo < 1)
+        | (mo > 12)
+        | (d < 1)
+        | (d > 31)
+        | (y < 1900)
+        | (y > 2999)
+        | (np.abs(bias) > 1440)
+        | (h < 0)
+        | (mi < 0)
+        | (s < 0)
+        | (frac_us < 0)
+    )
+    days = days_from_civil(y, mo, d)
+    local = days * _US_PER_DAY + ((h * 60 + mi) * 60 + s) * 1_000_000 + frac_us
+    return {
+        "local_us": local,
+        "bias": bias,
+        "has_bias": has_bias.to_numpy(zero_copy_only=False),
+        "bad": bad,
+    }
+
+
+_TIME_OK = r"^\d{1,2}:\d{2}:\d{2}(\.\d{1,9})?([+-]\d{1,4})?$"
+_DATE_OK = r"^\d{1,2}-\d{1,2}-\d{4}$"
+
+
+def _row_ok(cols: dict[str, pa.Array]) -> np.ndarray:
+    """Per-row validity, only computed when the optimistic conversion failed."""
+    ok = pc.and_(
+        pc.match_substring_regex(cols["time"], _TIME_OK),
+        pc.match_substring_regex(cols["date"], _DATE_OK),
+    )
+    ok = pc.and_(ok, pc.match_substring_regex(cols["type"], r"^\d?$"))
+    ok = pc.and_(ok, pc.match_substring_regex(cols["thread"], r"^\d{0,18}$"))
+    return ok.to_numpy(zero_copy_only=False)
+
+
+def _convert(cols: dict[str, pa.Array]) -> dict[str, object]:
+    out: dict[str, object] = dict(convert_time(cols["time"], cols["date"]))
+    typ = cols["type"]
+    out["severity"] = pc.cast(
+        pc.if_else(pc.equal(typ, ""), pa.scalar(None, typ.type), typ), pa.int8()
+    )
+    thr = cols["thread"]
+    out["thread"] = pc.cast(
+        pc.if_else(pc.equal(thr, ""), pa.scalar(None, thr.type), thr), pa.int64()
+    )
+    return out
+
+
+def scan(buf: bytes) -> Scan:
+    """Split `buf` (valid UTF-8, NUL-free) into records without per-record Python.
+
+    Args:
+        buf: the whole (stitched) log as UTF-8 bytes.
+
+    Returns:
+        A `Scan` with converted columns for canonical records and the indices of
+        the chunks the careful path must handle.
+    """
+    pieces = pc.split_pattern(_as_array(buf), OPENER).values
+    preamble = pieces[0].as_py()
+    chunks = pieces.slice(1)
+    n = len(chunks)
+    lengths = pc.binary_length(chunks).to_numpy(zero_copy_only=False)
+    len0 = len(preamble.encode("utf-8"))
+    offsets = len0 + np.concatenate(([0], np.cumsum(lengths + len(OPENER))[:-1]))
+    offsets = offsets.astype(np.int64) if n else np.empty(0, np.int64)
+    pre_nl = preamble.count("\n")
+    nl = pc.count_substring(chunks, "\n").to_numpy(zero_copy_only=False)
+    lines = 1 + pre_nl + np.concatenate(([0], np.cumsum(nl)[:-1])) if n else nl
+    result = Scan(
+        preamble,
+        pre_nl,
+        n,
+        offsets,
+        np.asarray(lines, np.int64),
+        np.empty(0, np.int64),
+        chunks=chunks,
+    )
+    if n == 0:
+        return result
+    parts = pc.split_pattern(chunks, '"', max_splits=14, reverse=True)
+    ok = pc.equal(pc.list_value_length(parts), 15).to_numpy(zero_copy_only=False)
+    idx = np.arange(n, dtype=np.int64)
+    if not ok.all():
+        parts = parts.filter(pa.array(ok))
+        idx = idx[ok]
+    if len(idx) == 0:
+        result.irregular = np.arange(n, dtype=np.int64)
+        return result
+    head = pc.list_element(parts, 0)
+    good = pc.and_(
+        pc.ends_with(head, _HEAD_END), pc.equal(pc.count_substring(head, CLOSER), 1)
+    )
+    for k, sep in _SEPARATORS.items():
+        good = pc.and_(good, pc.equal(pc.list_element(parts, k), sep))
+    last = pc.utf8_trim_whitespace(pc.list_element(parts, 14))
+    good = pc.and_(good, pc.equal(last, ">")).to_numpy(zero_copy_only=False)
+    cols = {
+        "message": pc.utf8_slice_codeunits(head, 0, -len(_HEAD_END)),
+        "time": pc.list_element(parts, 1),
+        "date": pc.list_element(parts, 3),
+        "component": pc.list_element(parts, 5),
+        "context": pc.list_element(parts, 7),
+        "type": pc.list_element(parts, 9),
+        "thread": pc.list_element(parts, 11),
+        "file": pc.list_element(parts, 13),
+    }
+    if not good.all():
+        mask = pa.array(good)
+        cols = {k: v.filter(mask) for k, v in cols.items()}
+        idx = idx[good]
+    try:
+        conv = _convert(cols)
+    except (pa.ArrowInvalid, ValueError):
+        row_ok = _row_ok(cols)
+        mask = pa.array(row_ok)
+        cols = {k: v.filter(mask) for k, v in cols.items()}
+        idx = idx[row_ok]
+        conv = _convert(cols)
+    bad = conv.pop("bad")
+    if bad.any():  # out-of-range fields (month 13, hour 25): careful path
+        mask = pa.array(~bad)
+        cols = {k: v.filter(mask) for k, v in cols.items()}
+        idx = idx[~bad]
+        conv = _convert(cols)
+        conv.pop("bad")
+    cols.pop("time")
+    cols.pop("date")
+    cols.pop("type")
+    cols.pop("thread")
+    cols.update(conv)  # type: ignore[arg-type]
+    result.good = idx
+    result.columns = cols  # type: ignore[assignment]
+    irregular = np.ones(n, dtype=bool)
+    irregular[idx] = False
+    result.irregular = np.flatnonzero(irregular)
+    return result

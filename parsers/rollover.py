@@ -1,0 +1,63 @@
+"""Rollover sets of CMTrace logs (FORMATS.md 1.7, FINDINGS.md 1).
+
+A full log is copied to ``name.lo_`` (one generation) or, for components that
+keep history, to ``name-YYYYMMDD-HHMMSS.log``; writing goes on in ``name.log``.
+Read oldest to newest: dated history by its stamp, then ``.lo_``, then ``.log``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+_DATED = re.compile(r"^(?P<base>.+)-(?P<stamp>\d{8}-\d{6})\.log$", re.IGNORECASE)
+_LO = re.compile(r"^(?P<base>.+)\.lo_$", re.IGNORECASE)
+_LOG = re.compile(r"^(?P<base>.+)\.log$", re.IGNORECASE)
+
+
+def member_key(name: str) -> tuple[str, tuple[int, str]] | None:
+    """(set name, order key) of a log member, or None if it is not a log.
+
+    Args:
+        name: member path; folders are kept in the set name so two folders'
+            ``smsts.log`` never merge.
+
+    Returns:
+        ``('ccmsetup', (1, ''))`` for ``ccmsetup.lo_``; order keys sort dated
+        history (0, stamp) before ``.lo_`` (1) before ``.log`` (2).
+    """
+    for pattern, rank in ((_DATED, 0), (_LO, 1), (_LOG, 2)):
+        m = pattern.match(name)
+        if m:
+            stamp = m.groupdict().get("stamp") or ""
+            return m.group("base"), (rank, stamp)
+    return None
+
+
+def rollover_groups(names: Iterable[str]) -> dict[str, list[str]]:
+    """Group log member names into rollover sets, each ordered oldest first.
+
+    Args:
+        names: member names (``ccmsetup.lo_``, ``Logs/smsts-20240101-101010.log``).
+
+    Returns:
+        set name -> member names, e.g. ``{'ccmsetup': ['ccmsetup.lo_',
+        'ccmsetup.log']}``. Names that are not ``.log``/``.lo_`` are left out.
+    """
+    groups: dict[str, list[tuple[tuple[int, str], str]]] = {}
+    for name in names:
+        key = member_key(name)
+        if key is None:
+            continue
+        groups.setdefault(key[0], []).append((key[1], name))
+    return {base: [n for _, n in sorted(items)] for base, items in groups.items()}
+
+
+def order_members(names: Iterable[str]) -> list[str]:
+    """`names` sorted oldest to newest by rollover rank (unknown names last)."""
+
+    def key(name: str) -> tuple[int, str, str]:
+        k = member_key(name)
+        return (k[1][0], k[1][1], name) if k else (3, "", name)
+
+    return sorted(names, key=key)

@@ -1,0 +1,176 @@
+"""SMS-trace ("simple") log records: ``message  $$<COMP><stamp><thread=...>``.
+
+FORMATS.md 1.5 and corpus/FINDINGS.md 2. A record is the text since the end of
+the previous marker, then a ``$$<`` marker. Stamp generations:
+
+* modern ConfigMgr server: ``<MM-DD-YYYY HH:MM:SS.fff+BIAS>`` (2- or 3-digit bias)
+  and ``<thread=N (0xHEX)>`` -> format ``sms_trace``;
+* SMS 2.0: ``<Tue May 16 13:17:10.804 2000>`` optionally followed by a Windows
+  zone name (``Eastern Daylight Time``) -> ``sms_trace_legacy``;
+* SMS 1.x: ``<Mon Dec 04 15:41:45 1995~>`` with a hex-only thread (``thread=E0``);
+* component-only markers (``$$<CliEx32.dll>``), no time, no thread.
+
+Marker pieces may be wrapped across lines (KB copies), so whitespace inside the
+stamp is normalised. These files are small site-server logs; a per-record regex
+is fine here (the fast vectorised path is for CCM records).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from . import timezones
+from .base import ParseWarning
+from .cmtrace_time import frac_to_us, local_us, zone_bias
+
+# Component: anything but angle brackets / newlines; the closing '>' is optional
+# because a KB copy shows `$$<CCIM32<Tue Jun ...`. Time must start with a digit or
+# a day name so a message beginning with '<' is not swallowed.
+MARKER = re.compile(
+    r"\$\$<(?P<comp>[^<>\r\n]*)>?"
+    r"(?:\s*<(?P<time>(?:\d|[A-Z][a-z]{2}\s)[^<>]{0,120})>)?"
+    r"(?:\s*<thread=(?P<thr>[^>]{0,60})>)?"
+)
+MODERN = re.compile(
+    r"(\d{1,2})-(\d{1,2})-(\d{4}) (\d{1,2}):(\d{2}):(\d{2})"
+    r"(?:\.(\d{1,9}))?([+-]\d{1,4})?"
+)
+CTIME = re.compile(
+    r"(?:[A-Z][a-z]{2}) ([A-Z][a-z]{2}) (\d{1,2}) (\d{1,2}):(\d{2}):(\d{2})"
+    r"(?:\.(\d{1,9}))? (\d{4})~?(?: (.+))?"
+)
+THREAD_DEC = re.compile(r"(\d+)\s*\(0x[0-9A-Fa-f]+\)\s*")
+THREAD_HEX = re.compile(r"([0-9A-Fa-f]+)\s*")
+MONTHS = {
+    m: i + 1
+    for i, m in enumerate("Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split())
+}
+
+
+@dataclass
+class Rows:
+    """Column lists for records read one at a time (slow paths)."""
+
+    key: list[tuple[int, int]] = field(default_factory=list)
+    offset: list[int] = field(default_factory=list)
+    line: list[int] = field(default_factory=list)
+    fmt: list[str] = field(default_factory=list)
+    local: list[int | None] = field(default_factory=list)
+    bias: list[int | None] = field(default_factory=list)
+    component: list[str | None] = field(default_factory=list)
+    context: list[str | None] = field(default_factory=list)
+    severity: list[int | None] = field(default_factory=list)
+    thread: list[int | None] = field(default_factory=list)
+    file: list[str | None] = field(default_factory=list)
+    message: list[str] = field(default_factory=list)
+
+    def add(self, **values: object) -> None:
+        for name, value in values.items():
+            getattr(self, name).append(value)
+
+    def __len__(self) -> int:
+        return len(self.message)
+
+
+def _stamp(raw: str) -> tuple[str, int | None, int | None, list[str]]:
+    """A stamp -> (format, local microseconds, bias, problems)."""
+    text = " ".join(raw.replace("~", " ").split())
+    m = MODERN.fullmatch(text)
+    if m:
+        mo, d, y, h, mi, s, frac, bias = m.groups()
+        value = local_us(
+            int(y), int(mo), int(d), int(h), int(mi), int(s), frac_to_us(frac)
+        )
+        bias_min = int(bias) if bias else None
+        return "sms_trace", value, bias_min, [] if value is not None else ["bad stamp"]
+    m = CTIME.fullmatch(text)
+    if not m:
+        return "sms_trace_legacy", None, None, ["unrecognised stamp"]
+    mon, d, h, mi, s, frac, y, zone_name = m.groups()
+    value = local_us(
+        int(y), MONTHS.get(mon, 0), int(d), int(h), int(mi), int(s), frac_to_us(frac)
+    )
+    if value is None:
+        return "sms_trace_legacy", None, None, ["bad stamp"]
+    if not zone_name:
+        return "sms_trace_legacy", value, None, []
+    # A Windows zone name: "Eastern Daylight Time" is the summer half of the
+    # "Eastern Standard Time" key; the word says which offset was in force.
+    daylight = "Daylight" in zone_name
+    key = zone_name.replace("Daylight", "Standard")
+    iana = timezones.windows_to_iana(key)
+    if iana is None:
+        return "sms_trace_legacy", value, None, [f"unknown zone name {zone_name!r}"]
+    return "sms_trace_legacy", value, zone_bias(iana, value, daylight), []
+
+
+def _thread(raw: str | None) -> int | None:
+    if raw is None:
+        return None
+    raw = " ".join(raw.split())
+    m = THREAD_DEC.fullmatch(raw)
+    if m:
+        return int(m.group(1))
+    m = THREAD_HEX.fullmatch(raw)  # SMS 1.x: hex only, no 0x (thread=E0)
+    return int(m.group(1), 16) if m else None
+
+
+def _clean(message: str) -> str:
+    """Drop the separating line break, the `~`/`~~` tail and padding spaces."""
+    message = message.lstrip("\r\n")
+    return message.rstrip().rstrip("~").rstrip()
+
+
+def parse_text(text: str, rows: Rows, warnings: list[ParseWarning]) -> int:
+    """Append every SMS-trace record in `text` to `rows`.
+
+    Args:
+        text: decoded log text (a stitched rollover set is fine).
+        rows: receives one entry per marker; ``offset`` is a character offset.
+        warnings: receives problems (bad stamps, trailing text).
+
+    Returns:
+        Units skipped (an unterminated trailing message).
+    """
+    pos = 0
+    line = 1
+    n = 0
+    for m in MARKER.finditer(text):
+        start = pos
+        while start < m.start() and text[start] in "\r\n":
+            start += 1
+        line += text.count("\n", pos, start)
+        fmt, value, bias, problems = "sms_trace_legacy", None, None, []
+        if m.group("time") is not None:
+            fmt, value, bias, problems = _stamp(m.group("time"))
+        for problem in problems:
+            warnings.append(ParseWarning.at(line, problem, m.group(0)))
+        thread = _thread(m.group("thr"))
+        if m.group("thr") is not None and thread is None:
+            warnings.append(ParseWarning.at(line, "bad thread", m.group(0)))
+        rows.add(
+            key=(0, n),
+            offset=start,
+            line=line,
+            fmt=fmt,
+            local=value,
+            bias=bias,
+            component=" ".join(m.group("comp").split()),
+            context=None,
+            severity=None,
+            thread=thread,
+            file=None,
+            message=_clean(text[start : m.start()]),
+        )
+        n += 1
+        line += text.count("\n", start, m.end())
+        pos = m.end()
+    tail = text[pos:]
+    if tail.strip(" \t\r\n\x00"):
+        line += tail.count("\n", 0, len(tail) - len(tail.lstrip("\r\n")))
+        warnings.append(
+            ParseWarning.at(line, "text after the last $$< marker", tail.strip())
+        )
+        return 1
+    return 0
