@@ -24,11 +24,10 @@ import fsspec
 from fsspec.core import url_to_fs
 
 ARCHIVE_SUFFIXES = (".cab", ".zip")
-# Loose files that make a folder a bundle (DESIGN.md; COLLECTION.md 3).
-_LOOSE = re.compile(
-    r"(\.log|\.lo_|\.reg|\.evtx|\.xml|\.txt|\.json|\.csv)$",
-    re.IGNORECASE,
-)
+# Loose evidence that makes a folder a bundle (DESIGN.md; COLLECTION.md 3): logs and
+# their rollovers, registry exports, event logs and their XML/text exports. Other
+# files (a CSV, a README) ride along in a bundle but never make one.
+_LOOSE = re.compile(r"(\.log|\.lo_|\.reg|\.evtx|\.xml)$", re.IGNORECASE)
 
 
 @dataclass(frozen=True)

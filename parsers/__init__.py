@@ -3,9 +3,16 @@
 Every parser module exposes ``NAME``, ``DESCRIPTION``, ``TABLE`` (the table its
 rows go to), ``SCHEMA``, ``sniff(head, name) -> bool`` and
 ``parse(data, context) -> ParseResult``. `PARSERS` is the explicit registry the
-ingest flow dispatches members through; it has no import side effects.
+ingest flow dispatches members through, in the order their ``sniff`` is tried
+(cheap magic-byte checks first); importing it registers nothing by side effect.
 """
 
 from __future__ import annotations
 
-PARSERS: dict = {}
+from types import ModuleType
+
+from . import autopilotjson, cmtrace, eventtext, eventxml, evtx, regfile
+
+PARSERS: dict[str, ModuleType] = {
+    m.NAME: m for m in (evtx, regfile, autopilotjson, eventxml, eventtext, cmtrace)
+}

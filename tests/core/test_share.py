@@ -57,3 +57,10 @@ def test_fingerprint_changes_when_a_file_grows(tmp_path):
 
 def test_renamed_lone_archive_keeps_its_id():
     assert content_id({"a.cab": b"MSCF1"}) == content_id({"renamed.cab": b"MSCF1"})
+
+
+def test_stray_files_beside_lone_archives_make_no_bundle(tmp_path):
+    write(tmp_path / "ground_truth.csv")
+    write(tmp_path / "README.txt")
+    write(tmp_path / "site/a.cab", b"MSCF")
+    assert bundles(tmp_path) == [("site/a.cab", "archive", ["a.cab"])]

@@ -1,0 +1,68 @@
+"""The nightly flow end to end, through the real Prefect engine."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from espfleet.warehouse import Warehouse
+from tests.fixtures import (
+    OUTCOMES_SQL,
+    RATES_SQL,
+    expected_outcomes,
+    expected_rates,
+    ground_truth,
+)
+
+
+@pytest.fixture(scope="module")
+def fleet(tmp_path_factory, prefect_engine):
+    """A freshly simulated fleet, ingested once by the flow."""
+    from espfleet.flows.nightly import nightly
+    from espfleet.simulator.fleet import simulate
+
+    root = tmp_path_factory.mktemp("fleet")
+    truth = simulate(devices=36, seed=20261126, out=root / "share")
+    first = nightly(source=str(root / "share"), warehouse=root / "wh", batch_size=8)
+    return root, Path(truth), first
+
+
+def test_flow_rates_equal_ground_truth(fleet):
+    root, truth, _ = fleet
+    with Warehouse(root / "wh").connect() as con:
+        assert con.execute(RATES_SQL).fetchall() == expected_rates(ground_truth(truth))
+        assert con.execute(OUTCOMES_SQL).fetchall() == expected_outcomes(ground_truth(truth))
+
+
+def test_flow_reports_rates_and_passes_quality_checks(fleet):
+    _, truth, first = fleet
+    rows = ground_truth(truth)
+    assert first["ingested"] == sum(r["expected_status"] == "ingested" for r in rows)
+    assert first["quarantined"] == sum(r["expected_status"] == "quarantined" for r in rows)
+    assert first["failed_checks"] == []
+    assert len(first["failure_rates"]) == len(expected_rates(rows))
+
+
+def test_second_run_ingests_nothing_and_changes_nothing(fleet):
+    from espfleet.flows.nightly import nightly
+
+    root, truth, _ = fleet
+    again = nightly(source=str(root / "share"), warehouse=root / "wh", batch_size=8)
+    assert (again["ingested"], again["quarantined"]) == (0, 0)
+    assert again["already_seen"] == len(ground_truth(truth))
+    with Warehouse(root / "wh").connect() as con:
+        assert con.execute(RATES_SQL).fetchall() == expected_rates(ground_truth(truth))
+
+
+def test_moved_bundle_is_recognised_by_content(fleet, tmp_path):
+    import shutil
+
+    from espfleet.flows.nightly import nightly
+
+    root, _, _ = fleet
+    moved = tmp_path / "moved"
+    first_bundle = next(p for p in sorted((root / "share").rglob("*")) if p.is_dir() and any(p.glob("*.log")))
+    shutil.copytree(first_bundle, moved / "elsewhere" / first_bundle.name)
+    result = nightly(source=str(moved), warehouse=root / "wh", batch_size=8)
+    assert (result["ingested"], result["duplicates"]) == (0, 1)

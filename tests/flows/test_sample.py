@@ -1,0 +1,54 @@
+"""The committed sample: the warehouse's answers equal its ground truth exactly."""
+
+from __future__ import annotations
+
+import pytest
+
+from espfleet.warehouse import Warehouse
+from tests.fixtures import (
+    OUTCOMES_SQL,
+    RATES_SQL,
+    SAMPLE,
+    expected_outcomes,
+    expected_rates,
+    ground_truth,
+    ingest_without_prefect,
+)
+
+
+@pytest.fixture(scope="module")
+def sample_warehouse(tmp_path_factory):
+    warehouse = tmp_path_factory.mktemp("sample") / "warehouse"
+    totals = ingest_without_prefect(SAMPLE, warehouse)
+    return warehouse, totals
+
+
+def test_sample_failure_rates_equal_ground_truth(sample_warehouse):
+    warehouse, _ = sample_warehouse
+    with Warehouse(warehouse).connect() as con:
+        got = con.execute(RATES_SQL).fetchall()
+    assert got == expected_rates(ground_truth(SAMPLE / "ground_truth.csv"))
+
+
+def test_sample_device_outcomes_equal_ground_truth(sample_warehouse):
+    warehouse, _ = sample_warehouse
+    with Warehouse(warehouse).connect() as con:
+        got = con.execute(OUTCOMES_SQL).fetchall()
+    assert got == expected_outcomes(ground_truth(SAMPLE / "ground_truth.csv"))
+
+
+def test_sample_quarantines_exactly_the_damaged_bundles(sample_warehouse):
+    _, totals = sample_warehouse
+    truth = ground_truth(SAMPLE / "ground_truth.csv")
+    expected = sorted(r["bundle_path"] for r in truth if r["expected_status"] == "quarantined")
+    got = sorted(str(__import__("pathlib").Path(uri).relative_to(SAMPLE)) for uri, _ in totals["quarantine_reasons"])
+    assert got == expected and expected
+
+
+def test_sample_warehouse_passes_every_declared_check(sample_warehouse):
+    from espfleet.quality import check_views
+
+    warehouse, _ = sample_warehouse
+    with Warehouse(warehouse).connect() as con:
+        failed = [r for r in check_views(con) if not r.ok]
+    assert failed == []

@@ -1,0 +1,40 @@
+"""The parser registry lists every parser module, each with the full contract."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pyarrow as pa
+
+import espfleet.parsers as parsers
+from espfleet.parsers import PARSERS
+from espfleet.parsers.schema import PARSER_TABLES
+
+PARSER_DIR = Path(parsers.__file__).parent
+
+
+def defines(path: Path, *names: str) -> bool:
+    tree = ast.parse(path.read_text())
+    found = {n.name for n in tree.body if isinstance(n, ast.FunctionDef)}
+    return set(names) <= found
+
+
+def test_every_module_with_sniff_and_parse_is_registered():
+    modules = {p.stem for p in PARSER_DIR.glob("*.py") if defines(p, "sniff", "parse")}
+    assert modules == {m.__name__.rsplit(".", 1)[1] for m in PARSERS.values()}
+
+
+def test_every_parser_declares_the_contract():
+    for name, module in PARSERS.items():
+        assert module.NAME == name and module.DESCRIPTION
+        assert module.TABLE in PARSER_TABLES
+        assert isinstance(module.SCHEMA, pa.Schema)
+        assert module.SCHEMA.equals(PARSER_TABLES[module.TABLE])
+
+
+def test_every_parser_survives_empty_and_garbage_input():
+    for module in PARSERS.values():
+        for data in (b"", b"\x00" * 100, bytes(range(256)) * 10):
+            result = module.parse(data)
+            assert result.table.schema.equals(module.SCHEMA)
