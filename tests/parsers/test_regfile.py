@@ -6,8 +6,8 @@ import gzip
 from pathlib import Path
 
 import pytest
-
 from espfleet.parsers import regfile, schema
+
 from tests.conftest import corpus_file
 
 DATA = Path(__file__).parents[1] / "data" / "registry"
@@ -34,7 +34,8 @@ def value(table_rows: list[dict], name: str, key: str | None = None) -> dict:
     hits = [
         r
         for r in table_rows
-        if r["value_name"] == name and (key is None or regfile.key_matches(r["key_path"], key))
+        if r["value_name"] == name
+        and (key is None or regfile.key_matches(r["key_path"], key))
     ]
     assert hits, name
     return hits[0]
@@ -49,13 +50,15 @@ def load(corpus: Path, relative: str) -> bytes:
 
 
 def test_sniff_regedit5_utf16():
-    head = "\ufeffWindows Registry Editor Version 5.00\r\n\r\n[HKEY_LOCAL_MACHINE\\X]\r\n"
+    head = (
+        "\ufeffWindows Registry Editor Version 5.00\r\n\r\n[HKEY_LOCAL_MACHINE\\X]\r\n"
+    )
     assert regfile.sniff(head.encode("utf-16-le"))
 
 
 def test_sniff_regedit4_and_mdmdiag():
     assert regfile.sniff(b"REGEDIT4\r\n\r\n[HKEY_CURRENT_USER\\X]\r\n")
-    assert regfile.sniff(b"[HKEY_LOCAL_MACHINE\\software\\x]\r\n    \"a\"=DWORD:1\r\n")
+    assert regfile.sniff(b'[HKEY_LOCAL_MACHINE\\software\\x]\r\n    "a"=DWORD:1\r\n')
 
 
 def test_sniff_rejects_ini_json_and_binary():
@@ -81,17 +84,25 @@ def test_regedit5_wrapped_hex7_decodes_to_lines():
     t = rows(V5.read_bytes())
     multi = value(t, "LastSuccessfulInstallParams")
     assert multi["value_type"] == "REG_MULTI_SZ"
-    assert multi["value_text"] == "SMSSITECODE=PS1\nCCMHOSTNAME=cmg.contoso.example/CCM_Proxy"
+    assert (
+        multi["value_text"]
+        == "SMSSITECODE=PS1\nCCMHOSTNAME=cmg.contoso.example/CCM_Proxy"
+    )
 
 
 def test_regedit5_wrapped_binary_and_qword():
     t = rows(V5.read_bytes())
     binary = value(t, "FailureActions")
     assert binary["value_type"] == "REG_BINARY"
-    assert binary["value_hex"].startswith("80510100") and binary["value_hex"].endswith("4647")
+    assert binary["value_hex"].startswith("80510100") and binary["value_hex"].endswith(
+        "4647"
+    )
     assert len(binary["value_hex"]) == 2 * 68
     qword = value(t, "FirstRunTime")
-    assert (qword["value_type"], qword["value_int"]) == ("REG_QWORD", 0x01DA84F13CE959FB)
+    assert (qword["value_type"], qword["value_int"]) == (
+        "REG_QWORD",
+        0x01DA84F13CE959FB,
+    )
 
 
 def test_regedit5_expand_sz_escapes_default_and_deletions():
@@ -107,7 +118,9 @@ def test_regedit5_expand_sz_escapes_default_and_deletions():
 def test_empty_key_gets_a_key_row():
     t = rows(V5.read_bytes())
     keys = [r for r in t if r["value_type"] == "KEY" and not r["is_deletion"]]
-    assert [r["key_path"].rsplit("\\", 1)[1] for r in keys] == ["EnrollmentStatusTracking"]
+    assert [r["key_path"].rsplit("\\", 1)[1] for r in keys] == [
+        "EnrollmentStatusTracking"
+    ]
 
 
 def test_regedit4_golden_ansi():
@@ -115,9 +128,13 @@ def test_regedit4_golden_ansi():
     t = result.table.to_pylist()
     assert (len(t), result.warnings) == (35, [])
     assert {r["dialect"] for r in t} == {"regedit4"}
-    assert value(t, "DeploymentProfileName")["value_text"] == "Profil déploiement hybride"
+    assert (
+        value(t, "DeploymentProfileName")["value_text"] == "Profil déploiement hybride"
+    )
     # hex(7)/hex(2) in REGEDIT4 are ANSI bytes, not UTF-16LE
-    assert value(t, "LastSuccessfulInstallParams")["value_text"].startswith("SMSSITECODE=PS1\n")
+    assert value(t, "LastSuccessfulInstallParams")["value_text"].startswith(
+        "SMSSITECODE=PS1\n"
+    )
     assert value(t, "LogDirectory")["value_text"] == "%SystemRoot%\\ccmsetup\\Logs"
 
 
@@ -158,8 +175,14 @@ def test_mdmdiag_numeric_types():
     t = rows(MDM)
     assert value(t, "Q")["value_int"] == -1  # QWORD kept two's complement
     assert value(t, "D")["value_int"] == 0xB2D285F0
-    assert (value(t, "M")["value_type"], value(t, "M")["value_text"]) == ("REG_MULTI_SZ", "https://x/y")
-    assert (value(t, "Bin")["value_type"], value(t, "Bin")["value_hex"]) == ("REG_BINARY", "dead")
+    assert (value(t, "M")["value_type"], value(t, "M")["value_text"]) == (
+        "REG_MULTI_SZ",
+        "https://x/y",
+    )
+    assert (value(t, "Bin")["value_type"], value(t, "Bin")["value_hex"]) == (
+        "REG_BINARY",
+        "dead",
+    )
 
 
 def test_mdmdiag_control_and_non_utf8_bytes():
@@ -211,16 +234,30 @@ def test_real_dump_known_values(corpus):
     hashes = [r for r in t if r["value_name"] == "hashValue"]
     assert hashes[0]["value_type"] == "REG_BINARY" and len(hashes[0]["value_hex"]) == 32
     layout = value(t, "StartLayout")["value_text"]
-    assert layout.startswith("<LayoutModificationTemplate") and layout.endswith("Template>")
-    empty = [r for r in t if r["value_type"] == "KEY" and r["key_path"].endswith("EnrollmentStatusTracking")]
+    assert layout.startswith("<LayoutModificationTemplate") and layout.endswith(
+        "Template>"
+    )
+    empty = [
+        r
+        for r in t
+        if r["value_type"] == "KEY"
+        and r["key_path"].endswith("EnrollmentStatusTracking")
+    ]
     assert len(empty) == 1
 
 
 def test_real_dump_long_line_and_control_bytes(corpus):
     t = rows(load(corpus, DUMPS[1]))
-    long_row = next(r for r in t if r["line_no"] == 10689)  # 8,390-character hex(3) line
-    assert long_row["value_name"] == "admxMetadataDevice" and len(long_row["value_hex"]) > 5000
-    ctl = next(r for r in t if r["line_no"] == 39192)  # "ExpectedValue"="????...\x05..."
+    long_row = next(
+        r for r in t if r["line_no"] == 10689
+    )  # 8,390-character hex(3) line
+    assert (
+        long_row["value_name"] == "admxMetadataDevice"
+        and len(long_row["value_hex"]) > 5000
+    )
+    ctl = next(
+        r for r in t if r["line_no"] == 39192
+    )  # "ExpectedValue"="????...\x05..."
     assert ctl["value_name"] == "ExpectedValue" and "\x05" in ctl["value_text"]
 
 

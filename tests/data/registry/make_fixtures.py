@@ -36,7 +36,9 @@ def wrap_hex(prefix: str, data: bytes) -> str:
 
 def body(wide: bool, profile_name: str) -> str:
     enc = "utf-16-le" if wide else "cp1252"
-    multi = "\x00".join(["SMSSITECODE=PS1", "CCMHOSTNAME=cmg.contoso.example/CCM_Proxy"])
+    multi = "\x00".join(
+        ["SMSSITECODE=PS1", "CCMHOSTNAME=cmg.contoso.example/CCM_Proxy"]
+    )
     multi_bytes = (multi + "\x00\x00").encode(enc)
     expand = "%SystemRoot%\\ccmsetup\\Logs".encode(enc) + "\x00".encode(enc)
     failure = bytes.fromhex("80510100000000000000000003000000140000000100000060ea0000")
@@ -112,7 +114,9 @@ def body(wide: bool, profile_name: str) -> str:
 
 
 def main() -> None:
-    v5 = "Windows Registry Editor Version 5.00\r\n\r\n" + body(True, "Hybrid co-managed")
+    v5 = "Windows Registry Editor Version 5.00\r\n\r\n" + body(
+        True, "Hybrid co-managed"
+    )
     (HERE / "esp_keys_regedit5_utf16.reg").write_bytes(
         b"\xff\xfe" + v5.encode("utf-16-le")
     )
