@@ -1,0 +1,97 @@
+"""parsers/channels.py: decoded meanings as data, and flood summaries."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pyarrow as pa
+from espfleet.parsers import channels, schema
+
+AP = "Microsoft-Windows-ModernDeployment-Diagnostics-Provider/Autopilot"
+DMEDP = "Microsoft-Windows-DeviceManagement-Enterprise-Diagnostics-Provider/Admin"
+UDR = "Microsoft-Windows-User Device Registration/Admin"
+AAD = "Microsoft-Windows-AAD/Operational"
+T0 = datetime(2025, 3, 4, 10, 0, tzinfo=UTC)
+
+
+def test_table_covers_the_issue_ids():
+    table = channels.meanings()
+    for eid in (100, 101, 103, 111, 153, 160, 161, 163, 164, 171, 172, 807, 809, 815, 908):
+        assert (AP.lower(), eid) in table, eid
+    for eid in (52, 71, 72, 75, 76, 100, 111, 200, 209, 400, 404, 1905, 1924):
+        assert (DMEDP.lower(), eid) in table, eid
+
+
+def test_autopilot_and_dmedp_meanings():
+    assert channels.meaning_of(AP, None, 171).startswith("Failed to set TPM identity")
+    assert channels.meaning_of(DMEDP.upper(), None, 71) == "MDM enroll failed (HRESULT)"
+
+
+def test_user_device_registration():
+    assert channels.meaning_of(UDR, None, 304) == "Hybrid Entra join failed"
+    assert channels.meaning_of(UDR, None, 306) == "Hybrid Entra join succeeded"
+
+
+def test_aad_errors_only_at_error_level():
+    assert channels.meaning_of(AAD, None, 1098, level=2) == "AAD error"
+    assert channels.meaning_of(AAD, None, 1098, level=4) is None
+    assert channels.meaning_of(AAD, None, 1098, level=None) is None
+
+
+def test_pre_1903_autopilot_channel_alias():
+    old = "Microsoft-Windows-Provisioning-Diagnostics-Provider/Autopilot"
+    assert channels.meaning_of(old, None, 807).startswith("ZtdDeviceIsNotRegistered")
+
+
+def test_provider_fallback_without_channel():
+    got = channels.meaning_of(None, "Microsoft-Windows-Shell-Core", 62404)
+    assert got.startswith("CloudExperienceHost web app activity started")
+
+
+def test_known_esp_name_beats_generic_62407():
+    name = "CommercialOOBE_ESPProgress_Page_Exiting"
+    assert "not by itself success" in channels.meaning_of(
+        None, "Microsoft-Windows-Shell-Core", 62407, name=name
+    )
+    assert channels.meaning_of(
+        None, "Microsoft-Windows-Shell-Core", 62407, name="Other"
+    ).startswith("CloudExperienceHost web app event")
+
+
+def test_unknown_event_has_no_meaning():
+    assert channels.meaning_of(DMEDP, None, 99999) is None
+    assert channels.meaning_of(None, None, 71) is None
+
+
+def flood_table(stamps: list[datetime], event_id: int = 1005) -> pa.Table:
+    n = len(stamps)
+    cols = {f.name: [None] * n for f in schema.EVENTS}
+    cols.update(channel=["ch"] * n, event_id=[event_id] * n, ts_utc=stamps)
+    cols["event_data"] = ['{"HRESULT":"0x8007000d"}'] * n
+    return pa.table(
+        [pa.array(cols[f.name], f.type) for f in schema.EVENTS], schema=schema.EVENTS
+    )
+
+
+def test_flood_found_and_counted():
+    stamps = [T0 + timedelta(milliseconds=3 * i) for i in range(60)]
+    (row,) = channels.summarise_floods(flood_table(stamps)).to_pylist()
+    assert (row["event_id"], row["count"], row["variants"]) == (1005, 60, 1)
+    assert (row["first_ts_utc"], row["last_ts_utc"]) == (stamps[0], stamps[-1])
+
+
+def test_gap_splits_bursts_and_small_ones_dropped():
+    first = [T0 + timedelta(seconds=i) for i in range(55)]
+    second = [T0 + timedelta(hours=1, seconds=i) for i in range(20)]
+    got = channels.summarise_floods(flood_table(first + second)).to_pylist()
+    assert [r["count"] for r in got] == [55]
+
+
+def test_slow_trickle_is_not_a_flood():
+    stamps = [T0 + timedelta(seconds=30 * i) for i in range(100)]
+    assert channels.summarise_floods(flood_table(stamps)).num_rows == 0
+
+
+def test_empty_events_give_empty_floods():
+    out = channels.summarise_floods(schema.empty(schema.EVENTS))
+    assert out.num_rows == 0 and out.schema == channels.FLOODS
