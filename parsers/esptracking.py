@@ -64,16 +64,17 @@ _OS_SETTINGS = {
     "editionid",
     "releaseid",
 }
-# Cheap vectorised pre-filter before the per-row classification.
+# Cheap vectorised pre-filter (RE2: no backtracking) before per-row classification.
 _NEEDLES = (
-    "enrollmentstatustracking",
-    "\\enrollments\\",
-    "\\provisioning\\diagnostics\\autopilot",
-    "\\provisioning\\autopilotpolicycache",
-    "\\windows nt\\currentversion",
-    "\\sms\\mobile client",
-    "\\ccmsetup",
+    r"enrollmentstatustracking",
+    r"\\enrollments\\[^\\]+\\firstsync",
+    r"\\provisioning\\diagnostics\\autopilot",
+    r"\\provisioning\\autopilotpolicycache",
+    r"\\windows nt\\currentversion",
+    r"\\sms\\mobile client",
+    r"\\ccmsetup",
 )
+_NEEDLE = "|".join(_NEEDLES)
 _TS_FORMATS = (
     "%m/%d/%Y %H:%M:%S",
     "%m/%d/%Y %I:%M:%S %p",
@@ -177,11 +178,9 @@ def derive_esp_tracking(registry_values: pa.Table) -> pa.Table:
     """
     if registry_values.num_rows == 0:
         return schema.empty(SCHEMA)
-    low = pc.utf8_lower(registry_values.column("key_path"))
-    mask = None
-    for needle in _NEEDLES:
-        hit = pc.match_substring(low, needle)
-        mask = hit if mask is None else pc.or_(mask, hit)
+    mask = pc.match_substring_regex(
+        registry_values.column("key_path"), _NEEDLE, ignore_case=True
+    )
     sub = registry_values.filter(pc.fill_null(mask, False))
     rows: list[dict] = []
     classified: dict[str, tuple | None] = {}

@@ -161,47 +161,17 @@ def sniff(head: bytes, name: str = "") -> bool:
 # --------------------------------------------------------------------------- parse
 
 
-class _Rows:
-    """Column lists for the output table (built column-wise at the end)."""
+_NO_DATA = (None, None, None, False)
 
-    def __init__(self, dialect: str) -> None:
-        self.dialect = dialect
-        self.line_no: list[int] = []
-        self.key_path: list[str | None] = []
-        self.value_name: list[str | None] = []
-        self.value_type: list[str | None] = []
-        self.value_text: list[str | None] = []
-        self.value_int: list[int | None] = []
-        self.value_hex: list[str | None] = []
-        self.is_deletion: list[bool] = []
 
-    def add(self, line_no, key, name, vtype, text=None, num=None, hx=None, dele=False):
-        self.line_no.append(line_no)
-        self.key_path.append(key)
-        self.value_name.append(name)
-        self.value_type.append(vtype)
-        self.value_text.append(text)
-        self.value_int.append(num)
-        self.value_hex.append(hx)
-        self.is_deletion.append(dele)
-
-    def table(self) -> pa.Table:
-        n = len(self.line_no)
-        cols = [
-            self.line_no,
-            [self.dialect] * n,
-            self.key_path,
-            self.value_name,
-            self.value_type,
-            self.value_text,
-            self.value_int,
-            self.value_hex,
-            self.is_deletion,
-        ]
-        return pa.table(
-            [pa.array(c, f.type) for c, f in zip(cols, SCHEMA, strict=True)],
-            schema=SCHEMA,
-        )
+def _table(dialect: str, rows: list[tuple]) -> pa.Table:
+    """Rows (line_no, key, name, type, text, int, hex, deletion) -> the table."""
+    cols = list(zip(*rows, strict=True)) if rows else [()] * 8
+    cols.insert(1, [dialect] * len(rows))
+    return pa.table(
+        [pa.array(c, f.type) for c, f in zip(cols, SCHEMA, strict=True)],
+        schema=SCHEMA,
+    )
 
 
 def _is_structural(s: str) -> bool:
@@ -210,7 +180,7 @@ def _is_structural(s: str) -> bool:
         return False
     c = s[0]
     if c == "[":
-        return s[1:7].upper() == "HKEY_" or s[1:8].upper() == "-HKEY_"
+        return s[1:6].upper() == "HKEY_" or s[1:7].upper() == "-HKEY_"
     if c == "@":
         return s[1:].lstrip(" ").startswith("=")
     return c == '"' and '"=' in s
@@ -309,7 +279,8 @@ def parse(data: bytes, context: ParseContext | None = None) -> ParseResult:
         dialect, start = "mdmdiag", first
     escaped = dialect != "mdmdiag"
     ansi = dialect == "regedit4"
-    rows = _Rows(dialect)
+    rows: list[tuple] = []
+    add = rows.append
 
     key: str | None = None
     key_line = 0
@@ -349,10 +320,10 @@ def parse(data: bytes, context: ParseContext | None = None) -> ParseResult:
                 fail(line_no, "key line without closing ]", s)
                 continue
             if not key_has_values:
-                rows.add(key_line, key, None, "KEY")
+                add((key_line, key, None, "KEY") + _NO_DATA)
             if s[1:2] == "-":
                 key = s[2:-1]
-                rows.add(line_no, key, None, "KEY", dele=True)
+                add((line_no, key, None, "KEY", None, None, None, True))
                 key_has_values = True
             else:
                 key = s[1:-1]
@@ -405,9 +376,9 @@ def parse(data: bytes, context: ParseContext | None = None) -> ParseResult:
                 text = body[1:last]
             if escaped and "\\" in text:
                 text = _UNESCAPE.sub(r"\1", text)
-            rows.add(line_no, key, name, vtype, text=text)
+            add((line_no, key, name, vtype, text, None, None, False))
         elif v0 == "-":
-            rows.add(line_no, key, name, None, dele=True)
+            add((line_no, key, name, None, None, None, None, True))
         elif low.startswith("dword:") or low.startswith("qword:"):
             digits = val[6:].strip()
             try:
@@ -419,12 +390,14 @@ def parse(data: bytes, context: ParseContext | None = None) -> ParseResult:
                 if num > 0xFFFFFFFF:
                     fail(line_no, "DWORD wider than 32 bits", s)
                     continue
-                rows.add(line_no, key, name, "REG_DWORD", num=num)
+                add((line_no, key, name, "REG_DWORD", None, num, None, False))
             else:
                 if num >= 1 << 64:
                     fail(line_no, "QWORD wider than 64 bits", s)
                     continue
-                rows.add(line_no, key, name, "REG_QWORD", num=_to_int64(num))
+                add(
+                    (line_no, key, name, "REG_QWORD", None, _to_int64(num), None, False)
+                )
         elif low.startswith("hex"):
             colon = val.find(":")
             tag = val[3:colon].strip() if colon > 0 else "?"
@@ -453,7 +426,7 @@ def parse(data: bytes, context: ParseContext | None = None) -> ParseResult:
                 fail(line_no, "bad hex bytes", s)
                 continue
             vtype, text, num = _hex_value(regtype, raw, ansi)
-            rows.add(line_no, key, name, vtype, text=text, num=num, hx=raw.hex())
+            add((line_no, key, name, vtype, text, num, raw.hex(), False))
         else:
             fail(line_no, "unknown data type", s)
             continue
@@ -461,5 +434,5 @@ def parse(data: bytes, context: ParseContext | None = None) -> ParseResult:
         failures = 0
 
     if key is not None and not key_has_values:
-        rows.add(key_line, key, None, "KEY")
-    return ParseResult(rows.table(), warnings, skipped)
+        add((key_line, key, None, "KEY") + _NO_DATA)
+    return ParseResult(_table(dialect, rows), warnings, skipped)

@@ -268,3 +268,18 @@ def test_real_tail_node_uri_with_esp_tracking(corpus):
         "./Device/Vendor/MSFT/EnrollmentStatusTracking/DevicePreparation/"
         "PolicyProviders/ConfigMgr/InstallationState"
     ) in uris
+
+
+def test_unterminated_string_stops_at_the_next_key():
+    data = (
+        b'[HKEY_LOCAL_MACHINE\\a]\r\n    "X"="<a>\r\n<b/>\r\n\r\n'
+        b'[HKEY_LOCAL_MACHINE\\b]\r\n    "Y"=DWORD:1\r\n'
+    )
+    result = regfile.parse(data)
+    t = result.table.to_pylist()
+    assert [(r["key_path"], r["value_name"]) for r in t] == [
+        ("HKEY_LOCAL_MACHINE\\a", "X"),
+        ("HKEY_LOCAL_MACHINE\\b", "Y"),
+    ]
+    assert t[0]["value_text"] == "<a>\r\n<b/>"
+    assert [w.reason for w in result.warnings] == ["unterminated string"]
