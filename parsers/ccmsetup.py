@@ -51,10 +51,10 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
 from urllib.parse import urlsplit
 
 import pyarrow as pa
+import pyarrow.compute as pc
 from espfleet.parsers import schema
 from espfleet.parsers.errorcodes import hresult_from_win32, parse_code, to_hex
 
@@ -85,6 +85,12 @@ _VALID_MP = re.compile(r"Found a valid online MP '([^']+)'", re.I)
 _HOST = re.compile(r"ccmsetup: Host=([^,\s]+)", re.I)
 _MSI_ACTION = re.compile(r"^MSI: Action \d{1,2}:\d{2}:\d{2}: ([^.]+)\.")
 _CMG = re.compile(r"CCM_Proxy_(?:MutualAuth|ServerAuth)", re.I)
+# Records worth a Python look (RE2 syntax, run by Arrow over the column).
+_WANTED = (
+    r"(?i)ccmsetup started in process|return code|error code|installation failed"
+    r"|Installing version|version:|Command line:|valid online MP|Host=|CCM_Proxy_"
+    r"|MSI: Action"
+)
 # A token is a run of non-space characters and quoted parts: FSP="primary.lan",
 # "/mp:server.dmz", "C:\\Program Files\\ccmsetup.exe".
 _TOKEN = re.compile(r'(?:[^\s"]+|"[^"]*")+')
@@ -94,12 +100,8 @@ _TOKEN = re.compile(r'(?:[^\s"]+|"[^"]*")+')
 class _Run:
     run_no: int
     pid: int | None
-    first: int
-    last: int = 0
-    started_at: datetime | None = None
-    ended_at: datetime | None = None
-    started_local: datetime | None = None
-    confidence: str | None = None
+    first: int  # row index of the first record
+    last: int = 0  # row index of the last record
     exited: bool = False
     return_code: int | None = None
     failed_code: int | None = None
@@ -124,43 +126,34 @@ def derive_runs(entries: pa.Table) -> pa.Table:
     Returns:
         A table with schema.CCMSETUP_RUNS, one row per run, in run order.
     """
-    cols = {
-        name: entries.column(name).to_pylist()
-        for name in ("record_no", "ts_utc", "ts_local", "ts_confidence", "thread")
-    }
-    messages = entries.column("message").to_pylist()
+    messages = entries.column("message")
+    # Arrow's RE2 picks the few records worth a Python look; the rest only
+    # need their thread for run attribution.
+    wanted = pc.fill_null(pc.match_substring_regex(messages, _WANTED), False)
+    rows = pc.indices_nonzero(wanted)
+    texts = dict(zip(rows.to_pylist(), messages.take(rows).to_pylist(), strict=True))
+    threads = entries.column("thread").to_pylist()
     runs: list[_Run] = []
     owner: dict[int, _Run] = {}  # thread -> run that owns it
-    for i, message in enumerate(messages):
-        message = message or ""
-        record_no = cols["record_no"][i]
-        thread = cols["thread"][i]
-        banner = _BANNER.search(message)
+    for i, thread in enumerate(threads):
+        message = texts.get(i)
+        banner = message is not None and _BANNER.search(message)
         if banner:
             run_no = runs[-1].run_no + 1 if runs else 1
-            run = _Run(run_no, int(banner.group(1)), record_no)
+            run = _Run(run_no, int(banner.group(1)), i)
             runs.append(run)
         else:
             run = owner.get(thread) if thread is not None else None
             if run is None or run.exited:
                 if not runs:
-                    runs.append(_Run(0, None, record_no))
+                    runs.append(_Run(0, None, i))
                 run = runs[-1]
         if thread is not None:
             owner[thread] = run
-        _touch(run, record_no, cols, i)
-        _scan(run, message)
-    return _to_table(runs)
-
-
-def _touch(run: _Run, record_no: int, cols: dict, i: int) -> None:
-    run.last = record_no
-    utc, local = cols["ts_utc"][i], cols["ts_local"][i]
-    if run.started_local is None and run.started_at is None:
-        run.started_at, run.started_local = utc, local
-        run.confidence = cols["ts_confidence"][i]
-    if utc is not None:
-        run.ended_at = utc
+        run.last = i
+        if message:
+            _scan(run, message)
+    return _to_table(runs, entries)
 
 
 def _scan(run: _Run, message: str) -> None:
@@ -266,40 +259,49 @@ def _mp_host(run: _Run) -> str | None:
     return None
 
 
-def _to_table(runs: list[_Run]) -> pa.Table:
-    rows = []
-    for run in runs:
-        props = run.properties
-        error = run.failed_code if run.failed_code is not None else run.msi_code
-        rows.append(
-            {
-                "run_no": run.run_no,
-                "pid": run.pid,
-                "started_at": run.started_at,
-                "ended_at": run.ended_at,
-                "started_local": run.started_local,
-                "ts_confidence": run.confidence,
-                "return_code": run.return_code,
-                "return_meaning": None
-                if run.return_code is None
-                else RETURN_MEANINGS.get(run.return_code, "unknown"),
-                "error_code": error,
-                "error_code_hex": to_hex(error),
-                "client_version": run.installing or run.setup_version,
-                "mp_host": _mp_host(run),
-                "used_cmg": run.cmg_url or _prop(props, "CCMHOSTNAME") is not None,
-                "provisionts": _str_or_none(_prop(props, "PROVISIONTS")),
-                "command_line": run.command_line,
-                "properties": json.dumps(props)
-                if run.command_line is not None
-                else None,
-                "last_msi_action": run.last_msi_action,
-                "first_record_no": run.first,
-                "last_record_no": run.last,
-            }
-        )
-    # A few rows per log: a row list is clearer than column building here.
-    return pa.Table.from_pylist(rows, schema=schema.CCMSETUP_RUNS)
+def _to_table(runs: list[_Run], entries: pa.Table) -> pa.Table:
+    firsts = pa.array([run.first for run in runs], pa.int64())
+    lasts = pa.array([run.last for run in runs], pa.int64())
+    record_no = entries.column("record_no")
+    ts_utc = entries.column("ts_utc")
+    errors = [
+        run.failed_code if run.failed_code is not None else run.msi_code for run in runs
+    ]
+    props = [run.properties for run in runs]
+    return pa.table(
+        {
+            "run_no": pa.array([run.run_no for run in runs], pa.int32()),
+            "pid": [run.pid for run in runs],
+            "started_at": ts_utc.take(firsts),
+            "ended_at": ts_utc.take(lasts),
+            "started_local": entries.column("ts_local").take(firsts),
+            "ts_confidence": entries.column("ts_confidence").take(firsts),
+            "return_code": [run.return_code for run in runs],
+            "return_meaning": [_meaning(run.return_code) for run in runs],
+            "error_code": errors,
+            "error_code_hex": [to_hex(e) for e in errors],
+            "client_version": [run.installing or run.setup_version for run in runs],
+            "mp_host": [_mp_host(run) for run in runs],
+            "used_cmg": [
+                run.cmg_url or _prop(run.properties, "CCMHOSTNAME") is not None
+                for run in runs
+            ],
+            "provisionts": [_str_or_none(_prop(p, "PROVISIONTS")) for p in props],
+            "command_line": [run.command_line for run in runs],
+            "properties": [
+                json.dumps(run.properties) if run.command_line is not None else None
+                for run in runs
+            ],
+            "last_msi_action": [run.last_msi_action for run in runs],
+            "first_record_no": record_no.take(firsts),
+            "last_record_no": record_no.take(lasts),
+        },
+        schema=schema.CCMSETUP_RUNS,
+    )
+
+
+def _meaning(code: int | None) -> str | None:
+    return None if code is None else RETURN_MEANINGS.get(code, "unknown")
 
 
 def _str_or_none(value) -> str | None:

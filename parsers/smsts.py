@@ -64,9 +64,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime
 
 import pyarrow as pa
+import pyarrow.compute as pc
 from espfleet.parsers import schema
 from espfleet.parsers.errorcodes import hresult_from_win32, parse_code, to_hex
 
@@ -144,18 +144,29 @@ _TS_COMPLETED = re.compile(
 )
 
 
+# Records worth a Python look (RE2 syntax, run by Arrow over the column): the
+# step, group and engine lines above, reboot markers and package ids.
+_WANTED = (
+    r"^(?:Start executing an instruction|The group \(|The execution of the group"
+    r"|Successfully completed the action|Failed to run the|The action \("
+    r"|Execution of the instruction|Process completed with exit code"
+    r"|Command line execution failed|Operation aborted|NextInstructionPointer: "
+    r"|Execution engine result code|The task ex)"
+    r"|(?i:reboot|task sequence)|_SMSTSPackageID"
+)
+
+
 @dataclass
 class _Step:
     name: str
     ptr: int
     action_type: str | None
     group: str | None
-    started_at: datetime | None
-    first: int
-    last: int
+    first: int  # row index of the start line
     run: int
+    last: int = -1  # row index of the outcome line, or of the step's last record
+    end: int | None = None  # row index of the outcome line
     kind: str = "unknown"  # unknown | action | group
-    ended_at: datetime | None = None
     exit_code: int | None = None
     error: int | None = None
     outcome: str | None = None
@@ -164,13 +175,9 @@ class _Step:
 
 @dataclass
 class _Run:
-    started_at: datetime | None
-    started_local: datetime | None
-    first: int
-    last_at: datetime | None = None
-    last_local: datetime | None = None
-    ended_at: datetime | None = None
-    ended_local: datetime | None = None
+    first: int  # row index of the run's first record
+    last: int = -1  # row index of its last record
+    end: int | None = None  # row index of its last end-of-run line
     package_id: str | None = None
     outcome: str | None = None
     engine_code: str | None = None
@@ -193,23 +200,22 @@ class _State:
         self.ungrouped: list[_Step] = []  # steps before any known group
         self.reboot_open = False
 
-    def run_for(self, record_no: int, utc, local, opens: bool) -> _Run:
-        run = self.runs[-1] if self.runs else None
-        if run is None or (opens and run.outcome is not None):
-            run = _Run(utc, local, record_no)
-            self.runs.append(run)
-        if utc is not None:
-            run.last_at = utc
-        if local is not None:
-            run.last_local = local
-        return run
+    def run_for(self, i: int, opens: bool) -> _Run:
+        if not self.runs:
+            self.runs.append(_Run(0))  # the log's first record starts run 1
+        elif opens and self.runs[-1].outcome is not None:
+            self.runs[-1].last = i - 1
+            self.runs.append(_Run(i))
+        return self.runs[-1]
 
-    def close_open(self) -> None:
-        """The open instruction ends: keep it as a step unless it was a group."""
+    def close_open(self, i: int) -> None:
+        """The open instruction ends before row `i`: keep it unless a group."""
         step = self.open
         self.open = None
         if step is None or step.kind == "group":
             return
+        if step.end is None:
+            step.last = i - 1
         self.steps.append(step)
         self.last_action = step
         if step.group is None and not self.groups:
@@ -232,60 +238,58 @@ def derive_steps(
     Returns:
         (ts_steps, ts_runs) tables with schema.TS_STEPS and schema.TS_RUNS.
     """
-    record_nos = entries.column("record_no").to_pylist()
-    utcs = entries.column("ts_utc").to_pylist()
-    locals_ = entries.column("ts_local").to_pylist()
-    messages = entries.column("message").to_pylist()
+    n = entries.num_rows
+    messages = entries.column("message")
+    wanted = pc.fill_null(pc.match_substring_regex(messages, _WANTED), False)
+    rows = pc.indices_nonzero(wanted)
     st = _State()
-    for record_no, utc, local, message in zip(
-        record_nos, utcs, locals_, messages, strict=True
+    for i, message in zip(
+        rows.to_pylist(), messages.take(rows).to_pylist(), strict=True
     ):
-        _record(st, record_no, utc, local, message or "")
+        _record(st, i, message or "")
     last = st.open
-    st.close_open()
+    st.close_open(n)
     if last is not None and last.kind != "group" and last.outcome is None:
         if st.runs[last.run].outcome is None:
             last.outcome = "running"
-    return _steps_table(st.steps), _runs_table(st.runs, esp_timeout_min)
+    if st.runs:
+        st.runs[-1].last = n - 1
+    return _steps_table(st.steps, entries), _runs_table(
+        st.runs, entries, esp_timeout_min
+    )
 
 
-def _record(st: _State, record_no: int, utc, local, message: str) -> None:
+def _record(st: _State, i: int, message: str) -> None:
     first_line = message.split("\n", 1)[0].rstrip("\r")
     start = None
     if first_line.startswith("Start executing an instruction"):
         start = _START_NEW.search(first_line) or _START_OLD.search(first_line)
     opens = start is not None or bool(_ENGINE_START.match(first_line))
-    run = st.run_for(record_no, utc, local, opens)
+    run = st.run_for(i, opens)
     if start:
-        st.close_open()
+        st.close_open(i)
         st.reboot_open = False
-        step = _Step(
+        st.open = _Step(
             name=start["name"],
             ptr=int(start["ptr"]),
             action_type=start.groupdict().get("type"),
             group=st.groups[-1] if st.groups else None,
-            started_at=utc,
-            first=record_no,
-            last=record_no,
+            first=i,
             run=len(st.runs) - 1,
         )
-        st.open = step
         run.has_ts = True
         return
     if opens:
         run.has_ts = True
-    step = st.open
-    if step is not None and step.outcome is None:
-        step.last = record_no
-    if _step_line(st, step, record_no, utc, first_line, message):
+    if _step_line(st, st.open, i, first_line, message):
         return
     _reboot_line(st, first_line)
-    _run_line(st, run, first_line)
+    _run_line(run, i, first_line)
 
 
-def _step_line(st, step, record_no, utc, first_line: str, message: str) -> bool:
+def _step_line(st: _State, step: _Step | None, i: int, line: str, message: str) -> bool:
     """Outcome and group lines of the open instruction; True when consumed."""
-    if m := _GROUP.match(first_line):
+    if m := _GROUP.match(line):
         how = m["how"]
         if step is not None and step.outcome is None:
             step.kind = "group"
@@ -294,50 +298,48 @@ def _step_line(st, step, record_no, utc, first_line: str, message: str) -> bool:
         elif how == "completed":
             _pop_group(st, m["name"])
         return True
-    if m := _GROUP_ABORT.match(first_line):
+    if m := _GROUP_ABORT.match(line):
         if step is not None and step.kind != "group" and step.outcome is None:
-            _end(step, record_no, utc, "aborted")
+            _end(step, i, "aborted")
             if e := _BARE_ERROR.search(message):  # "Operation aborted (Error: ...)"
                 step.error = parse_code(e["hex"], bare_hex=True)
         _pop_group(st, m["name"])
         return True
     if step is None:
         return False
-    if m := _OP_ABORTED.match(first_line):
-        code = parse_code(m["hex"], bare_hex=True)
+    if m := _OP_ABORTED.match(line):
         if step.outcome == "aborted" and step.error is None:
-            step.error = code
+            step.error = parse_code(m["hex"], bare_hex=True)
         return True
     if step.outcome is not None:
         return False
-    if m := _SUCCEEDED.match(first_line):
+    if m := _SUCCEEDED.match(line):
         step.exit_code = int(m["code"])
-        _end(step, record_no, utc, "succeeded")
-    elif m := _FAILED.match(first_line):
+        _end(step, i, "succeeded")
+    elif m := _FAILED.match(line):
         if m["err"] is not None:
             step.error = parse_code(m["err"])
         elif e := _BARE_ERROR.search(message):
             step.error = parse_code(e["hex"], bare_hex=True)
-        _end(step, record_no, utc, "failed")
+        _end(step, i, "failed")
         if step.error is None and step.exit_code:
             step.error = _exit_to_error(step.exit_code)
-    elif _SKIPPED.match(first_line) or _INSTR_SKIPPED.match(first_line):
+    elif _SKIPPED.match(line) or _INSTR_SKIPPED.match(line):
         if step.kind != "group":
-            _end(step, record_no, utc, "skipped")
-    elif m := _PROCESS_EXIT.match(first_line):
+            _end(step, i, "skipped")
+    elif m := _PROCESS_EXIT.match(line):
         step.exit_code = int(m["code"])
-    elif m := _CMD_FAILED.match(first_line):
+    elif m := _CMD_FAILED.match(line):
         step.error = parse_code(m["hex"], bare_hex=True)
     else:
         return False
     return True
 
 
-def _end(step: _Step, record_no: int, utc, outcome: str) -> None:
+def _end(step: _Step, i: int, outcome: str) -> None:
     step.kind = "action"
     step.outcome = outcome
-    step.ended_at = utc
-    step.last = record_no
+    step.end = step.last = i
 
 
 def _exit_to_error(code: int) -> int | None:
@@ -361,13 +363,11 @@ def _pop_group(st: _State, name: str) -> None:
     st.ungrouped.clear()
 
 
-def _reboot_line(st: _State, first_line: str) -> None:
-    if _RESUME.match(first_line):
+def _reboot_line(st: _State, line: str) -> None:
+    if _RESUME.match(line):
         st.reboot_open = False
         return
-    if "eboot" not in first_line and "EBOOT" not in first_line:
-        return
-    if not _REBOOT.search(first_line) or st.reboot_open:
+    if not _REBOOT.search(line) or st.reboot_open:
         return
     is_step = st.open is not None and st.open.kind != "group"
     target = st.open if is_step else st.last_action
@@ -376,7 +376,7 @@ def _reboot_line(st: _State, first_line: str) -> None:
     st.reboot_open = True
 
 
-def _run_line(st: _State, run: _Run, line: str) -> None:
+def _run_line(run: _Run, i: int, line: str) -> None:
     if run.package_id is None and (m := _PACKAGE.search(line)):
         run.package_id = m["id"]
     if m := _ENGINE_FAILED.search(line):
@@ -400,7 +400,7 @@ def _run_line(st: _State, run: _Run, line: str) -> None:
     else:
         return
     run.has_ts = True
-    run.ended_at, run.ended_local = run.last_at, run.last_local
+    run.end = i
 
 
 def _finish(run: _Run, outcome: str) -> None:
@@ -409,8 +409,14 @@ def _finish(run: _Run, outcome: str) -> None:
         run.outcome = outcome
 
 
-def _steps_table(steps: list[_Step]) -> pa.Table:
+def _at(column: pa.ChunkedArray, idx: list[int | None]) -> pa.Array:
+    """`column` values at row indices (null where the index is None)."""
+    return column.take(pa.array(idx, pa.int64())).combine_chunks()
+
+
+def _steps_table(steps: list[_Step], entries: pa.Table) -> pa.Table:
     errors = [s.error if s.outcome in ("failed", "aborted") else None for s in steps]
+    record_no, ts_utc = entries.column("record_no"), entries.column("ts_utc")
     return pa.table(
         {
             "step_no": pa.array(range(1, len(steps) + 1), pa.int32()),
@@ -418,63 +424,60 @@ def _steps_table(steps: list[_Step]) -> pa.Table:
             "group_name": [s.group for s in steps],
             "instruction_pointer": [s.ptr for s in steps],
             "action_type": [s.action_type for s in steps],
-            "started_at": [s.started_at for s in steps],
-            "ended_at": [s.ended_at for s in steps],
+            "started_at": _at(ts_utc, [s.first for s in steps]),
+            "ended_at": _at(ts_utc, [s.end for s in steps]),
             "exit_code": [s.exit_code for s in steps],
             "error_code": errors,
             "error_code_hex": [to_hex(e) for e in errors],
             "outcome": [s.outcome for s in steps],
             "reboots": [s.reboots for s in steps],
-            "first_record_no": [s.first for s in steps],
-            "last_record_no": [s.last for s in steps],
+            "first_record_no": _at(record_no, [s.first for s in steps]),
+            "last_record_no": _at(record_no, [s.last for s in steps]),
         },
         schema=schema.TS_STEPS,
     )
 
 
-def _duration(start, end, start_local, end_local) -> float | None:
-    if start is not None and end is not None:
-        return (end - start).total_seconds()
-    if start_local is not None and end_local is not None:
-        return (end_local - start_local).total_seconds()
-    return None
-
-
-def _runs_table(runs: list[_Run], esp_timeout_min: int) -> pa.Table:
-    rows = []
-    for run in (r for r in runs if r.has_ts):
-        outcome = run.outcome or "running"
-        if outcome == "running":
-            duration = _duration(
-                run.started_at, run.last_at, run.started_local, run.last_local
-            )
-        else:
-            duration = _duration(
-                run.started_at, run.ended_at, run.started_local, run.ended_local
-            )
-        failed_step = run.failed_step or (
-            run.last_failed if outcome == "failed" else None
-        )
-        error = run.error
-        if error is None and outcome == "failed":
-            error = run.failed_error
-        rows.append(
-            {
-                "run_no": len(rows) + 1,
-                "package_id": run.package_id,
-                "started_at": run.started_at,
-                "ended_at": run.ended_at if outcome != "running" else None,
-                "duration_s": duration,
-                "outcome": outcome,
-                "engine_code": run.engine_code,
-                "failed_step": failed_step,
-                "error_code": error,
-                "error_code_hex": to_hex(error),
-                "esp_timeout_min": esp_timeout_min,
-                "ran_past_esp_timeout": None
-                if duration is None
-                else duration > esp_timeout_min * 60,
-            }
-        )
-    # One or two runs per log: a row list is clearer than columns here.
-    return pa.Table.from_pylist(rows, schema=schema.TS_RUNS)
+def _runs_table(runs: list[_Run], entries: pa.Table, esp_timeout_min: int) -> pa.Table:
+    runs = [r for r in runs if r.has_ts]
+    # A running TS is measured to its last record; a finished one to its end line.
+    ends = [r.end if r.outcome else r.last for r in runs]
+    firsts = [r.first for r in runs]
+    ts_utc, ts_local = entries.column("ts_utc"), entries.column("ts_local")
+    starts_utc, ends_utc = _at(ts_utc, firsts), _at(ts_utc, ends)
+    starts_local = _at(ts_local, firsts).to_pylist()
+    ends_local = _at(ts_local, ends).to_pylist()
+    durations = []
+    for n, (s, e) in enumerate(
+        zip(starts_utc.to_pylist(), ends_utc.to_pylist(), strict=True)
+    ):
+        if s is None or e is None:  # unknown zone: wall-clock time is all we have
+            s, e = starts_local[n], ends_local[n]
+        durations.append(None if s is None or e is None else (e - s).total_seconds())
+    outcomes = [r.outcome or "running" for r in runs]
+    errors = [
+        r.error if r.error is not None or o != "failed" else r.failed_error
+        for r, o in zip(runs, outcomes, strict=True)
+    ]
+    return pa.table(
+        {
+            "run_no": pa.array(range(1, len(runs) + 1), pa.int32()),
+            "package_id": [r.package_id for r in runs],
+            "started_at": starts_utc,
+            "ended_at": _at(ts_utc, [r.end if r.outcome else None for r in runs]),
+            "duration_s": durations,
+            "outcome": outcomes,
+            "engine_code": [r.engine_code for r in runs],
+            "failed_step": [
+                r.failed_step or (r.last_failed if o == "failed" else None)
+                for r, o in zip(runs, outcomes, strict=True)
+            ],
+            "error_code": errors,
+            "error_code_hex": [to_hex(e) for e in errors],
+            "esp_timeout_min": [esp_timeout_min] * len(runs),
+            "ran_past_esp_timeout": [
+                None if d is None else d > esp_timeout_min * 60 for d in durations
+            ],
+        },
+        schema=schema.TS_RUNS,
+    )

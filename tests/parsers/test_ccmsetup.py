@@ -221,3 +221,10 @@ def test_fixtures_through_real_cmtrace_parser_match():
         parsed = cmtrace.parse(path.read_bytes()).table
         got = derive_runs(parsed).to_pylist()
         assert got == derive_runs(entries_from_file(path)).to_pylist(), path.name
+
+
+def test_corpus_log_through_real_cmtrace_parser_agrees(corpus):
+    cmtrace = pytest.importorskip("espfleet.parsers.cmtrace")
+    path = corpus_file(corpus, REDDIT)
+    got = derive_runs(cmtrace.parse(path.read_bytes()).table)
+    assert got.equals(derive_runs(entries_from_file(path)))
