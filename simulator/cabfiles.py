@@ -134,7 +134,8 @@ def framework_json(plan: Plan) -> bytes:
                         "categoryName": "Enrollment Status",
                         "events": [
                             {
-                                "details": "Required warning event data incomplete or missing.",
+                                "details": "Required warning "
+                                "event data incomplete or missing.",
                                 "eventId": "ESPDevicePrepPolicyProvidersInstallation",
                                 "eventName": "Policy Provider Installation",
                                 "finishTime": "<time not available>",
@@ -165,7 +166,8 @@ def footprint(plan: Plan) -> bytes:
     lines += [f"Collected EventViewer Entry: {c}" for c in CHANNELS]
     lines.append(f"--- {len(CHANNELS)} EventViewer entries are collected")
     lines.append(
-        "Failed (HResult: 0x80070003) to CollectFileEntry:c:\\programdata\\microsoft\\dc\\hostos\\*.xml"
+        "Failed (HResult: 0x80070003) to CollectFileEntry:"
+        "c:\\programdata\\microsoft\\dc\\hostos\\*.xml"
     )
     return ("\r\n".join(lines) + "\r\n").encode("utf-8")
 
@@ -174,5 +176,6 @@ def device_hash(plan: Plan, rng: random.Random) -> bytes:
     """DeviceHash_<NAME>.csv: header + one row, a ~4 KB base64 hardware hash."""
     blob = rng.getrandbits(2900 * 8).to_bytes(2900, "little")
     b64 = base64.b64encode(blob).decode("ascii")
-    text = f"Device Serial Number,Windows Product ID,Hardware Hash\r\n{plan.serial},,{b64}\r\n"
+    header = "Device Serial Number,Windows Product ID,Hardware Hash"
+    text = f"{header}\r\n{plan.serial},,{b64}\r\n"
     return text.encode("ascii")

@@ -1,4 +1,4 @@
-"""CMTrace-format logs of one attempt: ccmsetup.log, smsts.log, the IME log, client.msi.log.
+"""CMTrace-format logs of an attempt: ccmsetup.log, smsts.log, IME log, client.msi.log.
 
 Written with the real message templates (FORMATS.md 2.1-2.2, 1.5): ConfigMgr lines
 carry 3-digit fractions and the Windows bias in force at that instant (UTC = local
@@ -35,7 +35,8 @@ def cm_line(
     loc = plan.local(at)
     bias = plan.bias(at)
     return (
-        f'<![LOG[{msg}]LOG]!><time="{loc:%H:%M:%S}.{loc.microsecond // 1000:03d}{bias:+03d}" '
+        f'<![LOG[{msg}]LOG]!><time="{loc:%H:%M:%S}.{loc.microsecond // 1000:03d}'
+        f'{bias:+03d}" '
         f'date="{loc:%m-%d-%Y}" component="{comp}" context="" type="{typ}" '
         f'thread="{thread}" file="{src}">'
     )
@@ -94,7 +95,8 @@ def _run(plan: Plan, rng: random.Random, run: CcmRun, n: int, recs: list[Rec]) -
     add("Launch from folder C:\\WINDOWS\\ccmsetup\\", 1, "ccmsetup.cpp:767")
     add(f"CcmSetup version: {short}", 1, "ccmsetup.cpp:773")
     add(
-        f"Running on 'Microsoft Windows 10 Enterprise' (10.0.{plan.build}). Service Pack (0.0). "
+        f"Running on 'Microsoft Windows 10 Enterprise' (10.0.{plan.build}). "
+        "Service Pack (0.0). "
         "SuiteMask = 272. Product Type = 1",
         1,
         "util.cpp:2168",
@@ -102,7 +104,8 @@ def _run(plan: Plan, rng: random.Random, run: CcmRun, n: int, recs: list[Rec]) -
     cmd = _cmdline(plan, run.service, n > 2)
     add(f"Ccmsetup command line: {cmd}", 1, "ccmsetup.cpp:4421")
     add(
-        "Command line parameters for ccmsetup have been specified.  No registry lookup for "
+        "Command line parameters for ccmsetup have been specified. "
+        " No registry lookup for "
         "command line parameters is required.",
         1,
         "ccmsetup.cpp:4562",
@@ -123,14 +126,16 @@ def _run(plan: Plan, rng: random.Random, run: CcmRun, n: int, recs: list[Rec]) -
         "siteinfo.cpp:600",
     )
     add(
-        f"ccmsetup: Host={CMG}, Path=/CCM_Proxy_MutualAuth/{CMG_ID}/CCM_Client, Port=443, "
+        f"ccmsetup: Host={CMG}, Path=/CCM_Proxy_MutualAuth/{CMG_ID}/CCM_Client, "
+        "Port=443, "
         "Protocol=https, CcmTokenAuth=1, Flags=0x4101, Options=0x1e0",
         0,
         "httphelper.cpp:1000",
     )
     exp = plan.local(run.start + timedelta(hours=8))
     add(
-        f"Cached encrypted token for 'S-1-5-18'. Will expire at '{exp:%m/%d/%Y %H:%M:%S}'",
+        "Cached encrypted token for 'S-1-5-18'. Will expire "
+        f"at '{exp:%m/%d/%Y %H:%M:%S}'",
         1,
         "ccmutillib.cpp:6000",
     )
@@ -208,14 +213,16 @@ def _run(plan: Plan, rng: random.Random, run: CcmRun, n: int, recs: list[Rec]) -
     else:
         if run.msi_failed:
             add(
-                "MSI: Setup failed due to unexpected circumstances\nThe error code is 80070643",
+                "MSI: Setup failed due to unexpected circumstances\nThe "
+                "error code is 80070643",
                 3,
                 "msiutil.cpp:325",
             )
             add("Installation failed with error code 1603", 3, "msiutil.cpp:1200")
         else:
             add(
-                f"Failed to get DP locations as the expected version from MP 'https://{CMG}/"
+                "Failed to get DP locations as the expected "
+                f"version from MP 'https://{CMG}/"
                 f"CCM_Proxy_MutualAuth/{CMG_ID}'. Error 0x87d00215",
                 2,
                 "ccmsetup.cpp:7500",
@@ -289,7 +296,8 @@ def smsts_log(plan: Plan, rng: random.Random) -> bytes:
     add("Task sequence schema version is 3.10", 0, "tspolicy.cpp:3000")
     add("Starting Task Sequence Engine . . . ", 1, "tsmanager.cpp:1127")
     add(
-        f"Set a global environment variable _SMSTSInstructionTableSize={len(plan.ts_steps)}",
+        "Set a global environment variable _SMSTSInstructionTableSize="
+        f"{len(plan.ts_steps)}",
         0,
         "executionenv.cxx:668",
     )
@@ -303,14 +311,16 @@ def smsts_log(plan: Plan, rng: random.Random) -> bytes:
         if new:
             typ = step.type_name if step.kind == "action" else ""
             add(
-                f"Start executing an instruction. Instruction name: '{step.name}'.  Pointer: {ptr}. "
+                "Start executing an instruction. Instruction "
+                f"name: '{step.name}'.  Pointer: {ptr}. "
                 f"Type: '{typ}'. Disabled: 0",
                 1,
                 "engine.cxx:914",
             )
         else:
             add(
-                f"Start executing an instruction. Instruction name: {step.name}. Instruction pointer: {ptr}",
+                "Start executing an instruction. Instruction "
+                f"name: {step.name}. Instruction pointer: {ptr}",
                 1,
                 "engine.cxx:143",
             )
@@ -336,7 +346,10 @@ def smsts_log(plan: Plan, rng: random.Random) -> bytes:
                 + f"{rng.getrandbits(32):08x}"
             )
         elif "PowerShell" in step.type_name:
-            cmd = 'PowerShell.exe -NoProfile -ExecutionPolicy Bypass -File "Set-Regional.ps1"'
+            cmd = (
+                "PowerShell.exe -NoProfile -ExecutionPolicy Bypass "
+                '-File "Set-Regional.ps1"'
+            )
         elif "InstallUpdate" in step.type_name:
             cmd = "tsinstallswupdate.exe /install /softwareupdates:3"
         else:
@@ -373,7 +386,8 @@ def smsts_log(plan: Plan, rng: random.Random) -> bytes:
                 "instruction.cxx:836",
             )
             add(
-                f"Successfully completed the action ({step.name}) with the exit win32 code 0",
+                f"Successfully completed the action ({step.name}) "
+                "with the exit win32 code 0",
                 1,
                 "instruction.cxx:895",
             )
@@ -405,7 +419,8 @@ def smsts_log(plan: Plan, rng: random.Random) -> bytes:
             )
         else:
             add(
-                f"Failed to run the action: {step.name}.\r\n{text} (Error: {code:08X}; Source: Windows)",
+                f"Failed to run the action: {step.name}.\r\n{text} "
+                f"(Error: {code:08X}; Source: Windows)",
                 3,
                 "instruction.cxx:917",
             )
@@ -423,13 +438,15 @@ def smsts_log(plan: Plan, rng: random.Random) -> bytes:
             (s.name for s in reversed(plan.ts_steps[:ptr]) if s.kind == "group"), ""
         )
         add(
-            f"The execution of the group ({group}) has failed and the execution has been aborted. "
+            f"The execution of the group ({group}) has failed "
+            "and the execution has been aborted. "
             "An action failed.\r\nOperation aborted (Error: 80004004; Source: Windows)",
             3,
             "engine.cxx:224",
         )
         add(
-            f"Failed to run the last action: {step.name}. Execution of task sequence failed.",
+            f"Failed to run the last action: {step.name}. Execution "
+            "of task sequence failed.",
             3,
             "engine.cxx:1102",
         )
@@ -447,6 +464,10 @@ def smsts_log(plan: Plan, rng: random.Random) -> bytes:
     return render(plan, recs)
 
 
+def _app_id(rng: random.Random, middle: str) -> str:
+    return f"{rng.getrandbits(32):08x}-{middle}-{rng.getrandbits(48):012x}"
+
+
 def ime_log(plan: Plan, rng: random.Random) -> bytes:
     """IntuneManagementExtension.log: 7-digit fractions, no bias, unpadded dates."""
     th = rng.randint(4, 60)
@@ -461,7 +482,8 @@ def ime_log(plan: Plan, rng: random.Random) -> bytes:
         ticks = loc.microsecond * 10 + rng.randrange(10)
         out.append(
             f'<![LOG[{msg}]LOG]!><time="{loc:%H:%M:%S}.{ticks:07d}" '
-            f'date="{loc.month}-{loc.day}-{loc.year}" component="IntuneManagementExtension" '
+            f'date="{loc.month}-{loc.day}-{loc.year}" '
+            'component="IntuneManagementExtension" '
             f'context="" type="{typ}" thread="{th}" file="">'
         )
 
@@ -470,20 +492,21 @@ def ime_log(plan: Plan, rng: random.Random) -> bytes:
     add("[APv2] Checking if device is in APv2 mode.")
     add("[APv2] Device is in APv2 mode: False.")
     add(
-        "co-mgt features is not available, ex = System.Management.ManagementException, not fatal",
+        "co-mgt features is not available, ex = System.Management.ManagementException, "
+        "not fatal",
         2,
     )
     add("Comgt app workload status False")
     policy = [
         {
-            "Id": f"{rng.getrandbits(32):08x}-5bb2-4d5c-9f0e-1c1d0e7a{rng.getrandbits(16):04x}",
+            "Id": _app_id(rng, "5bb2-4d5c-9f0e"),
             "Name": "Company Portal",
             "Intent": 3,
             "TargetType": 2,
             "InstallContext": 2,
         },
         {
-            "Id": f"{rng.getrandbits(32):08x}-2f0b-4e6f-8a51-6f3c2d9e{rng.getrandbits(16):04x}",
+            "Id": _app_id(rng, "2f0b-4e6f-8a51"),
             "Name": "Microsoft 365 Apps",
             "Intent": 3,
             "TargetType": 2,
@@ -495,7 +518,8 @@ def ime_log(plan: Plan, rng: random.Random) -> bytes:
         + json.dumps(policy, indent=2).replace("\n", "\r\n")
     )
     add(
-        "[Win32App] ESP checking for Win32 apps is enabled, tracking 0 apps for device setup."
+        "[Win32App] ESP checking for Win32 apps is enabled, tracking "
+        "0 apps for device setup."
     )
     while at < end:
         add("[PowerShell] Polling thread started.")
@@ -515,11 +539,15 @@ def client_msi_log(plan: Plan, rng: random.Random, failed: bool) -> bytes:
     run = next((r for r in plan.runs if r.service), plan.runs[-1])
     at = plan.local(run.start + (run.end - run.start) * 0.45)
     pid = f"{rng.randint(0x400, 0x2000):X}"
+    msi_c = (
+        f"MSI (c) ({pid}:{rng.randint(10, 99)}) [{at:%H:%M:%S}:{rng.randint(100, 999)}]"
+    )
     lines = [
-        f"=== Verbose logging started: {at:%m/%d/%Y  %H:%M:%S}  Build type: SHIP UNICODE 5.00.10011.00  "
+        f"=== Verbose logging started: {at:%m/%d/%Y  %H:%M:%S} "
+        " Build type: SHIP UNICODE 5.00.10011.00  "
         "Calling process: C:\\WINDOWS\\ccmsetup\\ccmsetup.exe ===",
-        f"MSI (c) ({pid}:{rng.randint(10, 99)}) [{at:%H:%M:%S}:{rng.randint(100, 999)}]: Resetting cached policy values",
-        f"MSI (c) ({pid}:{rng.randint(10, 99)}) [{at:%H:%M:%S}:{rng.randint(100, 999)}]: Machine policy value 'Debug' is 0",
+        f"{msi_c}: Resetting cached policy values",
+        f"{msi_c}: Machine policy value 'Debug' is 0",
         f"Action start {at:%H:%M:%S}: INSTALL.",
         f"Action start {at:%H:%M:%S}: CostInitialize.",
         f"Action ended {at:%H:%M:%S}: CostInitialize. Return value 1.",
@@ -527,7 +555,8 @@ def client_msi_log(plan: Plan, rng: random.Random, failed: bool) -> bytes:
     ]
     if failed:
         lines += [
-            "CustomAction CcmRegisterWmiMofFile returned actual error code 1603 (note this may not be "
+            "CustomAction CcmRegisterWmiMofFile returned actual "
+            "error code 1603 (note this may not be "
             "100% accurate if translation happened inside sandbox)",
             f"Action ended {at:%H:%M:%S}: InstallFinalize. Return value 3.",
             f"Action ended {at:%H:%M:%S}: INSTALL. Return value 3.",
@@ -539,7 +568,8 @@ def client_msi_log(plan: Plan, rng: random.Random, failed: bool) -> bytes:
             + f"{at:%H:%M:%S}"
             + ":512]: Windows Installer installed the product. "
             "Product Name: Configuration Manager Client. Product Version: "
-            f"{plan.client_version}. Product Language: 1033. Manufacturer: Microsoft Corporation. "
+            f"{plan.client_version}. Product Language: 1033. "
+            "Manufacturer: Microsoft Corporation. "
             "Installation success or error status: 1603.",
         ]
     else:

@@ -22,7 +22,7 @@ _PP = "CommercialOOBE_ESPDevicePreparation_PolicyProvidersInstallation_"
 
 
 def commercial_value(message: str, code: int = 0, signed: bool = False) -> str:
-    """The Value JSON of a CommercialOOBE_* event, compact as JSON.stringify writes it."""
+    """The Value JSON of a CommercialOOBE_* event, compact like JSON.stringify."""
     if signed and code >= 2**31:
         code -= 2**32
     return json.dumps({"message": message, "errorCode": code}, separators=(",", ":"))
@@ -168,21 +168,29 @@ def esp_events(plan: Plan, rng: random.Random) -> list[Event]:
     at = seq.add(
         seq.step(at),
         _SUB + "Started",
-        "BootstrapStatus: Starting subcategory DevicePreparation.EspProviderInstallationSubcategory...",
+        "BootstrapStatus: Starting subcategory "
+        "DevicePreparation.EspProviderInstallationSubcategory...",
     )
     at = seq.add(
         seq.step(at),
         _PP + "Started",
-        "BootstrapStatus: Waiting for policy providers to install a list of policies...",
+        "BootstrapStatus: Waiting for policy providers to install "
+        "a list of policies...",
     )
     sub = "DevicePreparation.EspProviderInstallationSubcategory"
     if plan.failure_phase == "DevicePreparation":
         assert plan.failure_at is not None
         code = plan.failure_code
         if plan.failure_name.endswith("_TimedOut"):
-            msg = "BootstrapStatus: Timed out waiting for all policy providers to provide a list of policies."
+            msg = (
+                "BootstrapStatus: Timed out waiting for all policy providers "
+                "to provide a list of policies."
+            )
         else:
-            msg = f"BootstrapStatus: Policy provider(s) installation failed. Error: 0x{code:08x}."
+            msg = (
+                "BootstrapStatus: Policy provider(s) installation failed. "
+                f"Error: 0x{code:08x}."
+            )
         fat = seq.add(
             plan.failure_at,
             plan.failure_name,
@@ -210,12 +218,14 @@ def esp_events(plan: Plan, rng: random.Random) -> list[Event]:
     at = seq.add(
         done - timedelta(seconds=2),
         _PP + "Complete",
-        "BootstrapStatus: waitForPolicyProviderInstallationToComplete returned, processing results...",
+        "BootstrapStatus: waitForPolicyProviderInstallationToComplete "
+        "returned, processing results...",
     )
     at = seq.add(
         seq.step(at, 0.01, 0.3),
         _PP + "Succeeded",
-        "BootstrapStatus: All policy providers have successfully installed a list of policies.",
+        "BootstrapStatus: All policy providers have successfully "
+        "installed a list of policies.",
     )
     at = seq.add(
         seq.step(at, 0.01, 0.3),

@@ -173,7 +173,7 @@ def _cab_members(plan: Plan, rng: random.Random) -> list[tuple[str, bytes]]:
 
 
 def _loose_logs(plan: Plan, rng: random.Random) -> list[tuple[str, bytes]]:
-    """ConfigMgr logs collected beside the CAB (ccmsetup logs dir, then CCM logs dir)."""
+    """ConfigMgr logs collected beside the CAB (ccmsetup logs, then CCM logs)."""
     logs: list[tuple[str, bytes]] = []
     if plan.runs:
         data = cmlogs.ccmsetup_log(plan, rng)
@@ -229,7 +229,8 @@ def _intune_zip(
     )
     cmd = (
         '  <Command HRESULT="0">%windir%\\system32\\mdmdiagnosticstool.exe -area '
-        f"Autopilot;deviceprovisioning;deviceenrollment;tpm -cab %temp%\\MDMDiagnostics\\{cab_name}</Command>"
+        "Autopilot;deviceprovisioning;deviceenrollment;tpm -cab "
+        f"%temp%\\MDMDiagnostics\\{cab_name}</Command>"
     )
     results = (
         '<Collection HRESULT="0">\r\n'

@@ -209,7 +209,7 @@ def registry_dump(plan: Plan, rng: random.Random) -> bytes:
             )
         )
     nt = HKLM + "windows nt\\currentversion"
-    install = int((plan.started_at.timestamp())) - rng.randint(1800, 7200)
+    install = int(plan.started_at.timestamp()) - rng.randint(1800, 7200)
     k.append(
         (
             nt,

@@ -18,15 +18,16 @@ from zoneinfo import ZoneInfo
 import evtx
 import libarchive
 import pytest
-from tzlocal.windows_tz import win_tz
-
 from espfleet.simulator.fleet import COLUMNS, simulate
 from espfleet.simulator.scenarios import CAUSES
+from tzlocal.windows_tz import win_tz
 
 DEVICES = 60
 CONTRACT_COLUMNS = (
-    "bundle_path serial_number device_name attempt started_at day scenario expected_status "
-    "outcome failed_phase error_code root_error_code cause failing_step tz_name tz_bias_min "
+    "bundle_path serial_number device_name attempt started_at "
+    "day scenario expected_status "
+    "outcome failed_phase error_code root_error_code cause failing_step "
+    "tz_name tz_bias_min "
     "os_build model client_version layout"
 ).split()
 CCM = re.compile(
@@ -51,7 +52,11 @@ def truth(share: Path) -> list[dict[str, str]]:
 
 
 def _tree(root: Path) -> dict[str, bytes]:
-    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+    return {
+        p.relative_to(root).as_posix(): p.read_bytes()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
 
 
 def _cab_bytes(share: Path, row: dict[str, str]) -> bytes:
@@ -76,7 +81,11 @@ def _loose(share: Path, row: dict[str, str]) -> dict[str, bytes]:
         return {p.name: p.read_bytes() for p in path.iterdir() if p.suffix != ".cab"}
     if path.suffix == ".zip":
         with zipfile.ZipFile(path) as zf:
-            return {n.rsplit("/", 1)[-1]: zf.read(n) for n in zf.namelist() if "/" in n and not n.endswith(".cab")}
+            return {
+                n.rsplit("/", 1)[-1]: zf.read(n)
+                for n in zf.namelist()
+                if "/" in n and not n.endswith(".cab")
+            }
     return {}
 
 
@@ -86,7 +95,11 @@ def _events(data: bytes, tmp: Path) -> list[tuple[datetime, str, str]]:
     out = []
     for rec in evtx.PyEvtxParser(str(f)).records_json():
         ev = json.loads(rec["data"])["Event"]
-        ts = datetime.fromisoformat(ev["System"]["TimeCreated"]["#attributes"]["SystemTime"].replace("Z", "+00:00"))
+        ts = datetime.fromisoformat(
+            ev["System"]["TimeCreated"]["#attributes"]["SystemTime"].replace(
+                "Z", "+00:00"
+            )
+        )
         out.append((ts, ev["EventData"]["Name"], ev["EventData"]["Value"]))
     return out
 
@@ -102,7 +115,9 @@ def test_same_seed_writes_same_bytes(share: Path, tmp_path: Path) -> None:
 
 def test_different_seed_differs(share: Path, tmp_path: Path) -> None:
     simulate(DEVICES, 12, tmp_path / "other")
-    assert (tmp_path / "other" / "ground_truth.csv").read_bytes() != (share / "ground_truth.csv").read_bytes()
+    assert (tmp_path / "other" / "ground_truth.csv").read_bytes() != (
+        share / "ground_truth.csv"
+    ).read_bytes()
 
 
 def test_ground_truth_columns_follow_the_contract(truth: list[dict[str, str]]) -> None:
@@ -110,18 +125,24 @@ def test_ground_truth_columns_follow_the_contract(truth: list[dict[str, str]]) -
     assert list(truth[0]) == CONTRACT_COLUMNS
 
 
-def test_mix_covers_every_cause_retry_damage_and_layout(truth: list[dict[str, str]]) -> None:
+def test_mix_covers_every_cause_retry_damage_and_layout(
+    truth: list[dict[str, str]],
+) -> None:
     causes = {r["cause"] for r in _ingested(truth)}
     assert causes == set(CAUSES)
     assert any(r["attempt"] == "2" for r in truth)
     assert any(r["expected_status"] == "quarantined" for r in truth)
     assert {r["layout"] for r in truth} == {"folder", "lone_cab", "intune_zip"}
     assert len({r["tz_name"] for r in truth}) >= 5
-    assert {r["bundle_path"] for r in truth} == {r["bundle_path"] for r in truth if r["bundle_path"]}
+    assert {r["bundle_path"] for r in truth} == {
+        r["bundle_path"] for r in truth if r["bundle_path"]
+    }
     assert len({r["bundle_path"] for r in truth}) == len(truth)
 
 
-def test_every_cab_opens_except_the_truncated_ones(share: Path, truth: list[dict[str, str]]) -> None:
+def test_every_cab_opens_except_the_truncated_ones(
+    share: Path, truth: list[dict[str, str]]
+) -> None:
     for row in truth:
         data = _cab_bytes(share, row)
         assert data[:4] == b"MSCF"
@@ -130,11 +151,17 @@ def test_every_cab_opens_except_the_truncated_ones(share: Path, truth: list[dict
                 _members(data)
         else:
             names = set(_members(data))
-            assert {"MdmDiagReport_RegistryDump.reg", "MDMDiagReport.xml", "MdmDiagLogMetadata.json"} <= names
+            assert {
+                "MdmDiagReport_RegistryDump.reg",
+                "MDMDiagReport.xml",
+                "MdmDiagLogMetadata.json",
+            } <= names
             assert f"DeviceHash_{row['device_name']}.csv" in names
 
 
-def _first_failure(events: list[tuple[datetime, str, str]]) -> tuple[datetime, str, int] | None:
+def _first_failure(
+    events: list[tuple[datetime, str, str]],
+) -> tuple[datetime, str, int] | None:
     for ts, name, value in events:
         if not name.startswith("CommercialOOBE_"):
             continue
@@ -155,10 +182,22 @@ def test_evtx_reads_back_and_implies_the_ground_truth(
     share: Path, truth: list[dict[str, str]], tmp_path: Path
 ) -> None:
     for row in _ingested(truth):
-        events = _events(_members(_cab_bytes(share, row))["microsoft-windows-shell-core-operational.evtx"], tmp_path)
-        assert all(json.loads(v).keys() >= {"message", "errorCode"} for _, n, v in events if n.startswith("CommercialOOBE_"))
+        events = _events(
+            _members(_cab_bytes(share, row))[
+                "microsoft-windows-shell-core-operational.evtx"
+            ],
+            tmp_path,
+        )
+        assert all(
+            json.loads(v).keys() >= {"message", "errorCode"}
+            for _, n, v in events
+            if n.startswith("CommercialOOBE_")
+        )
         start = next(
-            ts for ts, n, v in events if n == "CommercialOOBE_ESPProgress_Category_Started" and "DevicePreparationCategory" in v
+            ts
+            for ts, n, v in events
+            if n == "CommercialOOBE_ESPProgress_Category_Started"
+            and "DevicePreparationCategory" in v
         )
         assert start.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z" == row["started_at"]
         fail = _first_failure(events)
@@ -171,7 +210,9 @@ def test_evtx_reads_back_and_implies_the_ground_truth(
         root = int(row["root_error_code"], 16) if row["root_error_code"] else 0
         assert f"0x{code or root:08X}" == row["error_code"]
         names = {n for _, n, _ in events}
-        assert ("CommercialOOBE_WhiteGlove_TechnicianFlow_Started" in names) == (row["cause"] == "unsupported_preprovisioning")
+        assert ("CommercialOOBE_WhiteGlove_TechnicianFlow_Started" in names) == (
+            row["cause"] == "unsupported_preprovisioning"
+        )
         if row["cause"] == "ccmsetup_never_ran":
             assert (
                 "CommercialOOBE_ESPDevicePreparation_PolicyProvidersInstallation_TimedOut",
@@ -186,11 +227,20 @@ LINE = re.compile(
 
 
 def _dword(text: str, key: str, name: str) -> int | None:
-    m = re.search(re.escape(f"[{key}]") + r'\r\n(?:    .*\r\n)*?    "' + name + r'"=DWORD:([0-9a-f]{8})', text, re.I)
+    m = re.search(
+        re.escape(f"[{key}]")
+        + r'\r\n(?:    .*\r\n)*?    "'
+        + name
+        + r'"=DWORD:([0-9a-f]{8})',
+        text,
+        re.I,
+    )
     return int(m.group(1), 16) if m else None
 
 
-def test_registry_dump_dialect_and_tracking_states(share: Path, truth: list[dict[str, str]]) -> None:
+def test_registry_dump_dialect_and_tracking_states(
+    share: Path, truth: list[dict[str, str]]
+) -> None:
     est = "HKEY_LOCAL_MACHINE\\software\\microsoft\\windows\\autopilot\\EnrollmentStatusTracking\\Device"
     for row in _ingested(truth):
         raw = _members(_cab_bytes(share, row))["MdmDiagReport_RegistryDump.reg"]
@@ -199,9 +249,22 @@ def test_registry_dump_dialect_and_tracking_states(share: Path, truth: list[dict
         text = raw.decode("cp1252")
         for line in text.split("\r\n"):
             assert LINE.match(line), line
-        cm = _dword(text, est + "\\DevicePreparation\\PolicyProviders\\ConfigMgr", "InstallationState")
-        ts = _dword(text, est + "\\Setup\\Apps\\Tracking\\ConfigMgr\\Provisioning_TS", "InstallationState")
-        expected_cm = {"ccmsetup_never_ran": 1, "ccmsetup_failed": 4, "ccmsetup_too_late": 3, "ok": 3}
+        cm = _dword(
+            text,
+            est + "\\DevicePreparation\\PolicyProviders\\ConfigMgr",
+            "InstallationState",
+        )
+        ts = _dword(
+            text,
+            est + "\\Setup\\Apps\\Tracking\\ConfigMgr\\Provisioning_TS",
+            "InstallationState",
+        )
+        expected_cm = {
+            "ccmsetup_never_ran": 1,
+            "ccmsetup_failed": 4,
+            "ccmsetup_too_late": 3,
+            "ok": 3,
+        }
         if row["cause"] in expected_cm:
             assert cm == expected_cm[row["cause"]], row
         if row["cause"] == "ts_step_failed":
@@ -211,8 +274,13 @@ def test_registry_dump_dialect_and_tracking_states(share: Path, truth: list[dict
         if row["cause"] == "ok":
             assert ts == 3
         join = re.search(r'"CloudAssignedDomainJoinMethod"=DWORD:([0-9a-f]{8})', text)
-        assert join and (int(join.group(1), 16) == 1) == (row["cause"] == "unsupported_hybrid_join")
-        assert '"SkipDeviceStatusPage"=DWORD:00000000' in text and '"SyncFailureTimeout"=DWORD:0000003c' in text
+        assert join and (int(join.group(1), 16) == 1) == (
+            row["cause"] == "unsupported_hybrid_join"
+        )
+        assert (
+            '"SkipDeviceStatusPage"=DWORD:00000000' in text
+            and '"SyncFailureTimeout"=DWORD:0000003c' in text
+        )
 
 
 def _records(data: bytes) -> list[re.Match[str]]:
@@ -221,7 +289,15 @@ def _records(data: bytes) -> list[re.Match[str]]:
 
 def _utc(m: re.Match[str]) -> datetime:
     frac = (m["frac"] or "0")[:6].ljust(6, "0")
-    local = datetime(int(m["y"]), int(m["mo"]), int(m["d"]), int(m["h"]), int(m["mi"]), int(m["s"]), int(frac))
+    local = datetime(
+        int(m["y"]),
+        int(m["mo"]),
+        int(m["d"]),
+        int(m["h"]),
+        int(m["mi"]),
+        int(m["s"]),
+        int(frac),
+    )
     return (local + timedelta(minutes=int(m["bias"]))).replace(tzinfo=UTC)
 
 
@@ -242,21 +318,40 @@ def test_ccmsetup_records_round_trip_to_utc_and_imply_the_cause(
         for m in recs:
             utc = _utc(m)
             # the written bias is the zone's bias at that instant (DST included)
-            assert -utc.astimezone(zone).utcoffset().total_seconds() // 60 == int(m["bias"])
-        exits = [(_utc(m), m["msg"]) for m in recs if m["msg"].startswith("CcmSetup is exiting")]
-        failures = [m["msg"] for m in recs if m["msg"].startswith("CcmSetup failed with error code")]
+            assert -utc.astimezone(zone).utcoffset().total_seconds() // 60 == int(
+                m["bias"]
+            )
+        exits = [
+            (_utc(m), m["msg"])
+            for m in recs
+            if m["msg"].startswith("CcmSetup is exiting")
+        ]
+        failures = [
+            m["msg"]
+            for m in recs
+            if m["msg"].startswith("CcmSetup failed with error code")
+        ]
         if row["cause"] == "ccmsetup_failed":
-            assert failures and failures[-1].endswith(row["root_error_code"][2:].lower())
+            assert failures and failures[-1].endswith(
+                row["root_error_code"][2:].lower()
+            )
         else:
             assert not failures
         if row["cause"] == "ccmsetup_too_late":
-            events = _events(_members(_cab_bytes(share, row))["microsoft-windows-shell-core-operational.evtx"], tmp_path)
+            events = _events(
+                _members(_cab_bytes(share, row))[
+                    "microsoft-windows-shell-core-operational.evtx"
+                ],
+                tmp_path,
+            )
             timeout = next(ts for ts, n, _ in events if n.endswith("_TimedOut"))
             assert exits[-1][1].endswith(" 0") and exits[-1][0] > timeout
     assert seen >= 10
 
 
-def test_smsts_shows_the_failing_or_running_step(share: Path, truth: list[dict[str, str]]) -> None:
+def test_smsts_shows_the_failing_or_running_step(
+    share: Path, truth: list[dict[str, str]]
+) -> None:
     for row in _ingested(truth):
         if row["layout"] == "lone_cab":
             assert not row["failing_step"]
@@ -266,14 +361,22 @@ def test_smsts_shows_the_failing_or_running_step(share: Path, truth: list[dict[s
         msgs = [m["msg"] for m in _records(_loose(share, row)["smsts.log"])]
         step = row["failing_step"]
         if row["cause"] == "ts_step_failed":
-            fail = next(m for m in msgs if m.startswith(f"Failed to run the action: {step}."))
+            fail = next(
+                m for m in msgs if m.startswith(f"Failed to run the action: {step}.")
+            )
             code = int(row["root_error_code"], 16)
-            assert str(code - 2**32 if code >= 2**31 else code) in fail or f"{code:08X}" in fail
+            assert (
+                str(code - 2**32 if code >= 2**31 else code) in fail
+                or f"{code:08X}" in fail
+            )
             assert "Task Sequence Engine failed! Code: enExecutionFail" in msgs
         else:
             starts = [m for m in msgs if m.startswith("Start executing an instruction")]
             assert step in starts[-1]
-            assert not any(m.startswith(f"Successfully completed the action ({step})") for m in msgs)
+            assert not any(
+                m.startswith(f"Successfully completed the action ({step})")
+                for m in msgs
+            )
 
 
 def test_client_msi_log_is_utf16_with_bom(share: Path) -> None:
@@ -286,25 +389,45 @@ def test_client_msi_log_is_utf16_with_bom(share: Path) -> None:
         assert "Return value" in text and "\n" not in text.replace("\r\n", "")
 
 
-def test_ime_log_has_seven_digit_fractions_and_no_bias(share: Path, truth: list[dict[str, str]]) -> None:
+def test_ime_log_has_seven_digit_fractions_and_no_bias(
+    share: Path, truth: list[dict[str, str]]
+) -> None:
     row = _ingested(truth)[0]
     recs = _records(_members(_cab_bytes(share, row))["IntuneManagementExtension.log"])
     assert recs and all(len(m["frac"]) == 7 and m["bias"] is None for m in recs)
     assert any("\n" in m["msg"] for m in recs)
 
 
-def test_framework_json_names_the_device_zone(share: Path, truth: list[dict[str, str]]) -> None:
+def test_framework_json_names_the_device_zone(
+    share: Path, truth: list[dict[str, str]]
+) -> None:
     for row in _ingested(truth)[:10]:
-        doc = json.loads(_members(_cab_bytes(share, row))["DiagnosticsFrameworkData.json"])
-        items = {i["propertyId"]: i["value"] for c in doc["$schema"][0]["categories"] for i in c["items"]}
-        assert items["Timezone"] == row["tz_name"] and items["SerialNumber"] == row["serial_number"]
+        doc = json.loads(
+            _members(_cab_bytes(share, row))["DiagnosticsFrameworkData.json"]
+        )
+        items = {
+            i["propertyId"]: i["value"]
+            for c in doc["$schema"][0]["categories"]
+            for i in c["items"]
+        }
+        assert (
+            items["Timezone"] == row["tz_name"]
+            and items["SerialNumber"] == row["serial_number"]
+        )
         assert row["tz_bias_min"] == str(
-            -int(datetime.fromisoformat(row["started_at"].replace("Z", "+00:00")).astimezone(
-                ZoneInfo(win_tz[row["tz_name"]])).utcoffset().total_seconds() // 60)
+            -int(
+                datetime.fromisoformat(row["started_at"].replace("Z", "+00:00"))
+                .astimezone(ZoneInfo(win_tz[row["tz_name"]]))
+                .utcoffset()
+                .total_seconds()
+                // 60
+            )
         )
 
 
-def test_intune_zip_has_results_xml_and_flattened_entries(share: Path, truth: list[dict[str, str]]) -> None:
+def test_intune_zip_has_results_xml_and_flattened_entries(
+    share: Path, truth: list[dict[str, str]]
+) -> None:
     rows = [r for r in truth if r["layout"] == "intune_zip"]
     assert rows
     for row in rows:
@@ -313,10 +436,18 @@ def test_intune_zip_has_results_xml_and_flattened_entries(share: Path, truth: li
         with zipfile.ZipFile(share / row["bundle_path"]) as zf:
             names = zf.namelist()
             assert "results.xml" in names
-            assert any(re.match(r"\(\d+\) FoldersFiles temp_MDMDiagnostics_mdmlogs-.*_cab/mdmlogs-.*\.cab$", n) for n in names)
+            assert any(
+                re.match(
+                    r"\(\d+\) FoldersFiles temp_MDMDiagnostics_mdmlogs-.*_cab/mdmlogs-.*\.cab$",
+                    n,
+                )
+                for n in names
+            )
 
 
 def test_ground_truth_csv_is_plain_utf8(share: Path) -> None:
     text = (share / "ground_truth.csv").read_text(encoding="utf-8")
     rows = list(csv.reader(io.StringIO(text)))
-    assert rows[0] == CONTRACT_COLUMNS and all(len(r) == len(CONTRACT_COLUMNS) for r in rows)
+    assert rows[0] == CONTRACT_COLUMNS and all(
+        len(r) == len(CONTRACT_COLUMNS) for r in rows
+    )
