@@ -161,16 +161,25 @@ def name_value(event_id: int | None, event_data) -> tuple[str | None, str | None
 class EventRows:
     """Column-wise accumulator of `schema.EVENTS` rows."""
 
+    # columns held per row (source_format is constant and added in `table`)
+    _COLUMNS = tuple(f.name for f in schema.EVENTS if f.name != "source_format")
+    # `add` appends by position: fail loudly if schema.EVENTS is reordered
+    assert _COLUMNS == (
+        "channel", "provider", "event_id", "record_id", "ts_utc", "level",
+        "computer", "event_data", "name", "value", "message", "meaning",
+        "error_code", "error_code_hex",
+    )  # fmt: skip
+
     def __init__(self, source_format: str) -> None:
         self.source_format = source_format
-        self.cols: dict[str, list] = {f.name: [] for f in schema.EVENTS}
+        self.cols: dict[str, list] = {name: [] for name in self._COLUMNS}
+        self._appends = tuple(self.cols[name].append for name in self._COLUMNS)
 
     def __len__(self) -> int:
         return len(self.cols["event_id"])
 
     def add(
         self,
-        *,
         channel: str | None,
         provider: str | None,
         event_id: int | None,
@@ -185,50 +194,55 @@ class EventRows:
         """Add one event; Name/Value, error code and meaning are derived here.
 
         Args:
+            channel, provider, event_id, record_id, level, computer: as read.
             ts_utc: an aware datetime, or ISO text with ``Z`` (cast in bulk).
             event_data: EventData/UserData as a dict (None when absent).
-            event_data_json: its JSON text when the source already has it.
+            message: the rendered message, when the source has one.
+            event_data_json: `event_data` as JSON text when the source has it.
         """
-        c = self.cols
         name = value = code = None
         if event_id == SHELL_CORE_62407:
             name, value = name_value(event_id, event_data)
             code = value_error_code(name, value)
         elif event_data is not None:
-            # cheap substring test first: most events carry no code at all
             if event_data_json is None:
                 event_data_json = dumps(event_data)
+            # cheap search first: most events carry no code at all
             if _CODE_HINT.search(event_data_json):
                 code = data_error_code(event_data)
         if code is None and message:
             code = message_error_code(message)
         if event_data_json is None and event_data is not None:
             event_data_json = dumps(event_data)
-        c["source_format"].append(self.source_format)
-        c["channel"].append(channel)
-        c["provider"].append(provider)
-        c["event_id"].append(event_id)
-        c["record_id"].append(record_id)
-        c["ts_utc"].append(ts_utc)
-        c["level"].append(level if level is None or -128 <= level < 128 else None)
-        c["computer"].append(computer)
-        c["event_data"].append(event_data_json)
-        c["name"].append(name)
-        c["value"].append(value)
-        c["message"].append(message)
-        c["meaning"].append(meaning_of(channel, provider, event_id, level, name))
-        c["error_code"].append(code)
-        c["error_code_hex"].append(None if code is None else f"0x{code:08X}")
+        if level is not None and not -128 <= level < 128:
+            level = None
+        a = self._appends
+        a[0](channel)
+        a[1](provider)
+        a[2](event_id)
+        a[3](record_id)
+        a[4](ts_utc)
+        a[5](level)
+        a[6](computer)
+        a[7](event_data_json)
+        a[8](name)
+        a[9](value)
+        a[10](message)
+        a[11](meaning_of(channel, provider, event_id, level, name))
+        a[12](code)
+        a[13](None if code is None else f"0x{code:08X}")
 
     def table(self) -> pa.Table:
         """The accumulated rows as a `schema.EVENTS` table."""
+        n = len(self)
         arrays = []
         for f in schema.EVENTS:
-            values = self.cols[f.name]
-            if f.name == "ts_utc":
-                arrays.append(_timestamps(values))
+            if f.name == "source_format":
+                arrays.append(pa.repeat(pa.scalar(self.source_format, f.type), n))
+            elif f.name == "ts_utc":
+                arrays.append(_timestamps(self.cols[f.name]))
             else:
-                arrays.append(pa.array(values, f.type))
+                arrays.append(pa.array(self.cols[f.name], f.type))
         return pa.table(arrays, schema=schema.EVENTS)
 
 

@@ -125,14 +125,15 @@ def parse(data: bytes, context: ParseContext | None = None) -> ParseResult:
         event_data, event_json = _data_part(text, event)
         level = system.get("Level")
         add(
-            channel=system.get("Channel"),
-            provider=provider,
-            event_id=_event_id(system.get("EventID")),
-            record_id=rec.get("event_record_id"),
-            ts_utc=stamp,
-            level=level if isinstance(level, int) else None,
-            computer=system.get("Computer"),
-            event_data=event_data,
-            event_data_json=event_json,
+            system.get("Channel"),
+            provider,
+            _event_id(system.get("EventID")),
+            rec.get("event_record_id"),
+            stamp,
+            level if isinstance(level, int) else None,
+            system.get("Computer"),
+            event_data,
+            None,
+            event_json,
         )
     return ParseResult(rows.table(), warnings, skipped)
