@@ -120,6 +120,19 @@ def test_records_before_first_banner_form_run_zero():
     assert runs[0]["last_msi_action"] == "InstallFiles"
 
 
+def test_launcher_lines_after_service_banner_stay_with_launcher():
+    launcher, service = runs_text(
+        rec("==========[ ccmsetup started in process 476 ]==========", thread=1),
+        rec("==========[ ccmsetup started in process 3324 ]==========", thread=2),
+        rec("CcmSetup is exiting with return code 0", thread=1),
+        rec("In ServiceMain", thread=3),  # a new thread: the newest run's
+        rec("CcmSetup failed with error code 0x80190194", thread=3),
+    )
+    assert (launcher["return_code"], launcher["last_record_no"]) == (0, 3)
+    assert (service["return_code"], service["error_code_hex"]) == (None, "0x80190194")
+    assert (service["first_record_no"], service["last_record_no"]) == (2, 5)
+
+
 def test_no_run_zero_when_log_starts_with_banner():
     runs = runs_of("ccmsetup_failed_then_retry.log")
     assert [r["run_no"] for r in runs] == [1, 2]
