@@ -111,8 +111,10 @@ def test_regedit5_expand_sz_escapes_default_and_deletions():
     assert value(t, "InstallDir")["value_text"] == 'C:\\Windows\\CCM "client"'
     assert value(t, "")["value_text"] == "default value"
     assert value(t, "ObsoleteValue")["is_deletion"]
-    deleted = [r for r in t if r["is_deletion"] and r["value_type"] == "KEY"]
-    assert [r["key_path"][-13:] for r in deleted] == ["CCMSetup\\Stale"[-13:]]
+    deleted = [
+        r["key_path"] for r in t if r["is_deletion"] and r["value_type"] == "KEY"
+    ]
+    assert deleted == ["HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\CCMSetup\\Stale"]
 
 
 def test_empty_key_gets_a_key_row():
@@ -283,3 +285,25 @@ def test_unterminated_string_stops_at_the_next_key():
     ]
     assert t[0]["value_text"] == "<a>\r\n<b/>"
     assert [w.reason for w in result.warnings] == ["unterminated string"]
+
+
+def test_regedit_value_names_with_escapes_equals_and_brackets():
+    data = (
+        b'REGEDIT4\r\n\r\n[HKEY_CURRENT_USER\\k]\r\n"a\\"b"=dword:1\r\n"x=]y"="v"\r\n'
+    )
+    t = rows(data)
+    assert [(r["value_name"], r["value_int"], r["value_text"]) for r in t] == [
+        ('a"b', 1, None),
+        ("x=]y", None, "v"),
+    ]
+
+
+def test_select_keys_and_lower_keys():
+    table = regfile.parse(V5.read_bytes()).table
+    first_sync = regfile.select_keys(
+        table, r"HKLM\SOFTWARE\Microsoft\Enrollments\*\FirstSync"
+    )
+    assert first_sync.num_rows == 4
+    assert (
+        regfile.lower_keys(table)[0].as_py().startswith("hkey_local_machine\\software")
+    )
