@@ -58,6 +58,7 @@ _TAIL = ']LOG]!><time="'
 # Values never hold quotes, line breaks or angle brackets: a block cut short must
 # not borrow the next record's text as a value.
 _ATTR = re.compile(r'\s*([A-Za-z_][\w.-]*)\s*=\s*"([^"\r\n<>]*)"')
+_NON_BLANK = re.compile(r"[^ \t\r\n]")
 _MARKER_LINE = re.compile(rb"\$\$<[^<>\r\n]{1,200}>(?:\s*<[^<>\r\n]{1,120}>)?")
 # MDT's ZTIUtility writes component = file = script name and an empty thread.
 _MDT_FILE = r"^(?i:zti\w*|lti\w*|bdd\w*|litetouch|wizard)$"
@@ -236,11 +237,7 @@ def _tails(
     added = skipped = failures = 0
     pos = seen = 0
     line, off = base_line, base_off
-    while pos < len(text):
-        if not text[pos : pos + 4096].strip(" \t\r\n") and not text[pos:].strip(
-            " \t\r\n"
-        ):
-            break
+    while _NON_BLANK.search(text, pos):
         start = pos
         while head_cut and start < len(text) and text[start] in "\r\n":
             start += 1
