@@ -257,6 +257,8 @@ def _sec(rng: random.Random, lo: float, hi: float) -> timedelta:
 def new_device(index: int, rng: random.Random) -> Plan:
     """A device with its identity, zone, build and model (scenario not set yet)."""
     site, tz_name, prefix = rng.choices(SITES, SITE_WEIGHTS)[0]
+    if index < len(SITES):  # every region (and its DST rules) in even a small fleet
+        site, tz_name, prefix = SITES[index]
     manufacturer, model, style = rng.choice(MODELS)
     serial = _serial(rng, style)
     build, dv, ubrs, branch, lab = rng.choices(BUILDS, BUILD_WEIGHTS)[0]
