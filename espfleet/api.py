@@ -100,7 +100,7 @@ order by day, failures desc, phase, error_code
 def failure_rates(warehouse: Path, since: date | None = None) -> pa.Table:
     """The failure_rates view, optionally from `since` on."""
     with Warehouse(warehouse).connect() as con:
-        return con.execute(RATES_SQL, [since, since]).fetch_arrow_table()
+        return con.sql(RATES_SQL, params=[since, since]).to_arrow_table()
 
 
 def _rich_table(table: pa.Table, title: str) -> Table:
@@ -133,13 +133,17 @@ def print_report(warehouse: Path, since: date | None, fmt: str) -> None:
         pacsv.write_csv(rates, sink)
         print(sink.getvalue().to_pybytes().decode(), end="")
     else:
-        console.print(_rich_table(rates, "ESP failure rates (day x phase x error code)"))
+        console.print(
+            _rich_table(rates, "ESP failure rates (day x phase x error code)")
+        )
 
 
 def print_run(totals: dict, settings: RunSettings) -> None:
     """What `espfleet run` / `ingest` print at the end."""
     if settings.dry_run:
-        console.print(f"{len(totals['new'])} new bundles, {totals['seen']} already seen:")
+        console.print(
+            f"{len(totals['new'])} new bundles, {totals['seen']} already seen:"
+        )
         for uri in totals["new"]:
             console.print(f"  {uri}")
         return
@@ -155,7 +159,7 @@ def print_run(totals: dict, settings: RunSettings) -> None:
     console.print(
         f"\nwarehouse: {root / 'espfleet.duckdb'} (views over {root / 'parquet'})\n"
         f"quarantine: {root / 'quarantine'}\n"
-        f"query it:   espfleet sql \"select * from device_outcomes\""
+        f'query it:   espfleet sql "select * from device_outcomes"'
         f" --warehouse {root}"
     )
 
@@ -176,7 +180,7 @@ order by ts_utc nulls last, source, seq
 def print_device(warehouse: Path, who: str) -> bool:
     """Print one device's attempts and timeline; False when it is unknown."""
     with Warehouse(warehouse).connect() as con:
-        attempts = con.execute(DEVICE_SQL, [who, who]).fetch_arrow_table()
+        attempts = con.sql(DEVICE_SQL, params=[who, who]).to_arrow_table()
         if attempts.num_rows == 0:
             console.print(f"no device with serial number or name {who!r}")
             return False
@@ -187,7 +191,7 @@ def print_device(warehouse: Path, who: str) -> bool:
                 f"[bold]{row['outcome']}[/] {row['failed_phase'] or ''} "
                 f"{row['error_code'] or ''}\n  {row['diagnosis']}"
             )
-            timeline = con.execute(TIMELINE_SQL, [row["bundle_id"]]).fetch_arrow_table()
+            timeline = con.sql(TIMELINE_SQL, params=[row["bundle_id"]]).to_arrow_table()
             console.print(_rich_table(timeline.drop_columns(["bundle_id", "seq"]), ""))
     return True
 
@@ -201,4 +205,4 @@ def run_sql(warehouse: Path, query: str | None) -> None:
         )
         return
     with Warehouse(warehouse).connect() as con:
-        console.print(_rich_table(con.execute(query).fetch_arrow_table(), ""))
+        console.print(_rich_table(con.sql(query).to_arrow_table(), ""))

@@ -51,9 +51,7 @@ def run(warehouse: Path, source: str) -> None:
 @click.option("--batch-size", default=25, show_default=True)
 @click.option("--reprocess", is_flag=True, help="Ingest bundles already seen.")
 @click.option("--dry-run", is_flag=True, help="List what would be ingested.")
-@click.option(
-    "--task-runner", type=click.Choice(["thread", "dask"]), default="thread"
-)
+@click.option("--task-runner", type=click.Choice(["thread", "dask"]), default="thread")
 @click.option("--workers", default=2, show_default=True)
 def ingest(
     warehouse: Path,
@@ -96,7 +94,9 @@ def simulate(devices: int, seed: int, out: Path) -> None:
 
 @main.command()
 @click.argument("file", type=click.Path(path_type=Path, exists=True, dir_okay=False))
-@click.option("--table", default=None, help="Which table to print (default: the main one).")
+@click.option(
+    "--table", default=None, help="Which table to print (default: the main one)."
+)
 def parse(file: Path, table: str | None) -> None:
     """One file's records as JSON lines (any supported format, detected).
 

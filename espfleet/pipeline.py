@@ -42,7 +42,9 @@ class BatchSummary:
     quarantine_reasons: list[tuple[str, str]] = field(default_factory=list)
 
 
-def find_new_bundles(source: str, warehouse: Path, reprocess: bool = False) -> Discovery:
+def find_new_bundles(
+    source: str, warehouse: Path, reprocess: bool = False
+) -> Discovery:
     """Bundles on `source` whose fingerprint the manifest does not hold."""
     fs, root = filesystem(source)
     refs = list(discover(fs, root))
@@ -179,7 +181,7 @@ def refresh_warehouse(warehouse: Path, run_id: str) -> Path:
 def query(warehouse: Path, sql: str, params: list | None = None) -> pa.Table:
     """Run one read-only query on the warehouse."""
     with Warehouse(warehouse).connect() as con:
-        return con.execute(sql, params or []).fetch_arrow_table()
+        return con.sql(sql, params=params or []).to_arrow_table()
 
 
 def add_up(summaries: list[BatchSummary], seen: int, run_id: str) -> dict:
@@ -217,7 +219,9 @@ def run_markdown(totals: dict) -> str:
     lines += [f"| {name} | {n} |" for name, n in totals["rows"].items()]
     if totals["quarantine_reasons"]:
         lines += ["", "## Quarantined", ""]
-        lines += [f"- `{uri}`: {reason}" for uri, reason in totals["quarantine_reasons"]]
+        lines += [
+            f"- `{uri}`: {reason}" for uri, reason in totals["quarantine_reasons"]
+        ]
     return "\n".join(lines)
 
 

@@ -72,7 +72,8 @@ def _checks(doc: dict) -> Iterator[tuple[str, str, list]]:
             # The expression is part of our own committed .yml, not user input.
             yield (
                 f"expression: {test['expression']}",
-                f"select count(*) from {view} where not coalesce(({test['expression']}), false)",
+                f"select count(*) from {view}"
+                f" where not coalesce(({test['expression']}), false)",
                 [],
             )
 

@@ -63,7 +63,7 @@ def _atomic_write(path: Path, write) -> None:
 
 
 def write_parquet(table: pa.Table, path: Path) -> None:
-    """Write `table` to `path` atomically (zstd; readable by pyarrow and fastparquet)."""
+    """Write `table` to `path` atomically (zstd; pyarrow and fastparquet read it)."""
     _atomic_write(path, lambda tmp: pq.write_table(table, tmp, compression="zstd"))
 
 
@@ -169,7 +169,7 @@ class Warehouse:
         return fps, ids
 
     def refresh(self) -> None:
-        """Rebuild espfleet.duckdb from sql/ (staging -> facts -> reports), atomically."""
+        """Rebuild espfleet.duckdb from sql/ (staging, facts, reports) atomically."""
         self.root.mkdir(parents=True, exist_ok=True)
 
         def build(tmp: Path) -> None:
@@ -198,7 +198,7 @@ def set_search_path(con: duckdb.DuckDBPyConnection, root: Path) -> None:
 
 
 def create_views(con: duckdb.DuckDBPyConnection, views: list[tuple[str, str]]) -> None:
-    """Create views in dependency order: a view whose inputs are missing waits a round."""
+    """Create views in dependency order: a view missing an input waits a round."""
     pending = views
     while pending:
         failed: list[tuple[str, str]] = []

@@ -24,7 +24,9 @@ REPORT_SQL = "select * from failure_rates order by day, phase, error_code"
 
 
 @task(retries=3, retry_delay_seconds=[2, 10, 30])
-def discover_bundles(source: str, warehouse: Path, reprocess: bool) -> pipeline.Discovery:
+def discover_bundles(
+    source: str, warehouse: Path, reprocess: bool
+) -> pipeline.Discovery:
     return pipeline.find_new_bundles(source, warehouse, reprocess)
 
 
@@ -92,7 +94,9 @@ def nightly(
 
 
 def _jsonable(rows: list[dict]) -> list[dict]:
-    return [{k: (str(v) if v is not None else None) for k, v in r.items()} for r in rows]
+    return [
+        {k: (str(v) if v is not None else None) for k, v in r.items()} for r in rows
+    ]
 
 
 def run(settings: RunSettings) -> dict:

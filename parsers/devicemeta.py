@@ -23,7 +23,8 @@ from espfleet.parsers.textdecode import decode
 from espfleet.parsers.timezones import windows_to_iana
 
 _REPORT_TIME = re.compile(
-    r"<ReportCreationTime>\s*\w+,\s*(\d{1,2} \w+ \d{4})--(\d{1,2}:\d{2}:\d{2})\s*\(UTC\)",
+    r"<ReportCreationTime>\s*\w+,\s*(\d{1,2} \w+ \d{4})--"
+    r"(\d{1,2}:\d{2}:\d{2})\s*\(UTC\)",
 )
 _XML_SERIAL = re.compile(r"<SerialNumber>([^<]*)</SerialNumber>")
 _META_FIELD = re.compile(r'"?(\w+)"?\s*:\s*"?([^",\r\n}]*)"?')
@@ -81,7 +82,7 @@ def from_framework_data(data: bytes) -> DeviceInfo:
 
 
 def from_device_hash(name: str, data: bytes) -> DeviceInfo:
-    """DeviceHash_<name>.csv -> serial number (and the device name from the file name)."""
+    """DeviceHash_<name>.csv -> serial number; the device name from the file name."""
     stem = PurePosixPath(name).stem
     device_name = stem[len("DeviceHash_") :] if stem.startswith("DeviceHash_") else None
     rows = list(csv.DictReader(io.StringIO(decode(data).text)))

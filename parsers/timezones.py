@@ -28,7 +28,7 @@ def windows_to_iana(name: str | None) -> str | None:
 
 
 def windows_bias(zone: str, instant: datetime) -> int:
-    """Windows bias in minutes (UTC = local + bias) of IANA `zone` at aware `instant`."""
+    """Windows bias in minutes (UTC = local + bias) of IANA `zone` at `instant`."""
     offset = instant.astimezone(ZoneInfo(zone)).utcoffset()
     assert offset is not None
     return -int(offset.total_seconds() // 60)

@@ -21,7 +21,9 @@ def ingest_without_prefect(source: Path, warehouse: Path, batch_size: int = 25) 
     run_id = new_run_id()
     found = pipeline.find_new_bundles(str(source), warehouse)
     summaries = [
-        pipeline.ingest_batch(str(source), found.new[i : i + batch_size], warehouse, run_id, f"b{i:05d}")
+        pipeline.ingest_batch(
+            str(source), found.new[i : i + batch_size], warehouse, run_id, f"b{i:05d}"
+        )
         for i in range(0, len(found.new), batch_size)
     ]
     pipeline.refresh_warehouse(warehouse, run_id)
@@ -64,8 +66,14 @@ from device_outcomes order by all
 
 def expected_outcomes(rows: list[dict]) -> list[tuple]:
     return sorted(
-        (r["serial_number"], int(r["attempt"]), r["outcome"], r["failed_phase"],
-         r["error_code"], r["cause"])
+        (
+            r["serial_number"],
+            int(r["attempt"]),
+            r["outcome"],
+            r["failed_phase"],
+            r["error_code"],
+            r["cause"],
+        )
         for r in rows
         if r["expected_status"] == "ingested"
     )

@@ -25,7 +25,11 @@ def test_folder_with_cab_and_logs_is_one_bundle(tmp_path):
     write(tmp_path / "site/PC1_20261101-0800/ccmsetup.log")
     write(tmp_path / "site/PC1_20261101-0800/smsts.log")
     assert bundles(tmp_path) == [
-        ("site/PC1_20261101-0800", "folder", ["ccmsetup.log", "mdmlogs.cab", "smsts.log"])
+        (
+            "site/PC1_20261101-0800",
+            "folder",
+            ["ccmsetup.log", "mdmlogs.cab", "smsts.log"],
+        )
     ]
 
 

@@ -28,7 +28,9 @@ def zip_bytes(files: dict[str, bytes]) -> bytes:
 
 
 def test_real_lzx_cab_unpacks_every_member(corpus):
-    data = corpus_file(corpus, "cab/MDMDiagReport_joopjaeng-jaeng_2020.cab").read_bytes()
+    data = corpus_file(
+        corpus, "cab/MDMDiagReport_joopjaeng-jaeng_2020.cab"
+    ).read_bytes()
     members = read_archive("x.cab", data)
     assert len(members) == 29
     assert members["MdmDiagLogMetadata.json"].startswith(b"{")
@@ -45,7 +47,12 @@ def test_mszip_cab_round_trips():
 
 def test_nested_cab_inside_intune_zip_is_opened():
     inner = mszip_cab({"MdmDiagReport_RegistryDump.reg": b"[HKEY_LOCAL_MACHINE\\x]"})
-    outer = zip_bytes({"(77) FoldersFiles temp MDMDiagnostics mdmlogs.cab": inner, "results.xml": b"<x/>"})
+    outer = zip_bytes(
+        {
+            "(77) FoldersFiles temp MDMDiagnostics mdmlogs.cab": inner,
+            "results.xml": b"<x/>",
+        }
+    )
     members = unpack({"DiagLogs-PC1-20261101T010203Z.zip": outer})
     assert sorted(members) == [
         "DiagLogs-PC1-20261101T010203Z.zip/(77) FoldersFiles temp MDMDiagnostics mdmlogs.cab/MdmDiagReport_RegistryDump.reg",
@@ -71,4 +78,6 @@ def test_parent_relative_member_names_are_refused():
 
 
 def test_loose_files_pass_through_unchanged():
-    assert unpack({"ccmsetup.log": b"<![LOG[x]LOG]!>"}) == {"ccmsetup.log": b"<![LOG[x]LOG]!>"}
+    assert unpack({"ccmsetup.log": b"<![LOG[x]LOG]!>"}) == {
+        "ccmsetup.log": b"<![LOG[x]LOG]!>"
+    }

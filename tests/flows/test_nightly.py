@@ -32,14 +32,18 @@ def test_flow_rates_equal_ground_truth(fleet):
     root, truth, _ = fleet
     with Warehouse(root / "wh").connect() as con:
         assert con.execute(RATES_SQL).fetchall() == expected_rates(ground_truth(truth))
-        assert con.execute(OUTCOMES_SQL).fetchall() == expected_outcomes(ground_truth(truth))
+        assert con.execute(OUTCOMES_SQL).fetchall() == expected_outcomes(
+            ground_truth(truth)
+        )
 
 
 def test_flow_reports_rates_and_passes_quality_checks(fleet):
     _, truth, first = fleet
     rows = ground_truth(truth)
     assert first["ingested"] == sum(r["expected_status"] == "ingested" for r in rows)
-    assert first["quarantined"] == sum(r["expected_status"] == "quarantined" for r in rows)
+    assert first["quarantined"] == sum(
+        r["expected_status"] == "quarantined" for r in rows
+    )
     assert first["failed_checks"] == []
     assert len(first["failure_rates"]) == len(expected_rates(rows))
 
@@ -62,7 +66,11 @@ def test_moved_bundle_is_recognised_by_content(fleet, tmp_path):
 
     root, _, _ = fleet
     moved = tmp_path / "moved"
-    first_bundle = next(p for p in sorted((root / "share").rglob("*")) if p.is_dir() and any(p.glob("*.log")))
+    first_bundle = next(
+        p
+        for p in sorted((root / "share").rglob("*"))
+        if p.is_dir() and any(p.glob("*.log"))
+    )
     shutil.copytree(first_bundle, moved / "elsewhere" / first_bundle.name)
     result = nightly(source=str(moved), warehouse=root / "wh", batch_size=8)
     assert (result["ingested"], result["duplicates"]) == (0, 1)

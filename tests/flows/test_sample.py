@@ -40,8 +40,13 @@ def test_sample_device_outcomes_equal_ground_truth(sample_warehouse):
 def test_sample_quarantines_exactly_the_damaged_bundles(sample_warehouse):
     _, totals = sample_warehouse
     truth = ground_truth(SAMPLE / "ground_truth.csv")
-    expected = sorted(r["bundle_path"] for r in truth if r["expected_status"] == "quarantined")
-    got = sorted(str(__import__("pathlib").Path(uri).relative_to(SAMPLE)) for uri, _ in totals["quarantine_reasons"])
+    expected = sorted(
+        r["bundle_path"] for r in truth if r["expected_status"] == "quarantined"
+    )
+    got = sorted(
+        str(__import__("pathlib").Path(uri).relative_to(SAMPLE))
+        for uri, _ in totals["quarantine_reasons"]
+    )
     assert got == expected and expected
 
 

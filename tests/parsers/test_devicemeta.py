@@ -9,7 +9,9 @@ from tests.conftest import corpus_file
 
 
 def test_real_framework_data_gives_zone_name_serial(corpus):
-    data = corpus_file(corpus, "cab/extracted_itziktdk-MyRes/DiagnosticsFrameworkData.json").read_bytes()
+    data = corpus_file(
+        corpus, "cab/extracted_itziktdk-MyRes/DiagnosticsFrameworkData.json"
+    ).read_bytes()
     info = device_info({"x.cab/DiagnosticsFrameworkData.json": data})
     assert info.windows_zone == "Israel Standard Time"
     assert info.device_zone == "Asia/Jerusalem"
@@ -30,12 +32,16 @@ def test_report_xml_gives_collection_time_in_utc():
 
 
 def test_2020_metadata_that_is_not_json_still_gives_nothing_wrong(corpus):
-    data = corpus_file(corpus, "cab/extracted_joopjaeng-jaeng/MdmDiagLogMetadata.json").read_bytes()
+    data = corpus_file(
+        corpus, "cab/extracted_joopjaeng-jaeng/MdmDiagLogMetadata.json"
+    ).read_bytes()
     assert from_log_metadata(data).os_build is None
 
 
 def test_2024_metadata_gives_build_and_ubr(corpus):
-    data = corpus_file(corpus, "cab/extracted_itziktdk-MyRes/MdmDiagLogMetadata.json").read_bytes()
+    data = corpus_file(
+        corpus, "cab/extracted_itziktdk-MyRes/MdmDiagLogMetadata.json"
+    ).read_bytes()
     assert from_log_metadata(data).os_build == "22631.3296"
 
 

@@ -39,8 +39,12 @@ def duck():
 
 def given(con: duckdb.DuckDBPyConnection, view: str, rows: list[dict]) -> None:
     """Insert `rows` (missing columns null) into a staging table."""
-    schema = warehouse_schema(STAGING[view]).append(pa.field("ingest_date", pa.date32()))
-    full = [{f.name: r.get(f.name) for f in schema} | {"ingest_run_id": "r1"} for r in rows]
+    schema = warehouse_schema(STAGING[view]).append(
+        pa.field("ingest_date", pa.date32())
+    )
+    full = [
+        {f.name: r.get(f.name) for f in schema} | {"ingest_run_id": "r1"} for r in rows
+    ]
     for r in full:
         r.setdefault("member", "m")
         if r["member"] is None:

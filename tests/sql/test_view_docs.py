@@ -33,7 +33,9 @@ def test_view_is_documented_with_grain_and_columns(name):
 @pytest.mark.parametrize("name", sorted(n for n in VIEWS if not n.startswith("stg_")))
 def test_documented_columns_are_the_view_columns(duck, name):
     actual = [r[0] for r in duck.execute(f'describe "{name}"').fetchall()]
-    assert [c["name"] for c in doc(name)["columns"]] == [c for c in actual if c in {x["name"] for x in doc(name)["columns"]}]
+    assert [c["name"] for c in doc(name)["columns"]] == [
+        c for c in actual if c in {x["name"] for x in doc(name)["columns"]}
+    ]
     if not name.startswith("fct_"):
         assert {c["name"] for c in doc(name)["columns"]} == set(actual)
 
