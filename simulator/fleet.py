@@ -21,11 +21,12 @@ import csv
 import io
 import random
 from dataclasses import replace
+from datetime import timedelta
 from pathlib import Path
 
 from espfleet.simulator import cab, cabfiles, cmlogs, registry_dump, scenarios
 from espfleet.simulator.esp_timeline import esp_events
-from espfleet.simulator.evtx_writer import shellcore_62407, write_evtx
+from espfleet.simulator.evtx_writer import EventRecord, shellcore_62407, write_evtx
 from espfleet.simulator.scenarios import CAUSES, LONE_CAB_OK, WEIGHTS, Plan
 
 COLUMNS = (
@@ -51,6 +52,11 @@ COLUMNS = (
     "layout",
 )
 SHELLCORE_EVTX = "microsoft-windows-shell-core-operational.evtx"
+AUTOPILOT_EVTX = (
+    "microsoft-windows-moderndeployment-diagnostics-provider-autopilot.evtx"
+)
+_MDDP = "Microsoft-Windows-ModernDeployment-Diagnostics-Provider"
+_MDDP_GUID = "{BAB3AD92-FB96-5902-450B-B8421BDEC7BD}"
 
 
 def _pick(
@@ -159,6 +165,40 @@ def _evtx(plan: Plan, rng: random.Random) -> bytes:
     return write_evtx(records)
 
 
+def _autopilot_evtx(plan: Plan, rng: random.Random) -> bytes:
+    """ModernDeployment Autopilot channel: profile download before the ESP (3.4)."""
+    at = plan.started_at - timedelta(minutes=rng.uniform(26, 40))
+    ztd = "C:\\WINDOWS\\ServiceState\\wmansvc\\AutopilotDDSZTDFile.json"
+    items: list[tuple[int, int, tuple[tuple[str, str], ...]]] = [
+        (160, 4, ()),
+        (164, 4, ()),
+        (702, 4, (("Message1", ztd),)),
+        (161, 4, ()),
+        (153, 4, (("InitialState", "0"), ("UpdateState", "1"))),
+        (100, 3, (("Message1", "CloudAssignedLanguage"),)),
+        (111, 4, ()),
+    ]
+    records = []
+    for event_id, level, data in items:
+        at += timedelta(seconds=rng.uniform(0.05, 6))
+        records.append(
+            EventRecord(
+                event_id,
+                at,
+                data,
+                provider=_MDDP,
+                provider_guid=_MDDP_GUID,
+                channel=f"{_MDDP}/Autopilot",
+                level=level,
+                keywords=0x4000000000000000,
+                computer=plan.device_name,
+                process_id=rng.randint(2000, 9000),
+                thread_id=rng.randint(2000, 9000),
+            )
+        )
+    return write_evtx(records)
+
+
 def _cab_members(plan: Plan, rng: random.Random) -> list[tuple[str, bytes]]:
     return [
         (f"DeviceHash_{plan.device_name}.csv", cabfiles.device_hash(plan, rng)),
@@ -169,6 +209,7 @@ def _cab_members(plan: Plan, rng: random.Random) -> list[tuple[str, bytes]]:
         ("MdmDiagReport_RegistryDump.reg", registry_dump.registry_dump(plan, rng)),
         ("MdmLogCollectorFootPrint.txt", cabfiles.footprint(plan)),
         (SHELLCORE_EVTX, _evtx(plan, rng)),
+        (AUTOPILOT_EVTX, _autopilot_evtx(plan, rng)),
     ]
 
 

@@ -18,9 +18,10 @@ from zoneinfo import ZoneInfo
 import evtx
 import libarchive
 import pytest
+from tzlocal.windows_tz import win_tz
+
 from espfleet.simulator.fleet import COLUMNS, simulate
 from espfleet.simulator.scenarios import CAUSES
-from tzlocal.windows_tz import win_tz
 
 DEVICES = 60
 CONTRACT_COLUMNS = (
@@ -451,3 +452,41 @@ def test_ground_truth_csv_is_plain_utf8(share: Path) -> None:
     assert rows[0] == CONTRACT_COLUMNS and all(
         len(r) == len(CONTRACT_COLUMNS) for r in rows
     )
+
+
+def test_autopilot_channel_reads_back(
+    share: Path, truth: list[dict[str, str]], tmp_path: Path
+) -> None:
+    row = _ingested(truth)[0]
+    data = _members(_cab_bytes(share, row))[
+        "microsoft-windows-moderndeployment-diagnostics-provider-autopilot.evtx"
+    ]
+    f = tmp_path / "ap.evtx"
+    f.write_bytes(data)
+    ids = [
+        json.loads(r["data"])["Event"]["System"]["EventID"]
+        for r in evtx.PyEvtxParser(str(f)).records_json()
+    ]
+    assert {153, 160, 161, 111} <= set(ids)
+
+
+def test_lone_cabs_only_for_causes_the_cab_decides(truth: list[dict[str, str]]) -> None:
+    lone = [r for r in _ingested(truth) if r["layout"] == "lone_cab"]
+    assert lone
+    assert {r["cause"] for r in lone} <= {
+        "ok",
+        "ccmsetup_never_ran",
+        "ts_still_running",
+        "unsupported_hybrid_join",
+    }
+    assert all(not r["root_error_code"] and not r["failing_step"] for r in lone)
+
+
+def test_fleet_spans_a_dst_change_and_rolled_logs(
+    share: Path, truth: list[dict[str, str]]
+) -> None:
+    biases: dict[str, set[str]] = {}
+    for r in _ingested(truth):
+        biases.setdefault(r["tz_name"], set()).add(r["tz_bias_min"])
+    assert any(len(b) > 1 for b in biases.values())
+    assert list(share.rglob("ccmsetup.lo_"))

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import libarchive
 import pytest
+
 from espfleet.simulator.fleet import simulate
 
 cmtrace = pytest.importorskip("espfleet.parsers.cmtrace")
