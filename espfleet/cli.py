@@ -106,7 +106,8 @@ def parse(file: Path, table: str | None) -> None:
         click.echo(line)
 
 
-@main.command()
+# Negative decimals (-2147023436) must reach CODE, not be taken for options.
+@main.command(context_settings={"ignore_unknown_options": True})
 @click.argument("code")
 def explain(code: str) -> None:
     """Any spelling of an error code -> normalised code, symbol, meaning, source.

@@ -1,0 +1,63 @@
+"""The CLI: documented, and each command doing what its help says."""
+
+from __future__ import annotations
+
+import json
+import runpy
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from espfleet.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = Path(__file__).resolve().parent / "data"
+
+
+def invoke(*args: str):
+    return CliRunner().invoke(
+        main, list(args), prog_name="espfleet", catch_exceptions=False
+    )
+
+
+def test_cli_reference_is_current():
+    render = runpy.run_path(str(ROOT / "docs" / "gen_cli.py"))["render"]
+    assert (ROOT / "docs" / "cli.md").read_text() == render()
+
+
+@pytest.mark.parametrize("command", sorted(main.commands))
+def test_every_command_has_help_with_an_example(command):
+    result = invoke(command, "--help")
+    assert result.exit_code == 0 and "Example: espfleet " + command in result.output
+
+
+def test_explain_gives_one_answer_for_three_spellings():
+    outputs = [
+        invoke("explain", s).output for s in ("0x800705b4", "2147943860", "-2147023436")
+    ]
+    bodies = [
+        "\n".join(line for line in o.splitlines() if not line.startswith("input"))
+        for o in outputs
+    ]
+    assert bodies[0] == bodies[1] == bodies[2]
+    assert "0x800705B4" in bodies[0] and "ERROR_TIMEOUT" in bodies[0]
+
+
+def test_parse_prints_ccmsetup_runs_as_json_lines():
+    log = next((DATA / "ccmsetup").glob("*.log"))
+    result = invoke("parse", str(log), "--table", "ccmsetup_runs")
+    rows = [json.loads(line) for line in result.output.splitlines()]
+    assert result.exit_code == 0 and rows and all("run_no" in r for r in rows)
+
+
+def test_parse_defaults_to_the_log_records():
+    log = next((DATA / "ccmsetup").glob("*.log"))
+    first = json.loads(invoke("parse", str(log)).output.splitlines()[0])
+    assert first["record_no"] == 1 and first["component"]
+
+
+def test_parse_names_the_tables_a_file_gives_when_asked_for_another():
+    log = next((DATA / "ccmsetup").glob("*.log"))
+    result = CliRunner().invoke(main, ["parse", str(log), "--table", "events"])
+    assert result.exit_code != 0 and "ccmsetup_runs" in result.output
