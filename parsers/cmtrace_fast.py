@@ -85,6 +85,14 @@ def convert_time(tim: pa.Array, date: pa.Array) -> dict[str, np.ndarray]:
         local_us (int64 microseconds since epoch, naive), bias (int64),
         has_bias (bool) and bad (bool: a field out of range) arrays.
     """
+    if len(tim) == 0:
+        empty = np.empty(0, np.int64)
+        return {
+            "local_us": empty,
+            "bias": empty,
+            "has_bias": empty.astype(bool),
+            "bad": empty.astype(bool),
+        }
     hms = pc.split_pattern(tim, ":", max_splits=2)
     if pc.min(pc.list_value_length(hms)).as_py() != 3:
         raise ValueError("time without two colons")
@@ -237,6 +245,9 @@ def scan(buf: bytes) -> Scan:
         mask = pa.array(good)
         cols = {k: v.filter(mask) for k, v in cols.items()}
         idx = idx[good]
+    if len(idx) == 0:
+        result.irregular = np.arange(n, dtype=np.int64)
+        return result
     try:
         conv = _convert(cols)
     except (pa.ArrowInvalid, ValueError):
