@@ -11,6 +11,7 @@ import re
 from datetime import UTC, datetime
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from . import errorcodes, schema
 from .channels import meaning_of
@@ -159,24 +160,31 @@ def name_value(event_id: int | None, event_data) -> tuple[str | None, str | None
 
 
 class EventRows:
-    """Column-wise accumulator of `schema.EVENTS` rows."""
+    """Column-wise accumulator of `schema.EVENTS` rows.
 
-    # columns held per row (source_format is constant and added in `table`)
-    _COLUMNS = tuple(f.name for f in schema.EVENTS if f.name != "source_format")
-    # `add` appends by position: fail loudly if schema.EVENTS is reordered
-    assert _COLUMNS == (
-        "channel", "provider", "event_id", "record_id", "ts_utc", "level",
-        "computer", "event_data", "name", "value", "message", "meaning",
-        "error_code", "error_code_hex",
-    )  # fmt: skip
+    `add` (or a parser's hot loop, through `raw`) only stores what the source
+    says; Name/Value, error codes and meanings are derived for all rows at once
+    in `table`, touching in Python only the rows that can carry them.
+    """
+
+    RAW = (
+        "channel",
+        "provider",
+        "event_id",
+        "record_id",
+        "ts_utc",
+        "level",
+        "computer",
+        "event_data",
+        "message",
+    )
 
     def __init__(self, source_format: str) -> None:
         self.source_format = source_format
-        self.cols: dict[str, list] = {name: [] for name in self._COLUMNS}
-        self._appends = tuple(self.cols[name].append for name in self._COLUMNS)
+        self.raw: dict[str, list] = {name: [] for name in self.RAW}
 
     def __len__(self) -> int:
-        return len(self.cols["event_id"])
+        return len(self.raw["event_id"])
 
     def add(
         self,
@@ -189,61 +197,83 @@ class EventRows:
         computer: str | None,
         event_data: dict | None,
         message: str | None = None,
-        event_data_json: str | None = None,
     ) -> None:
-        """Add one event; Name/Value, error code and meaning are derived here.
+        """Add one event as read from its source.
 
         Args:
             channel, provider, event_id, record_id, level, computer: as read.
             ts_utc: an aware datetime, or ISO text with ``Z`` (cast in bulk).
             event_data: EventData/UserData as a dict (None when absent).
             message: the rendered message, when the source has one.
-            event_data_json: `event_data` as JSON text when the source has it.
         """
-        name = value = code = None
-        if event_id == SHELL_CORE_62407:
-            name, value = name_value(event_id, event_data)
-            code = value_error_code(name, value)
-        elif event_data is not None:
-            if event_data_json is None:
-                event_data_json = dumps(event_data)
-            # cheap search first: most events carry no code at all
-            if _CODE_HINT.search(event_data_json):
-                code = data_error_code(event_data)
-        if code is None and message:
-            code = message_error_code(message)
-        if event_data_json is None and event_data is not None:
-            event_data_json = dumps(event_data)
-        if level is not None and not -128 <= level < 128:
-            level = None
-        a = self._appends
-        a[0](channel)
-        a[1](provider)
-        a[2](event_id)
-        a[3](record_id)
-        a[4](ts_utc)
-        a[5](level)
-        a[6](computer)
-        a[7](event_data_json)
-        a[8](name)
-        a[9](value)
-        a[10](message)
-        a[11](meaning_of(channel, provider, event_id, level, name))
-        a[12](code)
-        a[13](None if code is None else f"0x{code:08X}")
+        r = self.raw
+        r["channel"].append(channel)
+        r["provider"].append(provider)
+        r["event_id"].append(event_id)
+        r["record_id"].append(record_id)
+        r["ts_utc"].append(ts_utc)
+        r["level"].append(level)
+        r["computer"].append(computer)
+        r["event_data"].append(None if event_data is None else dumps(event_data))
+        r["message"].append(message)
 
     def table(self) -> pa.Table:
         """The accumulated rows as a `schema.EVENTS` table."""
+        r = self.raw
         n = len(self)
+        levels = [x if x is None or -128 <= x < 128 else None for x in r["level"]]
+        event_data = pa.array(r["event_data"], pa.string())
+        names: list = [None] * n
+        values: list = [None] * n
+        codes: list = [None] * n
+        ids = r["event_id"]
+        texts = r["event_data"]
+        hinted = pc.match_substring_regex(event_data, _CODE_HINT.pattern)
+        for i in _true_indices(hinted):
+            if ids[i] != SHELL_CORE_62407:
+                codes[i] = data_error_code(_loads_or_none(texts[i]))
+        for i, eid in enumerate(ids):
+            if eid == SHELL_CORE_62407 and texts[i] is not None:
+                names[i], values[i] = name_value(eid, _loads_or_none(texts[i]))
+                codes[i] = value_error_code(names[i], values[i])
+        for i, msg in enumerate(r["message"]):
+            if msg and codes[i] is None:
+                codes[i] = message_error_code(msg)
+        meanings = [
+            meaning_of(c, p, e, lv, nm)
+            for c, p, e, lv, nm in zip(
+                r["channel"], r["provider"], ids, levels, names, strict=True
+            )
+        ]
+        cols = {
+            "source_format": pa.repeat(pa.scalar(self.source_format, pa.string()), n),
+            "ts_utc": _timestamps(r["ts_utc"]),
+            "level": pa.array(levels, pa.int8()),
+            "event_data": event_data,
+            "name": names,
+            "value": values,
+            "meaning": meanings,
+            "error_code": codes,
+            "error_code_hex": [None if c is None else f"0x{c:08X}" for c in codes],
+        }
         arrays = []
         for f in schema.EVENTS:
-            if f.name == "source_format":
-                arrays.append(pa.repeat(pa.scalar(self.source_format, f.type), n))
-            elif f.name == "ts_utc":
-                arrays.append(_timestamps(self.cols[f.name]))
-            else:
-                arrays.append(pa.array(self.cols[f.name], f.type))
+            col = cols[f.name] if f.name in cols else r[f.name]
+            arrays.append(col if isinstance(col, pa.Array) else pa.array(col, f.type))
         return pa.table(arrays, schema=schema.EVENTS)
+
+
+def _loads_or_none(text: str | None):
+    if text is None:
+        return None
+    try:
+        return loads(text)
+    except ValueError:
+        return None
+
+
+def _true_indices(mask: pa.Array) -> list[int]:
+    return pc.indices_nonzero(pc.fill_null(mask, False)).to_pylist()
 
 
 def _timestamps(values: list) -> pa.Array:

@@ -30,7 +30,7 @@ from evtx import PyEvtxParser
 
 from . import schema
 from .base import MAX_CONSECUTIVE_FAILURES, ParseContext, ParseResult, ParseWarning
-from .eventrows import EventRows, loads
+from .eventrows import EventRows, dumps, loads
 
 NAME = "evtx"
 DESCRIPTION = "Windows event log (.evtx) records, via pyevtx-rs"
@@ -38,7 +38,12 @@ TABLE = "events"
 SCHEMA = schema.EVENTS
 MAGIC = b"ElfFile\x00"
 _EVENTDATA = '},"EventData":'
-_USERDATA = '},"UserData":'
+_PROVIDER = '"Provider":{"#attributes":{"Name":"'
+_EVENT_ID = '"EventID":'
+_LEVEL = '"Level":'
+_SYSTEM_TIME = '"SystemTime":"'
+_CHANNEL = '"Channel":"'
+_COMPUTER = '"Computer":"'
 
 
 def sniff(head: bytes, name: str = "") -> bool:
@@ -55,21 +60,72 @@ def _event_id(raw) -> int | None:
         return None
 
 
-def _data_part(text: str, event: dict) -> tuple[dict | None, str | None]:
-    """EventData/UserData as a dict and as the JSON text sliced from the record.
+def _string_after(text: str, key: str, start: int, limit: int) -> tuple[str, int]:
+    """The plain JSON string value after `key` (which ends with the opening
+    quote) within text[start:limit]; raises ValueError when absent."""
+    i = text.index(key, start, limit) + len(key)
+    j = text.index('"', i, limit)
+    return text[i:j], j
 
-    Slicing is safe: inside JSON strings a quote is escaped, so ``},"EventData":``
-    cannot occur in a value, and EventData is the last member of ``Event``.
+
+def _fast(text: str) -> tuple | None:
+    """System fields and the EventData JSON by slicing the record's JSON text.
+
+    pyevtx-rs writes System members in XML order; inside JSON strings quotes
+    are escaped, so these markers cannot match inside a value. Anything out of
+    the common shape (escapes, Qualifiers on EventID, null members, UserData)
+    returns None and the record goes through `_slow`.
     """
-    for key, marker in (("EventData", _EVENTDATA), ("UserData", _USERDATA)):
-        data = event.get(key)
-        if data is None:
-            continue
-        i = text.rfind(marker)
-        if i >= 0 and text.endswith("}}"):
-            return data, text[i + len(marker) : -2]
-        return data, None
-    return None, None
+    end = text.find(_EVENTDATA)
+    if end < 0 or not text.endswith("}}"):
+        return None
+    try:
+        provider, i = _string_after(text, _PROVIDER, 0, end)
+        i = text.index(_EVENT_ID, i, end) + len(_EVENT_ID)
+        j = text.index(",", i, end)
+        event_id = int(text[i:j])
+        i = text.index(_LEVEL, j, end) + len(_LEVEL)
+        j = text.index(",", i, end)
+        level = int(text[i:j])
+        stamp, j = _string_after(text, _SYSTEM_TIME, j, end)
+        channel, j = _string_after(text, _CHANNEL, j, end)
+        computer, j = _string_after(text, _COMPUTER, j, end)
+    except ValueError:
+        return None
+    if "\\" in provider or "\\" in channel or "\\" in computer:
+        return None
+    data = text[end + len(_EVENTDATA) : -2]
+    return (
+        channel,
+        provider,
+        event_id,
+        stamp,
+        level,
+        computer,
+        None if data == "null" else data,
+    )
+
+
+def _slow(text: str, event: dict) -> tuple:
+    """The same fields through the decoded JSON (any record shape)."""
+    system = event["System"]
+    provider = system.get("Provider") or {}
+    created = system.get("TimeCreated") or {}
+    level = system.get("Level")
+    data = None
+    for key in ("EventData", "UserData"):
+        if event.get(key) is not None:
+            data = dumps(event[key])
+            break
+    return (
+        system.get("Channel"),
+        (provider.get("#attributes") or {}).get("Name"),
+        _event_id(system.get("EventID")),
+        (created.get("#attributes") or {}).get("SystemTime"),
+        level if isinstance(level, int) else None,
+        system.get("Computer"),
+        data,
+    )
 
 
 def parse(data: bytes, context: ParseContext | None = None) -> ParseResult:
@@ -92,8 +148,12 @@ def parse(data: bytes, context: ParseContext | None = None) -> ParseResult:
     except Exception as exc:  # pyevtx-rs raises RuntimeError on a bad header
         warnings.append(ParseWarning.at(None, "evtx header unreadable", str(exc)))
         return ParseResult(rows.table(), warnings, 0)
+    raw = rows.raw
+    channel, provider, event_id, record_id, ts_utc, level, computer, event_data = (
+        raw[name].append for name in EventRows.RAW[:8]
+    )
+    messages = raw["message"]
     skipped = failures = n = 0
-    add = rows.add
     while True:
         n += 1
         try:
@@ -109,31 +169,25 @@ def parse(data: bytes, context: ParseContext | None = None) -> ParseResult:
                 break
             continue
         text = rec["data"]
-        try:
-            event = loads(text)["Event"]
-            system = event["System"]
-        except (ValueError, KeyError, TypeError) as exc:
-            skipped += 1
-            failures += 1
-            warnings.append(ParseWarning.at(n, f"record JSON unusable: {exc}", text))
-            continue
+        fields = _fast(text)
+        if fields is None:
+            try:
+                fields = _slow(text, loads(text)["Event"])
+            except (ValueError, KeyError, TypeError, AttributeError) as exc:
+                skipped += 1
+                failures += 1
+                warnings.append(
+                    ParseWarning.at(n, f"record JSON unusable: {exc}", text)
+                )
+                continue
         failures = 0
-        provider = system.get("Provider")
-        provider = provider.get("#attributes", {}).get("Name") if provider else None
-        created = system.get("TimeCreated") or {}
-        stamp = created.get("#attributes", {}).get("SystemTime") or rec.get("timestamp")
-        event_data, event_json = _data_part(text, event)
-        level = system.get("Level")
-        add(
-            system.get("Channel"),
-            provider,
-            _event_id(system.get("EventID")),
-            rec.get("event_record_id"),
-            stamp,
-            level if isinstance(level, int) else None,
-            system.get("Computer"),
-            event_data,
-            None,
-            event_json,
-        )
+        channel(fields[0])
+        provider(fields[1])
+        event_id(fields[2])
+        record_id(rec.get("event_record_id"))
+        ts_utc(fields[3] or rec.get("timestamp"))
+        level(fields[4])
+        computer(fields[5])
+        event_data(fields[6])
+    messages.extend([None] * (len(rows) - len(messages)))
     return ParseResult(rows.table(), warnings, skipped)

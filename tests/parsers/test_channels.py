@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pyarrow as pa
+
 from espfleet.parsers import channels, schema
 
 AP = "Microsoft-Windows-ModernDeployment-Diagnostics-Provider/Autopilot"
@@ -16,7 +17,23 @@ T0 = datetime(2025, 3, 4, 10, 0, tzinfo=UTC)
 
 def test_table_covers_the_issue_ids():
     table = channels.meanings()
-    for eid in (100, 101, 103, 111, 153, 160, 161, 163, 164, 171, 172, 807, 809, 815, 908):
+    for eid in (
+        100,
+        101,
+        103,
+        111,
+        153,
+        160,
+        161,
+        163,
+        164,
+        171,
+        172,
+        807,
+        809,
+        815,
+        908,
+    ):
         assert (AP.lower(), eid) in table, eid
     for eid in (52, 71, 72, 75, 76, 100, 111, 200, 209, 400, 404, 1905, 1924):
         assert (DMEDP.lower(), eid) in table, eid

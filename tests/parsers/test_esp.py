@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pyarrow as pa
 import pytest
+
 from espfleet.parsers import esp, evtx, schema
 
 T0 = datetime(2025, 3, 4, 10, 0, tzinfo=UTC)

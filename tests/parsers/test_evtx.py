@@ -9,6 +9,7 @@ from pathlib import Path
 
 import evtx as pyevtx
 import pytest
+
 from espfleet.parsers import channels, evtx
 from espfleet.simulator.evtx_writer import EventRecord, shellcore_62407, write_evtx
 
@@ -213,3 +214,31 @@ def test_real_dmedp_meanings(corpus):
 def test_parse_accepts_bytes_of_file_like_origin(esp_file):
     # the parser must not need a path: same bytes via BytesIO round trip
     assert evtx.parse(io.BytesIO(esp_file).getvalue()).table.num_rows == 3
+
+
+def test_fast_slicing_agrees_with_full_json_decode(corpus):
+    fast_hits = 0
+    for path in corpus_files(corpus):
+        for rec in pyevtx.PyEvtxParser(str(path)).records_json():
+            text = rec["data"]
+            fast = evtx._fast(text)
+            if fast is None:
+                continue
+            fast_hits += 1
+            slow = evtx._slow(text, json.loads(text)["Event"])
+            assert fast[:6] == slow[:6]
+            assert (json.loads(fast[6]) if fast[6] else None) == (
+                json.loads(slow[6]) if slow[6] else None
+            )
+    assert fast_hits > 12000
+
+
+def test_odd_record_shapes_take_the_slow_path():
+    qualifiers = (
+        '{"Event":{"System":{"Provider":{"#attributes":{"Name":"P"}},'
+        '"EventID":{"#attributes":{"Qualifiers":16384},"#text":7036},"Level":4},'
+        '"EventData":{"A":"b"}}}'
+    )
+    escaped = qualifiers.replace('"Name":"P"', '"Name":"P\\\\Q"')
+    assert evtx._fast(qualifiers) is None and evtx._fast(escaped) is None
+    assert evtx._slow(qualifiers, json.loads(qualifiers)["Event"])[2] == 7036

@@ -1,0 +1,117 @@
+"""Throughput of the event parsers; prints numbers, asserts nothing.
+
+evtx: `parsers.evtx.parse` against bare pyevtx-rs iteration (`records_json()`,
+nothing done per record) over the same corpus files, best of N repeats, sniff
+timed separately. eventxml / eventtext: synthetic 62407 streams built here.
+
+Usage:
+    ESPFLEET_CORPUS=/work/shared/corpus .venv/bin/python bench/bench_events.py [repeats]
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import sys
+import time
+from pathlib import Path
+
+from evtx import PyEvtxParser
+
+from espfleet.parsers import esp, eventtext, eventxml, evtx
+
+NS = "http://schemas.microsoft.com/win/2004/08/events/event"
+
+
+def best(fn, repeats: int) -> float:
+    times = []
+    for _ in range(repeats):
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    return min(times)
+
+
+def bench_evtx(files: list[bytes], repeats: int) -> None:
+    records = sum(evtx.parse(d).table.num_rows for d in files)
+
+    def bare() -> None:
+        for d in files:
+            for _ in PyEvtxParser(io.BytesIO(d)).records_json():
+                pass
+
+    def ours() -> None:
+        for d in files:
+            evtx.parse(d)
+
+    def sniff() -> None:
+        for d in files:
+            evtx.sniff(d[:65536])
+
+    t_bare, t_ours, t_sniff = (
+        best(bare, repeats),
+        best(ours, repeats),
+        best(sniff, repeats),
+    )
+    mb = sum(map(len, files)) / 1e6
+    print(f"evtx corpus: {len(files)} files, {mb:.1f} MB, {records} records")
+    for label, secs in (
+        ("bare pyevtx-rs records_json", t_bare),
+        ("parsers.evtx.parse", t_ours),
+    ):
+        print(f"  {label:<28}: {records / secs:10,.0f} records/s ({secs:.3f} s)")
+    print(f"  ratio parse / bare          : {t_bare / t_ours:10.2f} x (goal >= 0.7)")
+    print(f"  sniff                       : {len(files) / t_sniff:10,.0f} files/s")
+
+
+def synthetic_xml(n: int) -> bytes:
+    event = (
+        f"<Event xmlns='{NS}'><System><Provider Name='Microsoft-Windows-Shell-Core'/>"
+        "<EventID>62407</EventID><Level>4</Level>"
+        "<TimeCreated SystemTime='2024-04-03T07:40:00.1234567Z'/>"
+        "<EventRecordID>{i}</EventRecordID>"
+        "<Channel>Microsoft-Windows-Shell-Core/Operational</Channel>"
+        "<Computer>DESKTOP-TEST01</Computer></System><EventData>"
+        "<Data Name='Name'>"
+        "CommercialOOBE_ESPDeviceSetup_ApplicationsInstallation_Failed"
+        '</Data><Data Name=\'Value\'>{{"message":"BootstrapStatus: failed.",'
+        '"errorCode":2147943860}}</Data></EventData></Event>'
+    )
+    return "".join(event.format(i=i) for i in range(n)).encode("utf-16")
+
+
+def synthetic_text(n: int) -> bytes:
+    line = (
+        "[ETW [2022-08-02T13:28:10.3350735Z] [Microsoft-Windows-Shell-Core] "
+        "[Informational] - CloudExperienceHost Web App Event 2. Name: "
+        "'CommercialOOBE_BootstrapStatusCategory_SubcategoryProcessing_Failed', "
+        'Value: \'{"message":"BootstrapStatus: Subcategory ID = '
+        'DeviceSetup.AppsSubcategory; state = failed.","errorCode":0}\'.\r\n'
+    )
+    return (line * n).encode()
+
+
+def bench_other(repeats: int, n: int = 20_000) -> None:
+    xml, text = synthetic_xml(n), synthetic_text(n)
+    t_xml = best(lambda: eventxml.parse(xml), repeats)
+    t_text = best(lambda: eventtext.parse(text), repeats)
+    table = eventtext.parse(text).table
+    t_esp = best(lambda: esp.derive_esp_events(table), repeats)
+    print(f"eventxml  (synthetic UTF-16, {n} events): {n / t_xml:10,.0f} events/s")
+    print(f"eventtext ([ETW] lines, {n} events)     : {n / t_text:10,.0f} events/s")
+    print(f"derive_esp_events ({n} rows)             : {n / t_esp:10,.0f} rows/s")
+
+
+def main() -> None:
+    repeats = int(sys.argv[1]) if len(sys.argv) > 1 else 5
+    corpus = Path(os.environ.get("ESPFLEET_CORPUS", "/work/shared/corpus")) / "evtx"
+    files = [p.read_bytes() for p in sorted(corpus.glob("*.evtx"))]
+    if files:
+        bench_evtx(files, repeats)
+    else:
+        print(f"no .evtx under {corpus}: evtx comparison skipped")
+    bench_other(repeats)
+
+
+if __name__ == "__main__":
+    main()
