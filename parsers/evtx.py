@@ -25,6 +25,7 @@ Columns (schema.EVENTS):
 from __future__ import annotations
 
 import io
+import re
 
 from evtx import PyEvtxParser
 
@@ -38,12 +39,17 @@ TABLE = "events"
 SCHEMA = schema.EVENTS
 MAGIC = b"ElfFile\x00"
 _EVENTDATA = '},"EventData":'
-_PROVIDER = '"Provider":{"#attributes":{"Name":"'
-_EVENT_ID = '"EventID":'
-_LEVEL = '"Level":'
-_SYSTEM_TIME = '"SystemTime":"'
-_CHANNEL = '"Channel":"'
-_COMPUTER = '"Computer":"'
+# The System object as pyevtx-rs renders it for ordinary records; no nested
+# quantifiers, so a mismatch fails fast and falls back to a full JSON decode.
+_SYSTEM = re.compile(
+    r'\{"Event":\{"#attributes":\{"xmlns":"[^"]*"\},"System":\{'
+    r'"Provider":\{"#attributes":\{"Name":"([^"\\]*)"[^}]*\}\},'
+    r'"EventID":(\d+),"Version":[^,]*,"Level":(\d+),"Task":[^,]*,"Opcode":[^,]*,'
+    r'"Keywords":[^,]*,"TimeCreated":\{"#attributes":\{"SystemTime":"([^"]*)"\}\},'
+    r'"EventRecordID":\d+,"Correlation":(?:null|\{"#attributes":\{[^}]*\}\}),'
+    r'"Execution":(?:null|\{"#attributes":\{[^}]*\}\}),'
+    r'"Channel":"([^"\\]*)","Computer":"([^"\\]*)"'
+)
 
 
 def sniff(head: bytes, name: str = "") -> bool:
@@ -60,47 +66,28 @@ def _event_id(raw) -> int | None:
         return None
 
 
-def _string_after(text: str, key: str, start: int, limit: int) -> tuple[str, int]:
-    """The plain JSON string value after `key` (which ends with the opening
-    quote) within text[start:limit]; raises ValueError when absent."""
-    i = text.index(key, start, limit) + len(key)
-    j = text.index('"', i, limit)
-    return text[i:j], j
-
-
 def _fast(text: str) -> tuple | None:
-    """System fields and the EventData JSON by slicing the record's JSON text.
+    """System fields and the EventData JSON straight from the record's JSON text.
 
     pyevtx-rs writes System members in XML order; inside JSON strings quotes
     are escaped, so these markers cannot match inside a value. Anything out of
     the common shape (escapes, Qualifiers on EventID, null members, UserData)
     returns None and the record goes through `_slow`.
     """
-    end = text.find(_EVENTDATA)
+    m = _SYSTEM.match(text)
+    if m is None:
+        return None
+    end = text.find(_EVENTDATA, m.end())
     if end < 0 or not text.endswith("}}"):
         return None
-    try:
-        provider, i = _string_after(text, _PROVIDER, 0, end)
-        i = text.index(_EVENT_ID, i, end) + len(_EVENT_ID)
-        j = text.index(",", i, end)
-        event_id = int(text[i:j])
-        i = text.index(_LEVEL, j, end) + len(_LEVEL)
-        j = text.index(",", i, end)
-        level = int(text[i:j])
-        stamp, j = _string_after(text, _SYSTEM_TIME, j, end)
-        channel, j = _string_after(text, _CHANNEL, j, end)
-        computer, j = _string_after(text, _COMPUTER, j, end)
-    except ValueError:
-        return None
-    if "\\" in provider or "\\" in channel or "\\" in computer:
-        return None
+    provider, event_id, level, stamp, channel, computer = m.groups()
     data = text[end + len(_EVENTDATA) : -2]
     return (
         channel,
         provider,
-        event_id,
+        int(event_id),
         stamp,
-        level,
+        int(level),
         computer,
         None if data == "null" else data,
     )

@@ -233,12 +233,16 @@ def test_fast_slicing_agrees_with_full_json_decode(corpus):
     assert fast_hits > 12000
 
 
-def test_odd_record_shapes_take_the_slow_path():
-    qualifiers = (
-        '{"Event":{"System":{"Provider":{"#attributes":{"Name":"P"}},'
-        '"EventID":{"#attributes":{"Qualifiers":16384},"#text":7036},"Level":4},'
-        '"EventData":{"A":"b"}}}'
+def test_odd_record_shapes_take_the_slow_path(esp_file):
+    text = next(pyevtx.PyEvtxParser(io.BytesIO(esp_file)).records_json())["data"]
+    assert evtx._fast(text) is not None
+    qualifiers = text.replace(
+        '"EventID":62407',
+        '"EventID":{"#attributes":{"Qualifiers":16384},"#text":62407}',
     )
-    escaped = qualifiers.replace('"Name":"P"', '"Name":"P\\\\Q"')
-    assert evtx._fast(qualifiers) is None and evtx._fast(escaped) is None
-    assert evtx._slow(qualifiers, json.loads(qualifiers)["Event"])[2] == 7036
+    escaped = text.replace('"Computer":"DESKTOP-T1"', '"Computer":"DESK\\\\TOP"')
+    null_level = text.replace('"Level":4', '"Level":null')
+    for odd in (qualifiers, escaped, null_level):
+        assert odd != text and evtx._fast(odd) is None
+    assert evtx._slow(qualifiers, json.loads(qualifiers)["Event"])[2] == 62407
+    assert evtx._slow(escaped, json.loads(escaped)["Event"])[5] == "DESK\\TOP"
