@@ -57,7 +57,11 @@ _MSG_CODE = re.compile(
     re.IGNORECASE,
 )
 _BARE_HEX8 = re.compile(r"^[0-9A-Fa-f]{8}$")
-_CODE_HINT = re.compile(r'"(?:HRESULT|hr"|ErrorCode|errorCode|Error"|Result")')
+# RE2 (pyarrow) pattern: an error-like key whose value is not a plain zero
+_NONZERO_CODE_HINT = (
+    r'"(?:HRESULT\d*|hr|ErrorCode|errorCode|Error|Result)":'
+    r'(?:"(?:0x0*[1-9a-fA-F]|-?[1-9])|-?[1-9])'
+)
 
 
 def parse_iso_utc(text: str | None) -> datetime | None:
@@ -222,37 +226,40 @@ class EventRows:
         r = self.raw
         n = len(self)
         levels = [x if x is None or -128 <= x < 128 else None for x in r["level"]]
-        event_data = pa.array(r["event_data"], pa.string())
+        ids = r["event_id"]
+        texts = r["event_data"]
+        id_array = pa.array(ids, pa.int32())
+        event_data = pa.array(texts, pa.string())
         names: list = [None] * n
         values: list = [None] * n
         codes: list = [None] * n
-        ids = r["event_id"]
-        texts = r["event_data"]
-        hinted = pc.match_substring_regex(event_data, _CODE_HINT.pattern)
+        is_62407 = pc.equal(id_array, SHELL_CORE_62407)
+        # only rows whose EventData has a non-zero value under an error-like key
+        hinted = pc.and_not(
+            pc.match_substring_regex(event_data, _NONZERO_CODE_HINT), is_62407
+        )
         for i in _true_indices(hinted):
-            if ids[i] != SHELL_CORE_62407:
-                codes[i] = data_error_code(_loads_or_none(texts[i]))
-        for i, eid in enumerate(ids):
-            if eid == SHELL_CORE_62407 and texts[i] is not None:
-                names[i], values[i] = name_value(eid, _loads_or_none(texts[i]))
+            codes[i] = data_error_code(_loads_or_none(texts[i]))
+        for i in _true_indices(is_62407):
+            if texts[i] is not None:
+                names[i], values[i] = name_value(
+                    SHELL_CORE_62407, _loads_or_none(texts[i])
+                )
                 codes[i] = value_error_code(names[i], values[i])
-        for i, msg in enumerate(r["message"]):
-            if msg and codes[i] is None:
-                codes[i] = message_error_code(msg)
-        meanings = [
-            meaning_of(c, p, e, lv, nm)
-            for c, p, e, lv, nm in zip(
-                r["channel"], r["provider"], ids, levels, names, strict=True
-            )
-        ]
+        messages = r["message"]
+        if any(messages):
+            for i, msg in enumerate(messages):
+                if msg and codes[i] is None:
+                    codes[i] = message_error_code(msg)
         cols = {
             "source_format": pa.repeat(pa.scalar(self.source_format, pa.string()), n),
+            "event_id": id_array,
             "ts_utc": _timestamps(r["ts_utc"]),
             "level": pa.array(levels, pa.int8()),
             "event_data": event_data,
             "name": names,
             "value": values,
-            "meaning": meanings,
+            "meaning": _meanings(r["channel"], r["provider"], ids, levels, names),
             "error_code": codes,
             "error_code_hex": [None if c is None else f"0x{c:08X}" for c in codes],
         }
@@ -261,6 +268,13 @@ class EventRows:
             col = cols[f.name] if f.name in cols else r[f.name]
             arrays.append(col if isinstance(col, pa.Array) else pa.array(col, f.type))
         return pa.table(arrays, schema=schema.EVENTS)
+
+
+def _meanings(*columns: list) -> list:
+    """`meaning_of` per row, computed once per distinct key."""
+    keys = list(zip(*columns, strict=True))
+    known = {key: meaning_of(*key) for key in set(keys)}
+    return [known[key] for key in keys]
 
 
 def _loads_or_none(text: str | None):
