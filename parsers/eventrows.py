@@ -2,7 +2,15 @@
 
 Not a parser itself: it turns the fields each source yields into `schema.EVENTS`
 columns, so Name/Value, error codes and meanings are derived one way for all of
-them. Columns are accumulated as lists and built into Arrow once.
+them. Sources append raw fields to lists; `EventRows.table` builds Arrow once
+and derives the rest in bulk, visiting in Python only the rows that can carry
+something (62407 events, EventData with a non-zero error-like item, messages).
+
+Error codes found (u32 + ``0x%08X``): a 62407 Value's JSON ``errorCode``
+(signed or unsigned) or ``number`` (JavaScript's ``-7fe6fe6c``) or a bare
+8-digit hex Value of an ``...Error`` name; EventData items ``HRESULT*``,
+``ErrorCode``, ``Error``, ``Result``, ``hr`` (HRESULT-like keys only when the
+severity bit is set); else ``HRESULT=0x..`` / ``Error: 0x..`` in the message.
 """
 
 from __future__ import annotations
@@ -21,7 +29,7 @@ try:  # orjson ships with prefect; the stdlib is the fallback
 
     loads = orjson.loads
 
-    def dumps(obj) -> str:  # noqa: D103
+    def dumps(obj) -> str:
         return orjson.dumps(obj).decode()
 
 except ImportError:  # pragma: no cover
@@ -29,7 +37,7 @@ except ImportError:  # pragma: no cover
 
     loads = json.loads
 
-    def dumps(obj) -> str:  # noqa: D103
+    def dumps(obj) -> str:
         return json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
 
 

@@ -260,3 +260,22 @@ def test_corpus_commercial_oobe_rows(corpus):
         region[0]["message"]
         == "Successfully retrieved Autopilot region settings policy."
     )
+
+
+def test_from_documented_paste_end_to_end():
+    from pathlib import Path
+
+    from espfleet.parsers import eventtext
+
+    data = (
+        Path(__file__).parent.parent / "data" / "events" / "etw_shellcore_paste.txt"
+    ).read_bytes()
+    out = esp.derive_esp_events(eventtext.parse(data).table).to_pylist()
+    assert [r["outcome"] for r in out] == ["timed_out", "failed", "started", "failed"]
+    assert [r["error_code_hex"] for r in out] == [
+        "0x800705B4",
+        None,
+        None,
+        "0x80070005",
+    ]
+    assert out[1]["phase"] == "DeviceSetup" and out[2]["phase"] == "DevicePreparation"
