@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pyarrow as pa
 import pytest
 
-from espfleet.parsers import esp, evtx, schema
+from espfleet.parsers import esp, eventtext, evtx, schema
 
 T0 = datetime(2025, 3, 4, 10, 0, tzinfo=UTC)
 
@@ -263,10 +264,6 @@ def test_corpus_commercial_oobe_rows(corpus):
 
 
 def test_from_documented_paste_end_to_end():
-    from pathlib import Path
-
-    from espfleet.parsers import eventtext
-
     data = (
         Path(__file__).parent.parent / "data" / "events" / "etw_shellcore_paste.txt"
     ).read_bytes()
