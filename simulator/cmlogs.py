@@ -530,7 +530,9 @@ def ime_log(plan: Plan, rng: random.Random) -> bytes:
                 {"ComplianceState": "Unknown", "ESPPhase": "DeviceSetup"}, indent=1
             ).replace("\n", "\r\n")
         )
-        at += timedelta(minutes=rng.uniform(5, 30))
+        # polls get sparse once the ESP is over: keep the log small
+        gap = 30 if len(out) < 60 else 300
+        at += timedelta(minutes=rng.uniform(gap / 6, gap))
     return BOM + ("\r\n".join(out) + "\r\n").encode("utf-8")
 
 

@@ -457,17 +457,19 @@ def test_ground_truth_csv_is_plain_utf8(share: Path) -> None:
 def test_autopilot_channel_reads_back(
     share: Path, truth: list[dict[str, str]], tmp_path: Path
 ) -> None:
-    row = _ingested(truth)[0]
-    data = _members(_cab_bytes(share, row))[
-        "microsoft-windows-moderndeployment-diagnostics-provider-autopilot.evtx"
-    ]
+    name = "microsoft-windows-moderndeployment-diagnostics-provider-autopilot.evtx"
     f = tmp_path / "ap.evtx"
-    f.write_bytes(data)
-    ids = [
-        json.loads(r["data"])["Event"]["System"]["EventID"]
-        for r in evtx.PyEvtxParser(str(f)).records_json()
-    ]
-    assert {153, 160, 161, 111} <= set(ids)
+    for row in _ingested(truth):
+        f.write_bytes(_members(_cab_bytes(share, row))[name])
+        recs = [
+            json.loads(r["data"])["Event"]
+            for r in evtx.PyEvtxParser(str(f)).records_json()
+        ]
+        assert {153, 160, 161, 111} <= {e["System"]["EventID"] for e in recs}
+        first = min(
+            e["System"]["TimeCreated"]["#attributes"]["SystemTime"] for e in recs
+        )
+        assert first < row["started_at"]  # the profile comes before the ESP
 
 
 def test_lone_cabs_only_for_causes_the_cab_decides(truth: list[dict[str, str]]) -> None:
