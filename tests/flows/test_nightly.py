@@ -74,3 +74,26 @@ def test_moved_bundle_is_recognised_by_content(fleet, tmp_path):
     shutil.copytree(first_bundle, moved / "elsewhere" / first_bundle.name)
     result = nightly(source=str(moved), warehouse=root / "wh", batch_size=8)
     assert (result["ingested"], result["duplicates"]) == (0, 1)
+
+
+def test_every_table_file_reads_with_fastparquet(fleet):
+    import fastparquet
+
+    root, _, _ = fleet
+    files = sorted((root / "wh" / "parquet").rglob("*.parquet"))
+    assert len({f.parts[-3] for f in files}) == 10
+    for f in files:
+        frame = fastparquet.ParquetFile(str(f)).to_pandas()
+        assert list(frame.columns)[:2] in (
+            ["bundle_id", "member"],
+            ["bundle_id", "ingest_run_id"],
+        )
+
+
+def test_no_temporary_or_partial_file_is_left_in_the_warehouse(fleet):
+    root, _, _ = fleet
+    assert not [
+        p
+        for p in (root / "wh").rglob("*")
+        if p.name.startswith(".") or p.suffix == ".tmp"
+    ]
