@@ -16,6 +16,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from .cmtrace_fields import parse_date, parse_time
+
 OPENER = "<![LOG["
 CLOSER = "]LOG]!>"
 _HEAD_END = "]LOG]!><time="
@@ -93,63 +95,18 @@ def convert_time(tim: pa.Array, date: pa.Array) -> dict[str, np.ndarray]:
             "has_bias": empty.astype(bool),
             "bad": empty.astype(bool),
         }
-    hms = pc.split_pattern(tim, ":", max_splits=2)
-    if pc.min(pc.list_value_length(hms)).as_py() != 3:
-        raise ValueError("time without two colons")
-    h = _int(pc.list_element(hms, 0))
-    mi = _int(pc.list_element(hms, 1))
-    rest = pc.list_element(hms, 2)  # SS[.frac][+-bias]
-    s = _int(pc.utf8_slice_codeunits(rest, 0, 2))
-    tail = pc.utf8_slice_codeunits(rest, 2)
-    # '.510+480' -> '.510+480+', '.51-60' -> '.51+-60+': element 1 is the bias.
-    tail = pc.binary_join_element_wise(
-        pc.replace_substring(tail, "-", "+-"),
-        pa.scalar("+", tail.type),
-        pa.scalar("", tail.type),
-    )
-    fb = pc.split_pattern(tail, "+")
-    if pc.max(pc.list_value_length(fb)).as_py() > 3:
-        raise ValueError("more than one sign in time")
-    frac = pc.list_element(fb, 0)
-    has_frac = pc.starts_with(frac, ".")
-    digits = pc.utf8_slice_codeunits(frac, 1, 7)
-    digits = pc.if_else(has_frac, digits, "0")
-    if pc.any(pc.equal(pc.utf8_length(frac), 0) != pc.invert(has_frac)).as_py():
-        raise ValueError("junk between seconds and bias")
-    frac_us = _int(pc.utf8_rpad(digits, 6, "0"))
-    if pc.any(pc.greater(pc.utf8_length(frac), 10)).as_py():
-        raise ValueError("fraction too long")
-    bias_txt = pc.list_element(fb, 1)
-    has_bias = pc.greater(pc.utf8_length(bias_txt), 0)
-    bias = _int(pc.if_else(has_bias, bias_txt, "0"))
-    dmy = pc.split_pattern(date, "-")
-    if (pc.list_value_length(dmy).to_numpy() != 3).any():
-        raise ValueError("date without three parts")
-    mo = _int(pc.list_element(dmy, 0))
-    d = _int(pc.list_element(dmy, 1))
-    y = _int(pc.list_element(dmy, 2))
-    bad = (
-        (h > 23)
-        | (mi > 59)
-        | (s > 60)
-        | (mo < 1)
-        | (mo > 12)
-        | (d < 1)
-        | (d > 31)
-        | (y < 1900)
-        | (y > 2999)
-        | (np.abs(bias) > 1440)
-        | (h < 0)
-        | (mi < 0)
-        | (s < 0)
-        | (frac_us < 0)
-    )
+    t = parse_time(tim)
+    dt = parse_date(date)
+    bad = ~(t["ok"] & dt["ok"]) | (np.abs(t["bias"]) > 1440)
+    y, mo, d = dt["y"], dt["mo"], dt["d"]
+    h, mi, s, frac_us, bias = t["h"], t["mi"], t["s"], t["frac_us"], t["bias"]
+    has_bias = t["has_bias"]
     days = days_from_civil(y, mo, d)
     local = days * _US_PER_DAY + ((h * 60 + mi) * 60 + s) * 1_000_000 + frac_us
     return {
         "local_us": local,
         "bias": bias,
-        "has_bias": has_bias.to_numpy(zero_copy_only=False),
+        "has_bias": has_bias,
         "bad": bad,
     }
 

@@ -30,7 +30,7 @@ _EPOCH = datetime(1970, 1, 1)
 TIME_RE = re.compile(
     r"\s*(\d{1,2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?\s*([+-]\d{1,4})?\s*"
 )
-DATE_RE = re.compile(r"\s*(\d{1,2})-(\d{1,2})-(\d{4})\s*")
+DATE_RE = re.compile(r"\s*(\d{1,2})-(\d{1,2})-(\d{4})\s*", re.ASCII)
 
 
 def local_us(y: int, mo: int, d: int, h: int, mi: int, s: int, us: int) -> int | None:

@@ -34,13 +34,15 @@ MARKER = re.compile(
 )
 MODERN = re.compile(
     r"(\d{1,2})-(\d{1,2})-(\d{4}) (\d{1,2}):(\d{2}):(\d{2})"
-    r"(?:\.(\d{1,9}))?([+-]\d{1,4})?"
+    r"(?:\.(\d{1,9}))?([+-]\d{1,4})?",
+    re.ASCII,
 )
 CTIME = re.compile(
     r"(?:[A-Z][a-z]{2}) ([A-Z][a-z]{2}) (\d{1,2}) (\d{1,2}):(\d{2}):(\d{2})"
-    r"(?:\.(\d{1,9}))? (\d{4})~?(?: (.+))?"
+    r"(?:\.(\d{1,9}))? (\d{4})~?(?: (.+))?",
+    re.ASCII,
 )
-THREAD_DEC = re.compile(r"(\d+)\s*\(0x[0-9A-Fa-f]+\)\s*")
+THREAD_DEC = re.compile(r"(\d+)\s*\(0x[0-9A-Fa-f]+\)\s*", re.ASCII)
 THREAD_HEX = re.compile(r"([0-9A-Fa-f]+)\s*")
 MONTHS = {
     m: i + 1

@@ -1,0 +1,142 @@
+"""Digit arithmetic on fixed-width byte matrices for CCM ``time=`` and ``date=``.
+
+Each short field is right-padded with spaces to a fixed width so the whole
+column becomes one (rows x width) uint8 matrix; hours, fractions, biases and
+dates are then read with numpy indexing, with no per-row Python and no casts
+that can fail. Every row gets an ``ok`` flag; rows that are not ok go to the
+careful per-record path.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+TIME_W = 24  # HH:MM:SS.fffffffff+1440 is 23
+DATE_W = 10  # MM-DD-YYYY
+_DAYS_IN_MONTH = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])
+_SP, _COLON, _DOT, _PLUS, _MINUS, _DASH = 32, 58, 46, 43, 45, 45
+
+
+def matrix(arr: pa.Array, width: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(rows x width) uint8 matrix of `arr` padded with spaces, fits mask, lengths."""
+    n = len(arr)
+    lengths = pc.binary_length(arr).to_numpy(zero_copy_only=False).astype(np.int64)
+    fits = lengths <= width
+    if not fits.all():
+        arr = pc.if_else(pa.array(fits), arr, pa.scalar("", arr.type))
+    padded = pc.utf8_rpad(arr, width, " ")
+    if not pa.types.is_large_string(padded.type):
+        padded = padded.cast(pa.large_string())
+    offsets = np.frombuffer(padded.buffers()[1], np.int64)[
+        padded.offset : padded.offset + n + 1
+    ]
+    if n and (np.diff(offsets) != width).any():  # multi-byte characters
+        widths = np.diff(offsets)
+        fits &= widths == width
+        padded = pc.if_else(pa.array(widths == width), padded, " " * width)
+        padded = padded.cast(pa.large_string())
+        offsets = np.frombuffer(padded.buffers()[1], np.int64)[
+            padded.offset : padded.offset + n + 1
+        ]
+    data = np.frombuffer(padded.buffers()[2], np.uint8)
+    start = int(offsets[0]) if n else 0
+    return data[start : start + n * width].reshape(n, width), fits, lengths
+
+
+class _Cols:
+    """Column access on a byte matrix: digit values, digit tests, fancy gathers."""
+
+    def __init__(self, c: np.ndarray) -> None:
+        self.c = c
+        self.rows = np.arange(len(c))
+
+    def at(self, j: int | np.ndarray) -> np.ndarray:
+        if isinstance(j, int):
+            return self.c[:, j]
+        return self.c[self.rows, np.minimum(j, self.c.shape[1] - 1)]
+
+    def digit(self, j: int | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        v = self.at(j).astype(np.int64) - 48
+        return v, (v >= 0) & (v <= 9)
+
+
+def parse_time(tim: pa.Array) -> dict[str, np.ndarray]:
+    """``H:MM:SS[.f{1,9}][+-B{1,4}]`` -> h, mi, s, frac_us, bias, has_bias, ok."""
+    c, ok, length = matrix(tim, TIME_W)
+    one = c[:, 1] == _COLON  # one-digit hour: shift right behind a '0'
+    if one.any():
+        ok &= ~(one & (c[:, -1] != _SP))  # the shift must not drop a character
+        shifted = np.concatenate([np.full((len(c), 1), 48, np.uint8), c[:, :-1]], 1)
+        c = np.where(one[:, None], shifted, c)
+        length = length + one
+    m = _Cols(c)
+    vals = []
+    for j in (0, 1, 3, 4, 6, 7):
+        v, isd = m.digit(j)
+        ok &= isd
+        vals.append(v)
+    ok &= (c[:, 2] == _COLON) & (c[:, 5] == _COLON)
+    h, mi, s = (vals[i] * 10 + vals[i + 1] for i in (0, 2, 4))
+    has_frac = c[:, 8] == _DOT
+    run = has_frac.copy()
+    k = np.zeros(len(c), np.int64)
+    frac_us = np.zeros(len(c), np.int64)
+    for j in range(9, 18):
+        v, isd = m.digit(j)
+        run &= isd
+        k += run
+        if j < 15:  # digits past the run add zeros: '.51' -> 510000
+            frac_us = frac_us * 10 + np.where(run, v, 0)
+    ok &= ~has_frac | (k >= 1)
+    ps = np.where(has_frac, 9 + k, 8)
+    sign = m.at(ps)
+    has_bias = (sign == _PLUS) | (sign == _MINUS)
+    run = has_bias.copy()
+    nb = np.zeros(len(c), np.int64)
+    bias = np.zeros(len(c), np.int64)
+    for j in range(1, 6):
+        v, isd = m.digit(ps + j)
+        run &= isd & (ps + j < TIME_W)
+        nb += run
+        bias = np.where(run, bias * 10 + v, bias)
+    ok &= ~has_bias | ((nb >= 1) & (nb <= 4))
+    bias = np.where(sign == _MINUS, -bias, bias)
+    ok &= np.where(has_bias, ps + 1 + nb, ps) == length  # nothing after the bias
+    ok &= (h <= 23) & (mi <= 59) & (s <= 60)
+    return {
+        "h": h,
+        "mi": mi,
+        "s": s,
+        "frac_us": frac_us,
+        "bias": bias,
+        "has_bias": has_bias & ok,
+        "ok": ok,
+    }
+
+
+def parse_date(date: pa.Array) -> dict[str, np.ndarray]:
+    """``M-D-YYYY`` (padding optional) -> y, mo, d, ok."""
+    c, ok, length = matrix(date, DATE_W)
+    m = _Cols(c)
+    m0, d0 = m.digit(0)
+    m1, d1 = m.digit(1)
+    p1 = np.where(c[:, 1] == _DASH, 1, 2)
+    ok &= d0 & ((p1 == 1) | d1) & (m.at(p1) == _DASH)
+    mo = np.where(p1 == 1, m0, m0 * 10 + m1)
+    a0, e0 = m.digit(p1 + 1)
+    a1, e1 = m.digit(p1 + 2)
+    p2 = np.where(m.at(p1 + 2) == _DASH, p1 + 2, p1 + 3)
+    ok &= e0 & ((p2 == p1 + 2) | e1) & (m.at(p2) == _DASH)
+    day = np.where(p2 == p1 + 2, a0, a0 * 10 + a1)
+    y = np.zeros(len(c), np.int64)
+    for j in range(1, 5):
+        v, isd = m.digit(p2 + j)
+        ok &= isd
+        y = y * 10 + v
+    ok &= p2 + 5 == length
+    ok &= (mo >= 1) & (mo <= 12) & (day >= 1) & (y >= 1900) & (y <= 2999)
+    leap = (y % 4 == 0) & ((y % 100 != 0) | (y % 400 == 0))
+    ok &= day <= _DAYS_IN_MONTH[np.clip(mo, 1, 12)] + ((mo == 2) & leap)
+    return {"y": y, "mo": mo, "d": day, "ok": ok}
