@@ -24,7 +24,14 @@ from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
-from espfleet.simulator import cab, cabfiles, cmlogs, registry_dump, scenarios
+from espfleet.simulator import (
+    agentlogs,
+    cab,
+    cabfiles,
+    cmlogs,
+    registry_dump,
+    scenarios,
+)
 from espfleet.simulator.esp_timeline import esp_events
 from espfleet.simulator.evtx_writer import EventRecord, shellcore_62407, write_evtx
 from espfleet.simulator.scenarios import CAUSES, LONE_CAB_OK, WEIGHTS, Plan
@@ -203,7 +210,7 @@ def _cab_members(plan: Plan, rng: random.Random) -> list[tuple[str, bytes]]:
     return [
         (f"DeviceHash_{plan.device_name}.csv", cabfiles.device_hash(plan, rng)),
         ("DiagnosticsFrameworkData.json", cabfiles.framework_json(plan)),
-        ("IntuneManagementExtension.log", cmlogs.ime_log(plan, rng)),
+        ("IntuneManagementExtension.log", agentlogs.ime_log(plan, rng)),
         ("MdmDiagLogMetadata.json", cabfiles.metadata_json(plan)),
         ("MDMDiagReport.xml", cabfiles.report_xml(plan)),
         ("MdmDiagReport_RegistryDump.reg", registry_dump.registry_dump(plan, rng)),
@@ -225,7 +232,7 @@ def _loose_logs(plan: Plan, rng: random.Random) -> list[tuple[str, bytes]]:
         logs.append(("ccmsetup.log", data))
         if plan.client_msi:
             failed = any(r.msi_failed for r in plan.runs)
-            logs.append(("client.msi.log", cmlogs.client_msi_log(plan, rng, failed)))
+            logs.append(("client.msi.log", agentlogs.client_msi_log(plan, rng, failed)))
     if plan.ts_steps:
         data = cmlogs.smsts_log(plan, rng)
         if plan.damage == "empty_log":
