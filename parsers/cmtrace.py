@@ -129,19 +129,7 @@ def parse_set(
     warnings: list[ParseWarning] = []
     bodies: list[bytes] = []
     for name in names:
-        decoded = textdecode.decode(by_name[name])
-        if decoded.lossy:
-            warnings.append(
-                ParseWarning.at(None, f"undecodable bytes replaced in {name}")
-            )
-        body = by_name[name]
-        if decoded.encoding == "utf-8":
-            body = body[3:] if decoded.had_bom else body  # validated by decode()
-        else:
-            body = decoded.text.encode("utf-8")
-        if b"\x00" in body:  # pre-allocated files: NUL runs are padding
-            body = body.replace(b"\x00", b"")
-        bodies.append(body)
+        bodies.append(_utf8_body(by_name[name], name, warnings))
     buf = b"".join(bodies)
     starts = np.cumsum([0] + [len(b) for b in bodies])[:-1]
     nl_before = np.cumsum([0] + [b.count(b"\n") for b in bodies])[:-1]
@@ -157,6 +145,24 @@ def parse_set(
     if len(table) == 0 and not skipped and buf.strip(b" \t\r\n"):
         warnings.append(ParseWarning.at(1, "no CMTrace or SMS-trace records", buf[:80]))
     return ParseResult(table, warnings, skipped)
+
+
+def _utf8_body(data: bytes, name: str, warnings: list[ParseWarning]) -> bytes:
+    """The member as NUL-free UTF-8 bytes, decoded per FORMATS.md 1.6."""
+    encoding, bom = textdecode.sniff_encoding(data)
+    if encoding == "utf-8" and data[bom:].isascii():
+        body = data[bom:]  # ASCII is UTF-8: skip building a str
+    else:
+        decoded = textdecode.decode(data)
+        if decoded.lossy:
+            warnings.append(ParseWarning.at(None, f"bytes replaced in {name!r}"))
+        if decoded.encoding == "utf-8":
+            body = data[3:] if decoded.had_bom else data  # validated by decode()
+        else:
+            body = decoded.text.encode("utf-8")
+    if b"\x00" in body:  # pre-allocated files: NUL runs are padding
+        body = body.replace(b"\x00", b"")
+    return body
 
 
 # -- careful per-record path -------------------------------------------------------
@@ -373,7 +379,7 @@ def _assemble(
     slow_bias = np.array([v if v is not None else 0 for v in rows.bias], np.int64)
     slow_has = np.array([v is not None for v in rows.bias], bool)
     strings = {
-        c: pa.array(getattr(rows, c), pa.large_string())
+        c: pa.array(getattr(rows, c), pa.string())
         for c in ("component", "context", "file", "message")
     }
     fmt_slow = np.array(
@@ -398,7 +404,9 @@ def _assemble(
             ]
         )
         fmt = np.concatenate([np.zeros(n_fast, np.int8), fmt_slow])
-        cols = {k: pa.concat_arrays([c[k], strings[k]]) for k in strings}
+        cols = {
+            k: pa.concat_arrays([c[k].cast(pa.string()), strings[k]]) for k in strings
+        }
         sev = pa.concat_arrays([c["severity"], pa.array(rows.severity, pa.int8())])
         thr = pa.concat_arrays([c["thread"], pa.array(rows.thread, pa.int64())])
         if n_slow:
