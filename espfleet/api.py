@@ -103,6 +103,19 @@ def failure_rates(warehouse: Path, since: date | None = None) -> pa.Table:
         return con.sql(RATES_SQL, params=[since, since]).to_arrow_table()
 
 
+CAUSES_SQL = """
+select phase, error_code, cause, failures, devices, share_of_attempts as share
+from failure_causes
+order by failures desc, phase, error_code, cause
+"""
+
+
+def failure_causes(warehouse: Path) -> pa.Table:
+    """The failure_causes view, most frequent first."""
+    with Warehouse(warehouse).connect() as con:
+        return con.sql(CAUSES_SQL).to_arrow_table()
+
+
 def _rich_table(table: pa.Table, title: str) -> Table:
     out = Table(title=title)
     for name in table.column_names:
@@ -120,22 +133,25 @@ def _cell(value: object) -> str:
     return str(_jsonable(value))
 
 
-def print_report(warehouse: Path, since: date | None, fmt: str) -> None:
-    """Print failure rates as a table, CSV or JSON."""
-    rates = failure_rates(warehouse, since)
+def print_table(table: pa.Table, fmt: str, title: str = "") -> None:
+    """Print an Arrow table as a rich table, CSV or JSON lines."""
     if fmt == "json":
-        for row in rates.to_pylist():
+        for row in table.to_pylist():
             print(json.dumps({k: _jsonable(v) for k, v in row.items()}))
     elif fmt == "csv":
         import pyarrow.csv as pacsv
 
         sink = pa.BufferOutputStream()
-        pacsv.write_csv(rates, sink)
+        pacsv.write_csv(table, sink)
         print(sink.getvalue().to_pybytes().decode(), end="")
     else:
-        console.print(
-            _rich_table(rates, "ESP failure rates (day x phase x error code)")
-        )
+        console.print(_rich_table(table, title))
+
+
+def print_report(warehouse: Path, since: date | None, fmt: str) -> None:
+    """Print failure rates as a table, CSV or JSON."""
+    rates = failure_rates(warehouse, since)
+    print_table(rates, fmt, "ESP failure rates (day x phase x error code)")
 
 
 def print_run(totals: dict, settings: RunSettings) -> None:
@@ -155,6 +171,7 @@ def print_run(totals: dict, settings: RunSettings) -> None:
     for uri, reason in totals["quarantine_reasons"]:
         console.print(f"  quarantined {uri}: {reason}")
     print_report(settings.warehouse, None, "table")
+    console.print(_rich_table(failure_causes(settings.warehouse), "Why they failed"))
     root = settings.warehouse
     console.print(
         f"\nwarehouse: {root / 'espfleet.duckdb'} (views over {root / 'parquet'})\n"
@@ -196,7 +213,7 @@ def print_device(warehouse: Path, who: str) -> bool:
     return True
 
 
-def run_sql(warehouse: Path, query: str | None) -> None:
+def run_sql(warehouse: Path, query: str | None, fmt: str = "table") -> None:
     """Run one query and print it, or say how to open a shell."""
     if query is None:
         console.print(
@@ -205,4 +222,4 @@ def run_sql(warehouse: Path, query: str | None) -> None:
         )
         return
     with Warehouse(warehouse).connect() as con:
-        console.print(_rich_table(con.sql(query).to_arrow_table(), ""))
+        print_table(con.sql(query).to_arrow_table(), fmt)

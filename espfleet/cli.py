@@ -147,12 +147,15 @@ def device(warehouse: Path, who: str) -> None:
 @main.command()
 @WAREHOUSE
 @click.argument("query", required=False)
-def sql(warehouse: Path, query: str | None) -> None:
+@click.option(
+    "--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table"
+)
+def sql(warehouse: Path, query: str | None, fmt: str) -> None:
     """Run QUERY on the warehouse, or print how to open a DuckDB shell on it.
 
-    Example: espfleet sql "select * from device_outcomes limit 5"
+    Example: espfleet sql "select * from device_outcomes limit 5" --format csv
     """
-    api.run_sql(warehouse, query)
+    api.run_sql(warehouse, query, fmt)
 
 
 if __name__ == "__main__":
