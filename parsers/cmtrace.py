@@ -43,9 +43,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from . import schema, smstrace, textdecode
-from .base import MAX_CONSECUTIVE_FAILURES, ParseContext, ParseResult, ParseWarning
-from .cmtrace_fast import CLOSER, OPENER, scan
-from .cmtrace_time import local_to_utc, parse_ccm_time
+from .base import ParseContext, ParseResult, ParseWarning
+from .cmtrace_fast import OPENER
+from .cmtrace_slow import Fast, cut_ccm
+from .cmtrace_time import local_to_utc
 from .rollover import order_members, rollover_groups  # noqa: F401 (re-export)
 from .smstrace import Rows
 
@@ -55,10 +56,6 @@ TABLE = "cm_log_entries"
 SCHEMA = schema.CM_LOG_ENTRIES
 
 _TAIL = ']LOG]!><time="'
-# Values never hold quotes, line breaks or angle brackets: a block cut short must
-# not borrow the next record's text as a value.
-_ATTR = re.compile(r'\s*([A-Za-z_][\w.-]*)\s*=\s*"([^"\r\n<>]*)"')
-_NON_BLANK = re.compile(r"[^ \t\r\n]")
 _MARKER_LINE = re.compile(rb"\$\$<[^<>\r\n]{1,200}>(?:\s*<[^<>\r\n]{1,120}>)?")
 # MDT's ZTIUtility writes component = file = script name and an empty thread.
 _MDT_FILE = r"^(?i:zti\w*|lti\w*|bdd\w*|litetouch|wizard)$"
@@ -134,7 +131,7 @@ def parse_set(
     starts = np.cumsum([0] + [len(b) for b in bodies])[:-1]
     nl_before = np.cumsum([0] + [b.count(b"\n") for b in bodies])[:-1]
     if OPENER.encode() in buf or _TAIL.encode() in buf or b"$$<" not in buf:
-        rows, fast, skipped = _ccm(buf, warnings)
+        rows, fast, skipped = cut_ccm(buf, warnings)
     else:
         text = buf.decode("utf-8")
         rows, fast, skipped = Rows(), None, 0
@@ -165,191 +162,6 @@ def _utf8_body(data: bytes, name: str, warnings: list[ParseWarning]) -> bytes:
     return body
 
 
-# -- careful per-record path -------------------------------------------------------
-
-
-def _attrs(text: str, pos: int) -> tuple[dict[str, str] | None, int]:
-    """Attributes of ``<name="v" ...>`` at `pos`: (attrs, end) or (None, stop)."""
-    if not text.startswith("<", pos):
-        return None, pos
-    pos += 1
-    found: dict[str, str] = {}
-    while True:
-        m = _ATTR.match(text, pos)
-        if not m:
-            break
-        found[m.group(1).lower()] = m.group(2)
-        pos = m.end()
-    while pos < len(text) and text[pos] in " \t\r\n":
-        pos += 1
-    if pos < len(text) and text[pos] == ">":
-        return found, pos + 1
-    return None, pos
-
-
-def _record(
-    rows: Rows,
-    key: tuple[int, int],
-    offset: int,
-    line: int,
-    message: str,
-    attrs: dict[str, str],
-    warnings: list[ParseWarning],
-) -> None:
-    value, bias = parse_ccm_time(attrs.get("time"), attrs.get("date"))
-    if value is None:
-        warnings.append(
-            ParseWarning.at(
-                line,
-                "bad time/date, kept without a timestamp",
-                f'time="{attrs.get("time")}" date="{attrs.get("date")}"',
-            )
-        )
-    typ = attrs.get("type", "")
-    thr = attrs.get("thread", "")
-    rows.add(
-        key=key,
-        offset=offset,
-        line=line,
-        fmt="ccm",
-        local=value,
-        bias=bias,
-        component=attrs.get("component"),
-        context=attrs.get("context"),
-        severity=int(typ) if typ.isdigit() and len(typ) < 3 else None,
-        thread=int(thr) if thr.isdigit() and len(thr) < 19 else None,
-        file=attrs.get("file"),
-        message=message,
-    )
-
-
-def _tails(
-    text: str,
-    idx: int,
-    base_off: int,
-    base_line: int,
-    rows: Rows,
-    warnings: list[ParseWarning],
-    head_cut: bool,
-) -> tuple[int, int]:
-    """Read ``message]LOG]!><attrs>`` units from the start to the end of `text`.
-
-    Line and byte positions advance incrementally, so a chunk holding many
-    closers costs time proportional to its length.
-
-    Returns:
-        (records added, fragments skipped).
-    """
-    added = skipped = failures = 0
-    pos = seen = 0
-    line, off = base_line, base_off
-    while _NON_BLANK.search(text, pos):
-        start = pos
-        while head_cut and start < len(text) and text[start] in "\r\n":
-            start += 1
-        line += text.count("\n", seen, start)
-        off += len(text[seen:start].encode("utf-8"))
-        seen = start
-        close = text.find(CLOSER, start)
-        if close < 0:
-            what = "text outside any record" if head_cut else "unterminated record"
-            warnings.append(ParseWarning.at(line, what + " skipped", text[start:]))
-            skipped += 1
-            break
-        attrs, end = _attrs(text, close + len(CLOSER))
-        if attrs is None:
-            # Cut inside its attributes (a crash or overwrite): drop it; what
-            # follows up to the next closer is a fragment of another record.
-            warnings.append(
-                ParseWarning.at(
-                    line,
-                    "broken attribute block, record skipped",
-                    text[close : end + 10],
-                )
-            )
-            skipped += 1
-            failures += 1
-            if failures >= MAX_CONSECUTIVE_FAILURES or text.find(CLOSER, end) < 0:
-                break
-            pos, head_cut = end, True
-            continue
-        failures = 0
-        if head_cut:
-            warnings.append(
-                ParseWarning.at(
-                    line, "head-truncated record (no <![LOG[), kept", text[start:close]
-                )
-            )
-        _record(rows, (idx, added), off, line, text[start:close], attrs, warnings)
-        added += 1
-        pos = end
-        head_cut = True  # anything after a closed record lacks its opener
-    return added, skipped
-
-
-def _ccm(buf: bytes, warnings: list[ParseWarning]) -> tuple[Rows, object, int]:
-    """Cut CCM records: vectorised for canonical ones, careful for the rest."""
-    sc = scan(buf)
-    rows = Rows()
-    skipped = 0
-    if sc.preamble.strip(" \t\r\n"):
-        _, s = _tails(sc.preamble, -1, 0, 1, rows, warnings, head_cut=True)
-        if s and warnings[-1].reason == "text outside any record skipped":
-            warnings[-1] = ParseWarning.at(
-                warnings[-1].line,
-                "text before the first record skipped (file starts mid-record?)",
-                warnings[-1].excerpt,
-            )
-        skipped += s
-    failures, prev, stop_at = 0, -2, None
-    for i in sc.irregular.tolist():
-        text = sc.chunks[i].as_py()
-        before = len(rows)
-        base_off = int(sc.chunk_offsets[i]) + len(OPENER)
-        added, s = _tails(
-            text, i, base_off, int(sc.chunk_lines[i]), rows, warnings, head_cut=False
-        )
-        if (
-            s
-            and i == sc.n_chunks - 1
-            and added == 0
-            and warnings[-1].reason == "unterminated record skipped"
-        ):
-            warnings[-1] = ParseWarning.at(
-                warnings[-1].line,
-                "unterminated last record skipped",
-                warnings[-1].excerpt,
-            )
-        skipped += s
-        for k in range(before, len(rows)):  # offsets point at the opener
-            if rows.key[k][1] == 0:
-                rows.offset[k] = base_off - len(OPENER)
-        failures = failures + 1 if (added == 0 and i == prev + 1) else int(added == 0)
-        prev = i
-        if failures >= MAX_CONSECUTIVE_FAILURES:
-            stop_at = i
-            later = sc.n_chunks - 1 - i
-            warnings.append(
-                ParseWarning.at(
-                    int(sc.chunk_lines[i]),
-                    f"stopped after {failures} consecutive failures; "
-                    f"{later} later openers not read",
-                )
-            )
-            skipped += later
-            break
-    if stop_at is not None and len(sc.good):
-        keep = sc.good <= stop_at
-        if not keep.all():
-            mask = pa.array(keep)
-            sc.columns = {
-                k: (v.filter(mask) if isinstance(v, pa.Array) else v[keep])
-                for k, v in sc.columns.items()
-            }
-            sc.good = sc.good[keep]
-    return rows, sc, skipped
-
-
 # -- assembly ----------------------------------------------------------------------
 
 
@@ -362,14 +174,14 @@ def _decode_codes(codes: np.ndarray, labels: list[str | None]) -> pa.Array:
 
 def _assemble(
     rows: Rows,
-    sc: object,
+    fast: Fast | None,
     names: list[str],
     starts: np.ndarray,
     nl_before: np.ndarray,
     context: ParseContext,
     warnings: list[ParseWarning],
 ) -> pa.Table:
-    n_fast = len(sc.good) if sc is not None and len(sc.good) else 0  # type: ignore[attr-defined]
+    n_fast = len(fast.key) if fast is not None else 0
     n_slow = len(rows)
     n = n_fast + n_slow
     if n == 0:
@@ -386,23 +198,14 @@ def _assemble(
         [{"ccm": 0, "sms_trace": 1}.get(f, 2) for f in rows.fmt], np.int8
     )
     if n_fast:
-        c = sc.columns  # type: ignore[attr-defined]
+        assert fast is not None
+        c: dict = fast.columns
         local = np.concatenate([c["local_us"], slow_local])
         ok = np.concatenate([np.ones(n_fast, bool), slow_ok])
         bias = np.concatenate([c["bias"], slow_bias])
         has = np.concatenate([c["has_bias"], slow_has])
-        line = np.concatenate(
-            [
-                sc.chunk_lines[sc.good],  # type: ignore[attr-defined]
-                np.array(rows.line, np.int64),
-            ]
-        )
-        off = np.concatenate(
-            [
-                sc.chunk_offsets[sc.good],  # type: ignore[attr-defined]
-                np.array(rows.offset, np.int64),
-            ]
-        )
+        line = np.concatenate([fast.line, np.array(rows.line, np.int64)])
+        off = np.concatenate([fast.offset, np.array(rows.offset, np.int64)])
         fmt = np.concatenate([np.zeros(n_fast, np.int8), fmt_slow])
         cols = {
             k: pa.concat_arrays([c[k].cast(pa.string()), strings[k]]) for k in strings
@@ -410,7 +213,7 @@ def _assemble(
         sev = pa.concat_arrays([c["severity"], pa.array(rows.severity, pa.int8())])
         thr = pa.concat_arrays([c["thread"], pa.array(rows.thread, pa.int64())])
         if n_slow:
-            k0 = np.concatenate([sc.good, np.array([k[0] for k in rows.key])])  # type: ignore[attr-defined]
+            k0 = np.concatenate([fast.key, np.array([k[0] for k in rows.key])])
             k1 = np.concatenate(
                 [np.zeros(n_fast, np.int64), np.array([k[1] for k in rows.key])]
             )

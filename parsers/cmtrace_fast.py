@@ -59,7 +59,7 @@ class Scan:
     chunks: pa.Array | None = None
 
 
-def _as_array(buf: bytes) -> pa.LargeStringArray:
+def _as_array(buf: bytes | memoryview) -> pa.LargeStringArray:
     """One large_string element over `buf` (already valid UTF-8), no copy."""
     offsets = pa.py_buffer(np.array([0, len(buf)], dtype=np.int64).tobytes())
     return pa.LargeStringArray.from_buffers(1, offsets, pa.py_buffer(buf))
@@ -150,7 +150,7 @@ def _keep(mask: np.ndarray, *arrays: pa.Array) -> list[pa.Array]:
     return [a.filter(m) for a in arrays]
 
 
-def scan(buf: bytes) -> Scan:
+def scan(buf: bytes | memoryview, offset0: int = 0, line0: int = 1) -> Scan:
     """Split `buf` (valid UTF-8, NUL-free) into records without per-record Python.
 
     Steps, each one pass: cut on the opener; cut each piece once on the closer
@@ -158,7 +158,9 @@ def scan(buf: bytes) -> Scan:
     canonical); check the six separators and the closing ``>``; convert.
 
     Args:
-        buf: the whole (stitched) log as UTF-8 bytes.
+        buf: the whole (stitched) log, or a block of it, as UTF-8 bytes.
+        offset0: byte offset of `buf` in the whole log.
+        line0: line number of the first byte of `buf`.
 
     Returns:
         A `Scan` with converted columns for canonical records and the indices of
@@ -172,7 +174,9 @@ def scan(buf: bytes) -> Scan:
     n = len(chunks)
     lengths = pc.binary_length(chunks).to_numpy(zero_copy_only=False)
     len0 = len(preamble.encode("utf-8"))
-    offsets = len0 + np.concatenate(([0], np.cumsum(lengths + len(OPENER))[:-1]))
+    offsets = offset0 + len0 + np.concatenate(
+        ([0], np.cumsum(lengths + len(OPENER))[:-1])
+    )
     offsets = offsets.astype(np.int64) if n else np.empty(0, np.int64)
     pre_nl = preamble.count("\n")
     result = Scan(
@@ -205,7 +209,7 @@ def scan(buf: bytes) -> Scan:
     del attrs
     tail = pc.list_element(parts, 13)
     nl[idx] = nl_msg + _count_nl(tail)
-    result.chunk_lines = 1 + pre_nl + np.concatenate(([0], np.cumsum(nl)[:-1]))
+    result.chunk_lines = line0 + pre_nl + np.concatenate(([0], np.cumsum(nl)[:-1]))
     good = pc.equal(pc.utf8_trim_whitespace(tail), ">")
     for k, sep in _SEPARATORS.items():
         good = pc.and_(good, pc.equal(pc.list_element(parts, k - 1), sep))

@@ -6,7 +6,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from espfleet.parsers import cmtrace, schema
+
+from espfleet.parsers import cmtrace, cmtrace_slow, schema
 from espfleet.parsers.base import ParseContext
 
 DATA = Path(__file__).parent.parent / "data" / "cmtrace"
@@ -243,3 +244,11 @@ def test_every_fixture_parses_and_sniffs(name: str) -> None:
     data = (DATA / name).read_bytes()
     assert cmtrace.sniff(data[:65536], name)
     assert cmtrace.parse(data).table.num_rows > 0
+
+
+def test_stop_rule_across_small_blocks(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(cmtrace_slow, "BLOCK_BYTES", 64)
+    data = LINE * 3 + b"<![LOG[x\n" * 30 + LINE
+    result = cmtrace.parse(data)
+    assert result.table.num_rows == 3
+    assert result.skipped == 31  # 20 failures, then 10 openers + 1 record not read

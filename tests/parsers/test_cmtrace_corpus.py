@@ -13,7 +13,8 @@ from pathlib import Path
 
 import libarchive
 import pytest
-from espfleet.parsers import cmtrace
+
+from espfleet.parsers import cmtrace, cmtrace_slow
 from espfleet.parsers.base import ParseContext
 
 # name -> (damaged tails, expected skipped), read by eye in each file.
@@ -276,3 +277,22 @@ def test_plaso_lines_are_not_iso_signed(corpus: Path, line: int) -> None:
     row = find(corpus, "sccm_various_plaso_1.log", line)
     delta = row["ts_utc"].replace(tzinfo=None) - row["ts_local"]
     assert delta.total_seconds() == row["tz_bias_min"] * 60
+
+
+def test_small_blocks_give_identical_results(
+    corpus: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    names = [
+        "cmlogtracer_Busted-CcmRestart.log",
+        "smsts_ErnestoLeon87-log_reader_1.log",
+        "cmlogtracer_Busted-CcmMessaging.log",
+        "ime_itziktdk-MyRes__ClientHealth.log",
+    ]
+    whole = [
+        cmtrace.parse(read(corpus / "cmtrace" / n), ParseContext(n)) for n in names
+    ]
+    monkeypatch.setattr(cmtrace_slow, "BLOCK_BYTES", 3000)
+    for name, ref in zip(names, whole, strict=True):
+        got = cmtrace.parse(read(corpus / "cmtrace" / name), ParseContext(name))
+        assert got.table.equals(ref.table), name
+        assert (got.warnings, got.skipped) == (ref.warnings, ref.skipped), name
