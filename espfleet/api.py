@@ -29,6 +29,13 @@ def ingest(settings: RunSettings) -> dict:
     return run(settings)
 
 
+def serve(settings: RunSettings, cron: str) -> None:
+    """Serve the nightly deployment on `cron` (blocks; Ctrl-C stops it)."""
+    from espfleet.flows.nightly import serve as serve_flow
+
+    serve_flow(settings, cron)
+
+
 def simulate(devices: int, seed: int, out: Path) -> Path:
     """Write a simulated share; returns the ground_truth.csv path."""
     from espfleet.simulator.fleet import simulate as write_fleet

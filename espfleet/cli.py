@@ -80,6 +80,26 @@ def ingest(
 
 
 @main.command()
+@WAREHOUSE
+@click.argument("source")
+@click.option(
+    "--cron", default="0 2 * * *", show_default=True, help="When to run (UTC)."
+)
+@click.option("--batch-size", default=25, show_default=True)
+def serve(warehouse: Path, source: str, cron: str, batch_size: int) -> None:
+    """Run the nightly flow on SOURCE on a cron schedule, as a Prefect deployment.
+
+    Needs a Prefect API (`prefect server start`, then PREFECT_API_URL); blocks
+    until interrupted. For a work pool and workers, see prefect.yaml.
+
+    Example: espfleet serve //fileserver/autopilot-logs --cron "30 1 * * *"
+    """
+    api.serve(
+        RunSettings(source=source, warehouse=warehouse, batch_size=batch_size), cron
+    )
+
+
+@main.command()
 @click.option("--devices", default=40, show_default=True)
 @click.option("--seed", default=7, show_default=True)
 @click.option("--out", type=click.Path(path_type=Path), required=True)

@@ -41,6 +41,10 @@ class BatchSummary:
     warnings: int = 0
     quarantine_reasons: list[tuple[str, str]] = field(default_factory=list)
 
+    @property
+    def bundles(self) -> int:
+        return self.ingested + self.quarantined + self.duplicates
+
 
 def find_new_bundles(
     source: str, warehouse: Path, reprocess: bool = False

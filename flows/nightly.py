@@ -15,9 +15,11 @@ configure_prefect()
 
 from prefect import flow, get_run_logger, task  # noqa: E402
 from prefect.artifacts import create_markdown_artifact, create_table_artifact  # noqa: E402
+from prefect.futures import as_completed  # noqa: E402
 from prefect.task_runners import ThreadPoolTaskRunner  # noqa: E402
 
 from espfleet import pipeline  # noqa: E402
+from espfleet.progress import progress_bar  # noqa: E402
 from espfleet.warehouse import new_run_id  # noqa: E402
 
 REPORT_SQL = "select * from failure_rates order by day, phase, error_code"
@@ -80,7 +82,11 @@ def nightly(
         ingest_batch.submit(source, refs, warehouse, run_id, f"b{n:05d}", reprocess)
         for n, refs in enumerate(batches)
     ]
-    summaries = [f.result() for f in futures]
+    summaries = []
+    with progress_bar(len(found.new)) as advance:
+        for future in as_completed(futures):
+            summaries.append(future.result())
+            advance(summaries[-1].bundles)
     refresh_warehouse(warehouse, run_id)
     failed_checks = check_data_quality(warehouse)
     rates = failure_rates(warehouse)
@@ -120,6 +126,30 @@ def run(settings: RunSettings) -> dict:
         batch_size=settings.batch_size,
         reprocess=settings.reprocess,
         dry_run=settings.dry_run,
+    )
+
+
+def _parameters(settings: RunSettings) -> dict:
+    return {
+        "source": settings.source,
+        "warehouse": str(settings.warehouse.resolve()),
+        "batch_size": settings.batch_size,
+        "reprocess": False,
+        "dry_run": False,
+    }
+
+
+def deployment(settings: RunSettings, cron: str, name: str = "nightly"):
+    """The nightly deployment: `nightly` on a cron schedule with these settings."""
+    return nightly.to_deployment(
+        name=name, cron=cron, parameters=_parameters(settings), tags=["espfleet"]
+    )
+
+
+def serve(settings: RunSettings, cron: str, name: str = "nightly") -> None:
+    """Register the deployment and run it on schedule until interrupted."""
+    nightly.serve(
+        name=name, cron=cron, parameters=_parameters(settings), tags=["espfleet"]
     )
 
 
