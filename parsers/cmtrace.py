@@ -129,7 +129,7 @@ def parse_set(
         bodies.append(_utf8_body(by_name[name], name, warnings))
     buf = b"".join(bodies)
     starts = np.cumsum([0] + [len(b) for b in bodies])[:-1]
-    nl_before = np.cumsum([0] + [b.count(b"\n") for b in bodies])[:-1]
+    nl_before = np.cumsum([0] + [b.count(b"\n") for b in bodies[:-1]])
     if OPENER.encode() in buf or _TAIL.encode() in buf or b"$$<" not in buf:
         rows, fast, skipped = cut_ccm(buf, warnings)
     else:
@@ -207,11 +207,11 @@ def _assemble(
         line = np.concatenate([fast.line, np.array(rows.line, np.int64)])
         off = np.concatenate([fast.offset, np.array(rows.offset, np.int64)])
         fmt = np.concatenate([np.zeros(n_fast, np.int8), fmt_slow])
-        cols = {
-            k: pa.concat_arrays([c[k].cast(pa.string()), strings[k]]) for k in strings
-        }
-        sev = pa.concat_arrays([c["severity"], pa.array(rows.severity, pa.int8())])
-        thr = pa.concat_arrays([c["thread"], pa.array(rows.thread, pa.int64())])
+        cols = {k: pa.chunked_array(c[k].chunks + [strings[k]]) for k in strings}
+        sev = pa.chunked_array(
+            c["severity"].chunks + [pa.array(rows.severity, pa.int8())]
+        )
+        thr = pa.chunked_array(c["thread"].chunks + [pa.array(rows.thread, pa.int64())])
         if n_slow:
             k0 = np.concatenate([fast.key, np.array([k[0] for k in rows.key])])
             k1 = np.concatenate(

@@ -57,6 +57,7 @@ class Scan:
     columns: dict[str, pa.Array] = field(default_factory=dict)
     irregular: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64))
     chunks: pa.Array | None = None
+    newlines: int = -1  # newlines in the block, when the scan counted them
 
 
 def _as_array(buf: bytes | memoryview) -> pa.LargeStringArray:
@@ -174,8 +175,8 @@ def scan(buf: bytes | memoryview, offset0: int = 0, line0: int = 1) -> Scan:
     n = len(chunks)
     lengths = pc.binary_length(chunks).to_numpy(zero_copy_only=False)
     len0 = len(preamble.encode("utf-8"))
-    offsets = offset0 + len0 + np.concatenate(
-        ([0], np.cumsum(lengths + len(OPENER))[:-1])
+    offsets = (
+        offset0 + len0 + np.concatenate(([0], np.cumsum(lengths + len(OPENER))[:-1]))
     )
     offsets = offsets.astype(np.int64) if n else np.empty(0, np.int64)
     pre_nl = preamble.count("\n")
@@ -210,6 +211,7 @@ def scan(buf: bytes | memoryview, offset0: int = 0, line0: int = 1) -> Scan:
     tail = pc.list_element(parts, 13)
     nl[idx] = nl_msg + _count_nl(tail)
     result.chunk_lines = line0 + pre_nl + np.concatenate(([0], np.cumsum(nl)[:-1]))
+    result.newlines = pre_nl + int(nl.sum())
     good = pc.equal(pc.utf8_trim_whitespace(tail), ">")
     for k, sep in _SEPARATORS.items():
         good = pc.and_(good, pc.equal(pc.list_element(parts, k - 1), sep))

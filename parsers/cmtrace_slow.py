@@ -1,7 +1,7 @@
 """The careful per-record path for CCM text, and the block loop around the scanner.
 
 `cut_ccm` feeds the log to the vectorised scanner (`cmtrace_fast.scan`) in blocks
-of about 32 MB cut at an opener, so memory stays bounded by the block, not the
+of about 8 MB cut at an opener, so memory stays bounded by the block, not the
 file. Chunks the scanner hands back (head-truncated fragments, reordered or
 missing attributes, broken fields, unterminated records) are read here one at a
 time; positions advance incrementally so a pathological chunk costs time
@@ -23,7 +23,7 @@ from .cmtrace_fast import CLOSER, OPENER, scan
 from .cmtrace_time import parse_ccm_time
 from .smstrace import Rows
 
-BLOCK_BYTES = 32 << 20
+BLOCK_BYTES = 8 << 20
 # Values never hold quotes, line breaks or angle brackets: a block cut short must
 # not borrow the next record's text as a value.
 _ATTR = re.compile(r'\s*([A-Za-z_][\w.-]*)\s*=\s*"([^"\r\n<>]*)"')
@@ -194,7 +194,8 @@ def _merge(parts: list[Fast]) -> Fast | None:
         if isinstance(first, np.ndarray):
             cols[name] = np.concatenate(values)
         else:
-            cols[name] = pa.concat_arrays(
+            # Chunked, not concatenated: no copy of the message bytes.
+            cols[name] = pa.chunked_array(
                 [
                     v.cast(pa.string()) if pa.types.is_large_string(v.type) else v
                     for v in values
@@ -298,5 +299,8 @@ def cut_ccm(buf: bytes, warnings: list[ParseWarning]) -> tuple[Rows, Fast | None
         if stop_at is not None:
             break
         base += sc.n_chunks
-        line0 += buf.count(b"\n", offset0, offset0 + len(block))
+        if sc.newlines >= 0:
+            line0 += sc.newlines
+        else:
+            line0 += buf.count(b"\n", offset0, offset0 + len(block))
     return rows, _merge(parts), skipped
