@@ -6,7 +6,9 @@ context="" type="N" thread="N" file="">``; only ``]LOG]!>`` ends a message, so
 messages may hold ``]``, ``<``, quotes, CR, LF. Canonical records are cut by the
 vectorised scanner (`cmtrace_fast`); anything irregular (head-truncated
 fragments, reordered or missing attributes, broken fields, unterminated records)
-goes through the careful per-record path here. SMS-trace files go to `smstrace`.
+goes through the careful per-record path (`cmtrace_slow`). SMS-trace files go
+to `smstrace`. Rollover sets are stitched by `parse_set` (`rollover`). At most
+1000 warnings are listed; the last one then says how many more there were.
 
 Time (pinned by a golden test): ``ts_utc = ts_local + tz_bias_min`` minutes, the
 Windows sign (``+480`` is UTC-8). No bias -> the device zone when the context has
@@ -59,6 +61,7 @@ _TAIL = ']LOG]!><time="'
 _MARKER_LINE = re.compile(rb"\$\$<[^<>\r\n]{1,200}>(?:\s*<[^<>\r\n]{1,120}>)?")
 # MDT's ZTIUtility writes component = file = script name and an empty thread.
 _MDT_FILE = r"^(?i:zti\w*|lti\w*|bdd\w*|litetouch|wizard)$"
+MAX_WARNINGS = 1000
 _CONF = pa.array(["exact", "from_device_zone", "untrusted", "unknown"])
 
 
@@ -127,7 +130,7 @@ def parse_set(
     bodies: list[bytes] = []
     for name in names:
         bodies.append(_utf8_body(by_name[name], name, warnings))
-    buf = b"".join(bodies)
+    buf = bodies[0] if len(bodies) == 1 else b"".join(bodies)
     starts = np.cumsum([0] + [len(b) for b in bodies])[:-1]
     nl_before = np.cumsum([0] + [b.count(b"\n") for b in bodies[:-1]])
     if OPENER.encode() in buf or _TAIL.encode() in buf or b"$$<" not in buf:
@@ -141,6 +144,10 @@ def parse_set(
     table = _assemble(rows, fast, names, starts, nl_before, context, warnings)
     if len(table) == 0 and not skipped and buf.strip(b" \t\r\n"):
         warnings.append(ParseWarning.at(1, "no CMTrace or SMS-trace records", buf[:80]))
+    if len(warnings) > MAX_WARNINGS:  # keep the list bounded; say how many more
+        more = len(warnings) - MAX_WARNINGS + 1
+        warnings = warnings[: MAX_WARNINGS - 1]
+        warnings.append(ParseWarning.at(None, f"{more} more warnings not listed"))
     return ParseResult(table, warnings, skipped)
 
 

@@ -252,3 +252,11 @@ def test_stop_rule_across_small_blocks(monkeypatch: pytest.MonkeyPatch) -> None:
     result = cmtrace.parse(data)
     assert result.table.num_rows == 3
     assert result.skipped == 31  # 20 failures, then 10 openers + 1 record not read
+
+
+def test_warning_list_is_bounded() -> None:
+    tail = LINE[LINE.index(b"process") :]
+    result = cmtrace.parse(LINE + tail * 1500)
+    assert result.table.num_rows == 1501
+    assert len(result.warnings) == 1000
+    assert result.warnings[-1].reason == "501 more warnings not listed"
