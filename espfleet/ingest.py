@@ -139,6 +139,12 @@ def ingest_bundle(members: dict[str, bytes]) -> BundleTables:
         if name in handled:
             continue
         data = members[name]
+        if not data:
+            # An empty member is damage worth seeing (a log collected as 0 bytes).
+            report = _report(name, data, None, None)
+            report.warnings, report.first_warning = 1, "empty file"
+            out.members.append(report)
+            continue
         if is_device_member(name):
             out.members.append(_report(name, data, "devicemeta", None))
             continue
