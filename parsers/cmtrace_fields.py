@@ -46,10 +46,16 @@ def matrix(arr: pa.Array, width: int) -> tuple[np.ndarray, np.ndarray, np.ndarra
 
 
 class _Cols:
-    """Column access on a byte matrix: digit values, digit tests, fancy gathers."""
+    """Column access on a byte matrix: digit values, digit tests, fancy gathers.
+
+    Digits are computed once for the whole matrix (uint8, wrapping below '0'),
+    and values are combined in int32; callers widen to int64 at the end.
+    """
 
     def __init__(self, c: np.ndarray) -> None:
         self.c = c
+        self.d = c - np.uint8(48)
+        self.isd = self.d < 10
         self.rows = np.arange(len(c))
 
     def at(self, j: int | np.ndarray) -> np.ndarray:
@@ -58,8 +64,10 @@ class _Cols:
         return self.c[self.rows, np.minimum(j, self.c.shape[1] - 1)]
 
     def digit(self, j: int | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        v = self.at(j).astype(np.int64) - 48
-        return v, (v >= 0) & (v <= 9)
+        if isinstance(j, int):
+            return self.d[:, j].astype(np.int32), self.isd[:, j]
+        jj = np.minimum(j, self.c.shape[1] - 1)
+        return self.d[self.rows, jj].astype(np.int32), self.isd[self.rows, jj]
 
 
 def parse_time(tim: pa.Array) -> dict[str, np.ndarray]:
@@ -81,21 +89,20 @@ def parse_time(tim: pa.Array) -> dict[str, np.ndarray]:
     h, mi, s = (vals[i] * 10 + vals[i + 1] for i in (0, 2, 4))
     has_frac = c[:, 8] == _DOT
     run = has_frac.copy()
-    k = np.zeros(len(c), np.int64)
-    frac_us = np.zeros(len(c), np.int64)
+    k = np.zeros(len(c), np.int32)
+    frac_us = np.zeros(len(c), np.int32)
     for j in range(9, 18):
-        v, isd = m.digit(j)
-        run &= isd
+        run &= m.isd[:, j]
         k += run
         if j < 15:  # digits past the run add zeros: '.51' -> 510000
-            frac_us = frac_us * 10 + np.where(run, v, 0)
+            frac_us = frac_us * 10 + np.where(run, m.d[:, j], np.uint8(0))
     ok &= ~has_frac | (k >= 1)
     ps = np.where(has_frac, 9 + k, 8)
     sign = m.at(ps)
     has_bias = (sign == _PLUS) | (sign == _MINUS)
     run = has_bias.copy()
-    nb = np.zeros(len(c), np.int64)
-    bias = np.zeros(len(c), np.int64)
+    nb = np.zeros(len(c), np.int32)
+    bias = np.zeros(len(c), np.int32)
     for j in range(1, 6):
         v, isd = m.digit(ps + j)
         run &= isd & (ps + j < TIME_W)
@@ -105,12 +112,13 @@ def parse_time(tim: pa.Array) -> dict[str, np.ndarray]:
     bias = np.where(sign == _MINUS, -bias, bias)
     ok &= np.where(has_bias, ps + 1 + nb, ps) == length  # nothing after the bias
     ok &= (h <= 23) & (mi <= 59) & (s <= 60)
+    i64 = np.int64
     return {
-        "h": h,
-        "mi": mi,
-        "s": s,
-        "frac_us": frac_us,
-        "bias": bias,
+        "h": h.astype(i64),
+        "mi": mi.astype(i64),
+        "s": s.astype(i64),
+        "frac_us": frac_us.astype(i64),
+        "bias": bias.astype(i64),
         "has_bias": has_bias & ok,
         "ok": ok,
     }
@@ -139,4 +147,4 @@ def parse_date(date: pa.Array) -> dict[str, np.ndarray]:
     ok &= (mo >= 1) & (mo <= 12) & (day >= 1) & (y >= 1900) & (y <= 2999)
     leap = (y % 4 == 0) & ((y % 100 != 0) | (y % 400 == 0))
     ok &= day <= _DAYS_IN_MONTH[np.clip(mo, 1, 12)] + ((mo == 2) & leap)
-    return {"y": y, "mo": mo, "d": day, "ok": ok}
+    return {"y": y, "mo": mo.astype(np.int64), "d": day.astype(np.int64), "ok": ok}
