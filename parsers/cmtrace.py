@@ -58,7 +58,8 @@ TABLE = "cm_log_entries"
 SCHEMA = schema.CM_LOG_ENTRIES
 
 _TAIL = ']LOG]!><time="'
-_MARKER_LINE = re.compile(rb"\$\$<[^<>\r\n]{1,200}>(?:\s*<[^<>\r\n]{1,120}>)?")
+# A marker ends its line or is followed by the stamp: `$$<COMP><...` / `$$<COMP>`.
+_MARKER_LINE = re.compile(rb"\$\$<[^<>\r\n]{1,200}>(?:[ \t]*<|[ \t]*\r?$)", re.M)
 # MDT's ZTIUtility writes component = file = script name and an empty thread.
 _MDT_FILE = r"^(?i:zti\w*|lti\w*|bdd\w*|litetouch|wizard)$"
 MAX_WARNINGS = 1000

@@ -49,6 +49,7 @@ def test_sniff_rejects_near_misses() -> None:
         b"MZ\x90\x00\x03\x00\x00\x00\x04\x00$$<x>" + bytes(range(32))
     )
     assert not cmtrace.sniff(b"2024-04-03 10:29:00, Info  CSI  setupact line\r\n")
+    assert not cmtrace.sniff(b"Write-Host '$$<name> is a template' -f x\r\n")
 
 
 def test_golden_bias_sign_is_windows() -> None:
