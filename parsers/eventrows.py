@@ -233,7 +233,7 @@ class EventRows:
         """The accumulated rows as a `schema.EVENTS` table."""
         r = self.raw
         n = len(self)
-        levels = [x if x is None or -128 <= x < 128 else None for x in r["level"]]
+        levels = _levels(r["level"])
         ids = r["event_id"]
         texts = r["event_data"]
         id_array = pa.array(ids, pa.int32())
@@ -241,24 +241,39 @@ class EventRows:
         names: list = [None] * n
         values: list = [None] * n
         codes: list = [None] * n
+        found: list[int] = []  # rows given a code, for the hex column
         is_62407 = pc.equal(id_array, SHELL_CORE_62407)
-        # only rows whose EventData has a non-zero value under an error-like key
+        # only rows whose EventData has a non-zero value under an error-like key;
+        # floods repeat the same EventData, so each distinct text is decoded once
         hinted = pc.and_not(
             pc.match_substring_regex(event_data, _NONZERO_CODE_HINT), is_62407
         )
+        seen: dict = {}
         for i in _true_indices(hinted):
-            codes[i] = data_error_code(_loads_or_none(texts[i]))
+            text = texts[i]
+            if text not in seen:
+                seen[text] = data_error_code(_loads_or_none(text))
+            codes[i] = seen[text]
+            found.append(i)
+        seen = {}
         for i in _true_indices(is_62407):
-            if texts[i] is not None:
-                names[i], values[i] = name_value(
-                    SHELL_CORE_62407, _loads_or_none(texts[i])
-                )
-                codes[i] = value_error_code(names[i], values[i])
+            text = texts[i]
+            if text is not None:
+                if text not in seen:
+                    name, value = name_value(SHELL_CORE_62407, _loads_or_none(text))
+                    seen[text] = (name, value, value_error_code(name, value))
+                names[i], values[i], codes[i] = seen[text]
+                found.append(i)
         messages = r["message"]
         if any(messages):
             for i, msg in enumerate(messages):
                 if msg and codes[i] is None:
                     codes[i] = message_error_code(msg)
+                    found.append(i)
+        hexes: list = [None] * n
+        for i in found:
+            if codes[i] is not None:
+                hexes[i] = f"0x{codes[i]:08X}"
         cols = {
             "source_format": pa.repeat(pa.scalar(self.source_format, pa.string()), n),
             "event_id": id_array,
@@ -269,7 +284,7 @@ class EventRows:
             "value": values,
             "meaning": _meanings(r["channel"], r["provider"], ids, levels, names),
             "error_code": codes,
-            "error_code_hex": [None if c is None else f"0x{c:08X}" for c in codes],
+            "error_code_hex": hexes,
         }
         arrays = []
         for f in schema.EVENTS:
@@ -278,11 +293,21 @@ class EventRows:
         return pa.table(arrays, schema=schema.EVENTS)
 
 
+def _levels(values: list) -> list:
+    """Levels outside int8 become null (a bad record must not fail the file)."""
+    try:
+        if not values or (-128 <= min(values) and max(values) < 128):
+            return values
+    except TypeError:  # None among them
+        pass
+    return [x if x is None or -128 <= x < 128 else None for x in values]
+
+
 def _meanings(*columns: list) -> list:
     """`meaning_of` per row, computed once per distinct key."""
     keys = list(zip(*columns, strict=True))
     known = {key: meaning_of(*key) for key in set(keys)}
-    return [known[key] for key in keys]
+    return list(map(known.__getitem__, keys))
 
 
 def _loads_or_none(text: str | None):

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import io
 import re
+from itertools import repeat
 
 from evtx import PyEvtxParser
 
@@ -50,6 +51,28 @@ _SYSTEM = re.compile(
     r'"Execution":(?:null|\{"#attributes":\{[^}]*\}\}),'
     r'"Channel":"([^"\\]*)","Computer":"([^"\\]*)"'
 )
+# The same in one regex call per record, cheaper for the common case: the
+# constant head checked with startswith, match from its end; Name, Channel and
+# Computer as [^"]* (a backslash found in them sends the file to `_replay`);
+# optional Security, then EventData up to the closing "}}" (group 7). A record
+# it takes gets exactly `_fast`'s fields (tests/parsers/test_evtx.py).
+_HEAD = (
+    '{"Event":{"#attributes":{"xmlns":'
+    '"http://schemas.microsoft.com/win/2004/08/events/event"},"System":{'
+    '"Provider":{"#attributes":{"Name":"'
+)
+_BODY = re.compile(
+    r'([^"]*)"[^}]*\}\},'
+    r'"EventID":(\d+),"Version":[^,]*,"Level":(\d+),"Task":[^,]*,"Opcode":[^,]*,'
+    r'"Keywords":[^,]*,"TimeCreated":\{"#attributes":\{"SystemTime":"([^"]*)"\}\},'
+    r'"EventRecordID":\d+,"Correlation":(?:null|\{"#attributes":\{[^}]*\}\}),'
+    r'"Execution":(?:null|\{"#attributes":\{[^}]*\}\}),'
+    r'"Channel":"([^"]*)","Computer":"([^"]*)"'
+    r'(?:,"Security":\{"#attributes":\{"UserID":"[^"]*"\}\})?'
+    r'\},"EventData":(.*)\}\}\Z',
+    re.DOTALL,
+)
+_GROUPS = re.Match.groups
 
 
 def sniff(head: bytes, name: str = "") -> bool:
@@ -115,6 +138,45 @@ def _slow(text: str, event: dict) -> tuple:
     )
 
 
+def _collect(records) -> tuple[list, list[tuple[int, str]]]:
+    """All records pyevtx-rs yields, in order, and its failures.
+
+    The plain ``for`` loop is the cheap path: a record that fails raises out of
+    it and iteration resumes on the same iterator. Each failure is kept as
+    (records read before it, message); reading stops after 20 failures with
+    no record in between, as `_replay` would have stopped by then too.
+    """
+    recs: list = []
+    append = recs.append
+    fails: list[tuple[int, str]] = []
+    run = 0
+    while True:
+        try:
+            for rec in records:
+                append(rec)
+            break
+        except Exception as exc:  # one bad record/chunk: note it, keep going
+            run = run + 1 if fails and fails[-1][0] == len(recs) else 1
+            fails.append((len(recs), str(exc)))
+            if run >= MAX_CONSECUTIVE_FAILURES:
+                break
+    return recs, fails
+
+
+def _fields(texts: list[str]) -> list[tuple] | None:
+    """Columns (provider, event_id, level, stamp, channel, computer, event_data)
+    of all records by `_BODY`, or None when any record is out of its shape."""
+    if not all(map(str.startswith, texts, repeat(_HEAD))):
+        return None
+    matches = list(map(_BODY.match, texts, repeat(len(_HEAD))))
+    if None in matches:
+        return None
+    columns = list(zip(*map(_GROUPS, matches), strict=True))
+    if any("\\" in s for col in (columns[0], columns[4], columns[5]) for s in set(col)):
+        return None
+    return columns
+
+
 def parse(data: bytes, context: ParseContext | None = None) -> ParseResult:
     """Parse a whole .evtx file.
 
@@ -135,27 +197,54 @@ def parse(data: bytes, context: ParseContext | None = None) -> ParseResult:
     except Exception as exc:  # pyevtx-rs raises RuntimeError on a bad header
         warnings.append(ParseWarning.at(None, "evtx header unreadable", str(exc)))
         return ParseResult(rows.table(), warnings, 0)
+    recs, fails = _collect(records)
+    texts = [rec["data"] for rec in recs]
+    columns = _fields(texts) if texts else []
+    if columns is None or fails:
+        return _replay(recs, texts, fails)
+    raw = rows.raw
+    if columns:
+        provider, event_id, level, stamp, channel, computer, event_data = columns
+        raw["channel"] = channel
+        raw["provider"] = provider
+        raw["event_id"] = list(map(int, event_id))
+        raw["level"] = list(map(int, level))
+        raw["computer"] = computer
+        raw["event_data"] = [None if d == "null" else d for d in event_data]
+        raw["record_id"] = [rec.get("event_record_id") for rec in recs]
+        raw["ts_utc"] = (
+            stamp
+            if "" not in stamp
+            else [s or rec.get("timestamp") for s, rec in zip(stamp, recs, strict=True)]
+        )
+        raw["message"] = [None] * len(recs)
+    return ParseResult(rows.table(), [], 0)
+
+
+def _replay(recs: list, texts: list[str], fails: list[tuple[int, str]]) -> ParseResult:
+    """Record by record (`_fast`, else `_slow`) with the read failures put back
+    in place: warnings, skips and the 20-failures stop as a streaming read."""
+    rows = EventRows("evtx")
     raw = rows.raw
     channel, provider, event_id, record_id, ts_utc, level, computer, event_data = (
         raw[name].append for name in EventRows.RAW[:8]
     )
-    messages = raw["message"]
-    skipped = failures = n = 0
-    while True:
-        n += 1
-        try:
-            rec = next(records)
-        except StopIteration:
-            break
-        except Exception as exc:  # one bad record/chunk: note it, keep going
+    warnings: list[ParseWarning] = []
+    n = skipped = failures = f = 0
+    for i in range(len(recs) + 1):
+        while f < len(fails) and fails[f][0] == i:
+            n += 1
             skipped += 1
             failures += 1
-            warnings.append(ParseWarning.at(n, "evtx record unreadable", str(exc)))
+            warnings.append(ParseWarning.at(n, "evtx record unreadable", fails[f][1]))
+            f += 1
             if failures >= MAX_CONSECUTIVE_FAILURES:
                 warnings.append(ParseWarning.at(n, "gave up after 20 failures"))
-                break
-            continue
-        text = rec["data"]
+                return _result(rows, warnings, skipped)
+        if i == len(recs):
+            break
+        n += 1
+        rec, text = recs[i], texts[i]
         fields = _fast(text)
         if fields is None:
             try:
@@ -176,5 +265,10 @@ def parse(data: bytes, context: ParseContext | None = None) -> ParseResult:
         level(fields[4])
         computer(fields[5])
         event_data(fields[6])
+    return _result(rows, warnings, skipped)
+
+
+def _result(rows: EventRows, warnings: list[ParseWarning], skipped: int) -> ParseResult:
+    messages = rows.raw["message"]
     messages.extend([None] * (len(rows) - len(messages)))
     return ParseResult(rows.table(), warnings, skipped)
