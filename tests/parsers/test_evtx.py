@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -11,6 +12,7 @@ import evtx as pyevtx
 import pytest
 
 from espfleet.parsers import channels, evtx
+from espfleet.parsers.eventrows import EventRows
 from espfleet.simulator.evtx_writer import EventRecord, shellcore_62407, write_evtx
 
 T0 = datetime(2025, 3, 4, 10, 0, 0, 123456, tzinfo=UTC)
@@ -246,3 +248,153 @@ def test_odd_record_shapes_take_the_slow_path(esp_file):
         assert odd != text and evtx._fast(odd) is None
     assert evtx._slow(qualifiers, json.loads(qualifiers)["Event"])[2] == 62407
     assert evtx._slow(escaped, json.loads(escaped)["Event"])[5] == "DESK\\TOP"
+
+
+# --- fast path (one regex per record, whole file) against a plain reference ---
+
+
+def reference_table(data: bytes):
+    """Straightforward reading: every record through json.loads, one by one."""
+    rows = EventRows("evtx")
+    for rec in pyevtx.PyEvtxParser(io.BytesIO(data)).records_json():
+        event = json.loads(rec["data"])["Event"]
+        system = event["System"]
+        payload = event.get("EventData", event.get("UserData"))
+        rows.add(
+            system["Channel"],
+            system["Provider"]["#attributes"]["Name"],
+            system["EventID"],
+            rec["event_record_id"],
+            system["TimeCreated"]["#attributes"]["SystemTime"],
+            system["Level"],
+            system["Computer"],
+            None,
+        )
+        rows.raw["event_data"][-1] = (
+            None
+            if payload is None
+            else json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
+        )
+    return rows.table()
+
+
+def assert_same_as_reference(data: bytes) -> None:
+    result = evtx.parse(data)
+    assert (result.warnings, result.skipped) == ([], 0)
+    expected = reference_table(data)
+    for name in expected.column_names:
+        assert result.table.column(name) == expected.column(name), name
+
+
+ODD_VALUES = (
+    ("Quoted", 'say "hi" and \\ back\\slash'),
+    ("Lines", "first line\nsecond\r\nthird\ttab"),
+    ("Unicode", "Grüße – 日本語 – emoji \U0001f600"),
+    ("Json", '{"message":"a \\"quoted\\" msg","errorCode":-2147024809}'),
+    ("HRESULT", "0x80070057"),
+    ("Braces", '}},"EventData":{"x":1}}'),
+)
+
+
+@pytest.fixture(scope="module")
+def multi_chunk_file() -> bytes:
+    """Several 64 KiB chunks, three providers, odd characters in the values."""
+    records = []
+    for i in range(900):
+        ts = T0 + timedelta(seconds=i)
+        if i % 3 == 0:
+            value = f'{{"message":"step {i} \\"q\\"","errorCode":{i % 7}}}'
+            records.append(shellcore_62407(ts, f"CommercialOOBE_Step{i}", value))
+        elif i % 3 == 1:
+            records.append(EventRecord(171, ts, ODD_VALUES, level=2, **AUTOPILOT))
+        else:
+            records.append(
+                EventRecord(404, ts, (("Note", "x" * (i % 50)),), provider="P-Ü")
+            )
+    data = write_evtx(records)
+    assert len(data) > 4096 + 3 * 65536  # genuinely several chunks
+    return data
+
+
+def test_fast_path_equals_reference_on_multi_chunk_writer_file(multi_chunk_file):
+    assert evtx.parse(multi_chunk_file).table.num_rows == 900
+    assert_same_as_reference(multi_chunk_file)
+
+
+def test_fast_path_equals_reference_on_every_corpus_file(corpus):
+    for path in corpus_files(corpus):
+        assert_same_as_reference(path.read_bytes())
+
+
+def test_fast_path_equals_record_by_record_path(corpus, multi_chunk_file):
+    """The whole-file regex and the per-record `_fast`/`_slow` path agree exactly."""
+    datas = [p.read_bytes() for p in corpus_files(corpus)] + [multi_chunk_file]
+    for data in datas:
+        recs = list(pyevtx.PyEvtxParser(io.BytesIO(data)).records_json())
+        texts = [r["data"] for r in recs]
+        if texts:
+            assert evtx._fields(texts) is not None  # the fast path is taken
+        replayed = evtx._replay(recs, texts, [])
+        assert evtx.parse(data).table.equals(replayed.table)
+
+
+def test_backslash_in_computer_takes_record_path_with_same_rows(multi_chunk_file):
+    data = write_evtx(
+        [shellcore_62407(T0, "N", '{"errorCode":1}', computer="DOM\\PC")] * 3
+    )
+    texts = [r["data"] for r in pyevtx.PyEvtxParser(io.BytesIO(data)).records_json()]
+    assert evtx._fields(texts) is None
+    assert evtx.parse(data).table.column("computer").to_pylist() == ["DOM\\PC"] * 3
+    assert_same_as_reference(data)
+
+
+def record_offsets(data: bytes) -> list[int]:
+    return [m.start() for m in re.finditer(re.escape(b"\x2a\x2a\x00\x00"), data)]
+
+
+def test_unreadable_record_is_skipped_with_warning(multi_chunk_file):
+    data = bytearray(multi_chunk_file)
+    at = record_offsets(multi_chunk_file)[5]
+    data[at + 24 : at + 64] = b"\xff" * 40  # garble the 6th record's BinXml
+    result = evtx.parse(bytes(data))
+    assert (result.table.num_rows, result.skipped) == (899, 1)
+    assert [(w.line, w.reason) for w in result.warnings] == [
+        (6, "evtx record unreadable")
+    ]
+    ids = result.table.column("record_id").to_pylist()
+    assert 6 not in ids and ids[:6] == [1, 2, 3, 4, 5, 7]
+
+
+def test_twenty_unreadable_records_in_a_row_give_up(multi_chunk_file):
+    data = bytearray(multi_chunk_file)
+    offsets = record_offsets(multi_chunk_file)
+    for at in offsets[10:35]:
+        data[at + 24 : at + 64] = b"\xff" * 40
+    result = evtx.parse(bytes(data))
+    assert result.table.num_rows == 10 and result.skipped == 20
+    assert result.warnings[-1].reason == "gave up after 20 failures"
+    assert result.warnings[-1].line == 30
+
+
+def test_collect_stops_reading_after_twenty_failures_in_a_row(multi_chunk_file):
+    data = bytearray(multi_chunk_file)
+    for at in record_offsets(multi_chunk_file)[10:35]:
+        data[at + 24 : at + 64] = b"\xff" * 40
+    recs, fails = evtx._collect(
+        pyevtx.PyEvtxParser(io.BytesIO(bytes(data))).records_json()
+    )
+    assert len(recs) == 10 and [at for at, _ in fails] == [10] * 20
+
+
+def test_one_odd_record_sends_the_file_record_by_record(esp_file):
+    recs = list(pyevtx.PyEvtxParser(io.BytesIO(esp_file)).records_json())
+    text = recs[0]["data"]
+    odd = text.replace(
+        '"EventID":62407',
+        '"EventID":{"#attributes":{"Qualifiers":16384},"#text":62407}',
+    )
+    assert evtx._fields([text]) is not None
+    assert evtx._fields([text, odd]) is None
+    recs[1] = dict(recs[0], data=odd)
+    replayed = evtx._replay(recs, [r["data"] for r in recs], []).table
+    assert replayed.column("event_id").to_pylist() == [62407, 62407, 171]
