@@ -39,6 +39,7 @@ class Scan:
 
     Attributes:
         preamble: text before the first opener (fragment or nothing).
+        preamble_newlines: newlines in the preamble.
         n_chunks: number of openers.
         chunk_offsets: byte offset of each opener in the buffer.
         chunk_lines: 1-based line of each opener.
@@ -46,6 +47,7 @@ class Scan:
         columns: converted columns for `good`, aligned with it.
         irregular: indices of chunks the per-record path must read.
         chunks: the chunk texts (after the opener), for the per-record path.
+        newlines: newlines in the whole block (-1 when not counted).
     """
 
     preamble: str
@@ -75,10 +77,6 @@ def days_from_civil(y: np.ndarray, m: np.ndarray, d: np.ndarray) -> np.ndarray:
     doy = (153 * mp + 2) // 5 + d - 1
     doe = yoe * 365 + yoe // 4 - yoe // 100 + doy
     return era * 146097 + doe - 719468
-
-
-def _int(arr: pa.Array) -> np.ndarray:
-    return pc.cast(arr, pa.int64()).to_numpy(zero_copy_only=False)
 
 
 def convert_time(tim: pa.Array, date: pa.Array) -> dict[str, np.ndarray]:
