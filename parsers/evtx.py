@@ -166,6 +166,8 @@ def _collect(records) -> tuple[list, list[tuple[int, str]]]:
 def _fields(texts: list[str]) -> list[tuple] | None:
     """Columns (provider, event_id, level, stamp, channel, computer, event_data)
     of all records by `_BODY`, or None when any record is out of its shape."""
+    if not texts:
+        return []
     if not all(map(str.startswith, texts, repeat(_HEAD))):
         return None
     matches = list(map(_BODY.match, texts, repeat(len(_HEAD))))
@@ -199,7 +201,7 @@ def parse(data: bytes, context: ParseContext | None = None) -> ParseResult:
         return ParseResult(rows.table(), warnings, 0)
     recs, fails = _collect(records)
     texts = [rec["data"] for rec in recs]
-    columns = _fields(texts) if texts else []
+    columns = _fields(texts)
     if columns is None or fails:
         return _replay(recs, texts, fails)
     raw = rows.raw
