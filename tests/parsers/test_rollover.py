@@ -67,3 +67,16 @@ def test_parts_alone_report_the_damage() -> None:
     assert (res.table.num_rows, res.skipped) == (2, 0)  # head-truncated, recovered
     assert res.warnings[0].reason.startswith("head-truncated")
     assert cmtrace.parse((DATA / "ccmsetup.lo_").read_bytes()).skipped == 1
+
+
+def test_members_with_different_encodings_stitch() -> None:
+    lo = (DATA / "ccmsetup.lo_").read_bytes()[3:].decode()
+    utf16 = b"\xff\xfe" + lo.encode("utf-16-le")
+    res = cmtrace.parse_set(
+        [
+            ("ccmsetup.log", (DATA / "ccmsetup.log").read_bytes()),
+            ("ccmsetup.lo_", utf16),
+        ]
+    )
+    assert (res.table.num_rows, res.skipped) == (3, 0)
+    assert res.table.column("message").to_pylist()[1].endswith("Product Type = 1")
