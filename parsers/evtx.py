@@ -61,17 +61,21 @@ _HEAD = (
     '"http://schemas.microsoft.com/win/2004/08/events/event"},"System":{'
     '"Provider":{"#attributes":{"Name":"'
 )
-_BODY = re.compile(
-    r'([^"]*)"[^}]*\}\},'
-    r'"EventID":(\d+),"Version":[^,]*,"Level":(\d+),"Task":[^,]*,"Opcode":[^,]*,'
+_PROVIDER = r'([^"]*)"[^}]*\}\},"EventID":'
+_REST = (
+    r'(\d+),"Version":[^,]*,"Level":(\d+),"Task":[^,]*,"Opcode":[^,]*,'
     r'"Keywords":[^,]*,"TimeCreated":\{"#attributes":\{"SystemTime":"([^"]*)"\}\},'
     r'"EventRecordID":\d+,"Correlation":(?:null|\{"#attributes":\{[^}]*\}\}),'
     r'"Execution":(?:null|\{"#attributes":\{[^}]*\}\}),'
     r'"Channel":"([^"]*)","Computer":"([^"]*)"'
     r'(?:,"Security":\{"#attributes":\{"UserID":"[^"]*"\}\})?'
-    r'\},"EventData":(.*)\}\}\Z',
-    re.DOTALL,
+    r'\},"EventData":(.*)\}\}\Z'
 )
+_BODY = re.compile(_PROVIDER + _REST, re.DOTALL)
+# Most files hold one provider: when every record starts with the first one's
+# text up to "EventID": (and that text matches _PROVIDER), match only the rest.
+_PROVIDER_ONLY = re.compile(_PROVIDER)
+_REST_ONLY = re.compile(_REST, re.DOTALL)
 _GROUPS = re.Match.groups
 
 
@@ -168,12 +172,21 @@ def _fields(texts: list[str]) -> list[tuple] | None:
     of all records by `_BODY`, or None when any record is out of its shape."""
     if not texts:
         return []
-    if not all(map(str.startswith, texts, repeat(_HEAD))):
-        return None
-    matches = list(map(_BODY.match, texts, repeat(len(_HEAD))))
-    if None in matches:
-        return None
-    columns = list(zip(*map(_GROUPS, matches), strict=True))
+    first = texts[0]
+    head = _PROVIDER_ONLY.match(first, len(_HEAD)) if first.startswith(_HEAD) else None
+    if head and all(map(str.startswith, texts, repeat(first[: head.end()]))):
+        matches = list(map(_REST_ONLY.match, texts, repeat(head.end())))
+        if None in matches:
+            return None
+        columns = [(head[1],) * len(texts)]
+        columns += zip(*map(_GROUPS, matches), strict=True)
+    else:
+        if not all(map(str.startswith, texts, repeat(_HEAD))):
+            return None
+        matches = list(map(_BODY.match, texts, repeat(len(_HEAD))))
+        if None in matches:
+            return None
+        columns = list(zip(*map(_GROUPS, matches), strict=True))
     if any("\\" in s for col in (columns[0], columns[4], columns[5]) for s in set(col)):
         return None
     return columns
