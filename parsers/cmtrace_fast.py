@@ -138,10 +138,6 @@ def _convert(cols: dict[str, pa.Array]) -> dict[str, object]:
     return out
 
 
-def _count_nl(arr: pa.Array) -> np.ndarray:
-    return pc.count_substring(arr, "\n").to_numpy(zero_copy_only=False).astype(np.int64)
-
-
 def _keep(mask: np.ndarray, *arrays: pa.Array) -> list[pa.Array]:
     if mask.all():
         return list(arrays)
@@ -187,29 +183,26 @@ def scan(buf: bytes | memoryview, offset0: int = 0, line0: int = 1) -> Scan:
         np.empty(0, np.int64),
         chunks=chunks,
     )
+    # Line of each opener: newlines before it (one vectorised pass over the bytes).
+    newline_at = np.flatnonzero(np.frombuffer(buf, np.uint8) == 10)
+    result.newlines = len(newline_at)
+    result.chunk_lines = line0 + np.searchsorted(newline_at, offsets - offset0)
     if n == 0:
         return result
-    nl = np.zeros(n, np.int64)
     sp = pc.split_pattern(chunks, _HEAD_END + '"', max_splits=1)
     has2 = pc.equal(pc.list_value_length(sp), 2).to_numpy(zero_copy_only=False)
     idx = np.flatnonzero(has2)
     if not has2.all():
-        nl[~has2] = _count_nl(chunks.filter(pa.array(~has2)))
         (sp,) = _keep(has2, sp)
     msg, attrs = pc.list_element(sp, 0), pc.list_element(sp, 1)
     del sp
-    nl_msg = _count_nl(msg)
     parts = pc.split_pattern(attrs, '"')
     ok = pc.equal(pc.list_value_length(parts), 14).to_numpy(zero_copy_only=False)
     if not ok.all():
-        nl[idx[~ok]] = nl_msg[~ok] + _count_nl(attrs.filter(pa.array(~ok)))
-        nl_msg, idx = nl_msg[ok], idx[ok]
+        idx = idx[ok]
         msg, parts = _keep(ok, msg, parts)
     del attrs
     tail = pc.list_element(parts, 13)
-    nl[idx] = nl_msg + _count_nl(tail)
-    result.chunk_lines = line0 + pre_nl + np.concatenate(([0], np.cumsum(nl)[:-1]))
-    result.newlines = pre_nl + int(nl.sum())
     good = pc.equal(pc.utf8_trim_whitespace(tail), ">")
     for k, sep in _SEPARATORS.items():
         good = pc.and_(good, pc.equal(pc.list_element(parts, k - 1), sep))
