@@ -1,11 +1,14 @@
 """Vectorised CCM-record scanner: whole-buffer splitting with pyarrow compute.
 
-No per-record Python runs here. The buffer is cut on the opener ``<![LOG[``;
-each piece is split from the right on ``"`` into exactly 15 parts when it is a
-canonical record (``msg]LOG]!><time=`` + 7 quoted attributes + ``>``). Pieces
-that are not canonical, or whose fields do not convert, are handed back by index
-to the careful per-record path in `cmtrace`. Every step is a linear pass, so the
-cost is proportional to the input size whatever the content.
+No per-record Python runs here. A block of the log is cut on the opener
+``<![LOG[``; each piece is cut once on ``]LOG]!><time="`` (message | attributes)
+and the short attribute part on ``"`` into exactly 14 pieces when the record is
+canonical (``time" date="..." component="..." context="..." type="..."
+thread="..." file="...">``). The six separators and the closing ``>`` are
+checked, then time and date are read by digit arithmetic (`cmtrace_fields`).
+Pieces that are not canonical, or whose fields do not convert, are handed back
+by index to the careful per-record path (`cmtrace_slow`). Every step is a linear
+pass, so the cost is proportional to the input size whatever the content.
 """
 
 from __future__ import annotations
