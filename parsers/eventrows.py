@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
+from itertools import repeat
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -340,7 +341,7 @@ def _true_indices(mask: pa.Array) -> list[int]:
 
 def _timestamps(values: list) -> pa.Array:
     """ISO ``...Z`` strings cast in bulk; anything else parsed one by one."""
-    if values and all(isinstance(v, str) for v in values):
+    if values and all(map(isinstance, values, repeat(str))):
         try:
             return pa.array(values, pa.string()).cast(schema.UTC_TS)
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
