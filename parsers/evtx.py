@@ -68,8 +68,9 @@ _REST = (
     r'"EventRecordID":\d+,"Correlation":(?:null|\{"#attributes":\{[^}]*\}\}),'
     r'"Execution":(?:null|\{"#attributes":\{[^}]*\}\}),'
     r'"Channel":"([^"]*)","Computer":"([^"]*)"'
-    r'(?:,"Security":\{"#attributes":\{"UserID":"[^"]*"\}\})?'
-    r'\},"EventData":(.*)\}\}\Z'
+    # a Security object (every corpus record has one) then "}", or just "}"
+    r'(?:,"Security":\{"#attributes":\{"UserID":"[^"]*"\}\}\}|\})'
+    r',"EventData":(.*)\}\}\Z'
 )
 _BODY = re.compile(_PROVIDER + _REST, re.DOTALL)
 # Most files hold one provider: when every record starts with the first one's

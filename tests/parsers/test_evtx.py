@@ -398,3 +398,27 @@ def test_one_odd_record_sends_the_file_record_by_record(esp_file):
     recs[1] = dict(recs[0], data=odd)
     replayed = evtx._replay(recs, [r["data"] for r in recs], []).table
     assert replayed.column("event_id").to_pylist() == [62407, 62407, 171]
+
+
+def test_fast_path_takes_records_without_security_or_data(esp_file):
+    texts = [
+        r["data"] for r in pyevtx.PyEvtxParser(io.BytesIO(esp_file)).records_json()
+    ]
+    security = ',"Security":{"#attributes":{"UserID":"S-1-5-18"}}'
+    bare = texts[0].replace(security, "")
+    no_data = texts[0][: texts[0].index('"EventData":')] + '"EventData":null}}'
+    assert bare != texts[0] and no_data != texts[0]
+    for odd in (bare, no_data):
+        columns = evtx._fields([texts[0], odd])
+        assert columns is not None
+        channel, provider, event_id, stamp, level, computer, data = evtx._fast(odd)
+        assert [col[1] for col in columns] == [
+            provider,
+            str(event_id),
+            str(level),
+            stamp,
+            channel,
+            computer,
+            "null" if data is None else data,
+        ]
+    assert evtx._fields([no_data])[6] == ("null",)  # parse stores it as null
