@@ -125,8 +125,40 @@ def parse_time(tim: pa.Array) -> dict[str, np.ndarray]:
 
 
 def parse_date(date: pa.Array) -> dict[str, np.ndarray]:
-    """``M-D-YYYY`` (padding optional) -> y, mo, d, ok."""
+    """``M-D-YYYY`` (padding optional) -> y, mo, d, ok.
+
+    Zero-padded ``MM-DD-YYYY`` (native writers) is read from fixed columns; the
+    rows that are not (.NET writers: ``8-17-2025``) go through position gathers.
+    """
     c, ok, length = matrix(date, DATE_W)
+    m = _Cols(c)
+    fixed = (length == DATE_W) & (c[:, 2] == _DASH) & (c[:, 5] == _DASH)
+    digits = m.isd[:, [0, 1, 3, 4, 6, 7, 8, 9]].all(axis=1)
+    d = [m.d[:, j].astype(np.int64) for j in (0, 1, 3, 4, 6, 7, 8, 9)]
+    out = {
+        "mo": d[0] * 10 + d[1],
+        "d": d[2] * 10 + d[3],
+        "y": ((d[4] * 10 + d[5]) * 10 + d[6]) * 10 + d[7],
+    }
+    fits = ok
+    ok = fits & fixed & digits
+    rest = np.flatnonzero(~fixed)
+    if len(rest):
+        g = _date_general(c[rest], fits[rest].copy(), length[rest])
+        for key in ("mo", "d", "y"):
+            out[key][rest] = g[key]
+        ok[rest] = g["ok"]
+    y, mo, day = out["y"], out["mo"], out["d"]
+    ok &= (mo >= 1) & (mo <= 12) & (day >= 1) & (y >= 1900) & (y <= 2999)
+    leap = (y % 4 == 0) & ((y % 100 != 0) | (y % 400 == 0))
+    ok &= day <= _DAYS_IN_MONTH[np.clip(mo, 1, 12)] + ((mo == 2) & leap)
+    return {"y": y, "mo": mo, "d": day, "ok": ok}
+
+
+def _date_general(
+    c: np.ndarray, ok: np.ndarray, length: np.ndarray
+) -> dict[str, np.ndarray]:
+    """Any of M-D-YYYY, MM-D-YYYY, M-DD-YYYY, MM-DD-YYYY (positions gathered)."""
     m = _Cols(c)
     m0, d0 = m.digit(0)
     m1, d1 = m.digit(1)
