@@ -34,7 +34,8 @@ CM_LOG_ENTRIES = pa.schema(
         pa.field("ts_utc", UTC_TS),
         pa.field("ts_local", LOCAL_TS),
         pa.field("tz_bias_min", pa.int16()),  # Windows sign: UTC = local + bias
-        pa.field("ts_confidence", pa.string()),  # exact|from_device_zone|untrusted|unknown
+        # exact | from_device_zone | untrusted | unknown
+        pa.field("ts_confidence", pa.string()),
         pa.field("component", pa.string()),
         pa.field("context", pa.string()),
         pa.field("severity", pa.int8()),  # CMTrace type: 0 none,1 info,2 warn,3 error
