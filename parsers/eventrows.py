@@ -293,12 +293,23 @@ class EventRows:
             "meaning": _meanings(r["channel"], r["provider"], ids, levels, names, n),
             "error_code": codes,
             "error_code_hex": hexes,
+            "channel": _strings(r["channel"]),
+            "provider": _strings(r["provider"]),
+            "computer": _strings(r["computer"]),
         }
         arrays = []
         for f in schema.EVENTS:
             col = cols[f.name] if f.name in cols else r[f.name]
             arrays.append(col if isinstance(col, pa.Array) else pa.array(col, f.type))
         return pa.table(arrays, schema=schema.EVENTS)
+
+
+def _strings(values) -> pa.Array:
+    """A string column; one value repeated (the usual evtx file) is built
+    without converting each row."""
+    if values and isinstance(values[0], str) and values.count(values[0]) == len(values):
+        return pa.repeat(pa.scalar(values[0], pa.string()), len(values))
+    return pa.array(values, pa.string())
 
 
 def _levels(values: list) -> list:
