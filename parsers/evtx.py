@@ -5,6 +5,11 @@ event's Name and Value (FORMATS.md 3.1-3.2). Record timestamps are the UTC
 ``SystemTime``. A record pyevtx-rs cannot decode is counted as skipped with a
 warning; after 20 failures in a row the rest of the file is given up.
 
+Speed: a file's records are read first, then one regex match per record
+(`_fields`) yields all System fields and the EventData text; a file with any
+read failure or record of another shape goes record by record (`_replay`),
+with the same output. Costs per record: bench/bench_events.py.
+
 Columns (schema.EVENTS):
     source_format: always ``evtx``.
     channel: ``System/Channel`` (``Microsoft-Windows-Shell-Core/Operational``).
