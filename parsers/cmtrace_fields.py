@@ -71,8 +71,51 @@ class _Cols:
 
 
 def parse_time(tim: pa.Array) -> dict[str, np.ndarray]:
-    """``H:MM:SS[.f{1,9}][+-B{1,4}]`` -> h, mi, s, frac_us, bias, has_bias, ok."""
+    """``H:MM:SS[.f{1,9}][+-B{1,4}]`` -> h, mi, s, frac_us, bias, has_bias, ok.
+
+    The two layouts nearly every row has are read from fixed columns:
+    ``HH:MM:SS.fff+BBB`` (ConfigMgr) and ``HH:MM:SS.fffffff`` (.NET / IME); the
+    other rows go through the general reader.
+    """
     c, ok, length = matrix(tim, TIME_W)
+    m = _Cols(c)
+    base = (length == 16) & (c[:, 2] == _COLON) & (c[:, 5] == _COLON)
+    base &= (c[:, 8] == _DOT) & m.isd[:, [0, 1, 3, 4, 6, 7, 9, 10, 11]].all(axis=1)
+    sign = c[:, 12]
+    native = base & ((sign == _PLUS) | (sign == _MINUS)) & m.isd[:, 13:16].all(axis=1)
+    dotnet = base & m.isd[:, 12:16].all(axis=1)
+    d = [m.d[:, j].astype(np.int64) for j in range(16)]
+    h, mi, s = d[0] * 10 + d[1], d[3] * 10 + d[4], d[6] * 10 + d[7]
+    ms3 = (d[9] * 10 + d[10]) * 10 + d[11]
+    tail4 = ((d[12] * 10 + d[13]) * 10 + d[14]) * 10 + d[15]
+    bias = np.where(native, (d[13] * 10 + d[14]) * 10 + d[15], 0)
+    out = {
+        "h": h,
+        "mi": mi,
+        "s": s,
+        # .fffffff: 100 ns ticks truncated to microseconds
+        "frac_us": np.where(native, ms3 * 1000, ms3 * 1000 + tail4 // 10),
+        "bias": np.where(sign == _MINUS, -bias, bias),
+        "has_bias": native.copy(),
+    }
+    fixed = native | dotnet
+    fits = ok
+    ok = fits & fixed & (h <= 23) & (mi <= 59) & (s <= 60)
+    rest = np.flatnonzero(~fixed)
+    if len(rest):
+        g = _time_general(c[rest], fits[rest].copy(), length[rest])
+        for key in out:
+            out[key][rest] = g[key]
+        ok[rest] = g["ok"]
+    out["has_bias"] &= ok
+    out["ok"] = ok
+    return out
+
+
+def _time_general(
+    c: np.ndarray, ok: np.ndarray, length: np.ndarray
+) -> dict[str, np.ndarray]:
+    """Any time layout the grammar allows (positions found per row)."""
     one = c[:, 1] == _COLON  # one-digit hour: shift right behind a '0'
     if one.any():
         ok &= ~(one & (c[:, -1] != _SP))  # the shift must not drop a character

@@ -18,6 +18,11 @@ D = "[0-9]"
 GOOD_TIME = st.from_regex(
     rf"\A[0-2]?{D}:[0-5]{D}:[0-5]{D}(\.{D}{{1,9}})?([+-]{D}{{1,4}})?\Z"
 )
+# The two layouts read from fixed columns (ConfigMgr native, .NET/IME).
+FIXED_TIME = st.from_regex(
+    rf"\A[0-2]{D}:[0-5]{D}:[0-5]{D}\.({D}{{3}}[+-]{D}{{3}}|{D}{{7}})\Z"
+)
+GOOD_TIME = GOOD_TIME | FIXED_TIME
 GOOD_DATE = st.from_regex(rf"\A(0?[1-9]|1[0-2])-(0?[1-9]|1{D}|2[0-8])-(19|20){D}{D}\Z")
 NOISE = st.text(alphabet="0123456789:.+- é\t", max_size=26)
 
