@@ -16,18 +16,33 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import PurePosixPath
 
 import pyarrow as pa
 
-from espfleet.parsers import PARSERS, ccmsetup, cmtrace, esp, esptracking, smsts
+from espfleet.parsers import (
+    PARSERS,
+    ccmsetup,
+    cmtrace,
+    esp,
+    esptracking,
+    regfile,
+    smsts,
+)
 from espfleet.parsers.base import ParseContext, ParseResult
-from espfleet.parsers.devicemeta import DeviceInfo, device_info, is_device_member
+from espfleet.parsers.devicemeta import (
+    DeviceInfo,
+    device_info,
+    is_device_member,
+    with_zone,
+    zone_from_registry,
+    zone_from_setupact,
+)
 
 SNIFF_BYTES = 65536
 _CCMSETUP = re.compile(r"^ccmsetup", re.IGNORECASE)
 _SMSTS = re.compile(r"^smsts", re.IGNORECASE)
+_SETUPACT = re.compile(r"(^|/)setupact\.log$", re.IGNORECASE)
 
 
 @dataclass
@@ -52,7 +67,6 @@ class BundleTables:
     # table name -> [(member, parser-schema table)]
     tables: dict[str, list[tuple[str, pa.Table]]] = field(default_factory=dict)
     members: list[MemberReport] = field(default_factory=list)
-    started_at: datetime | None = None
 
     def add(self, table_name: str, member: str, table: pa.Table) -> None:
         if table.num_rows:
@@ -108,8 +122,52 @@ def _derive(out: BundleTables, table_name: str, member: str, table: pa.Table) ->
             out.add(target, member, derive(table))
 
 
+def _parse_member(out: BundleTables, name: str, data: bytes) -> None:
+    if not data:
+        # An empty member is damage worth seeing (a log collected as 0 bytes).
+        report = _report(name, data, None, None)
+        report.warnings, report.first_warning = 1, "empty file"
+        out.members.append(report)
+        return
+    if is_device_member(name):
+        out.members.append(_report(name, data, "devicemeta", None))
+        return
+    parser = next(
+        (p for p in PARSERS.values() if p.sniff(data[:SNIFF_BYTES], name)), None
+    )
+    if parser is None:
+        out.members.append(_report(name, data, None, None))
+        return
+    result = parser.parse(data, ParseContext(name, out.device.device_zone))
+    out.members.append(_report(name, data, parser.NAME, result))
+    out.add(parser.TABLE, name, result.table)
+    _derive(out, parser.TABLE, name, result.table)
+
+
+def _declared_zone(out: BundleTables, members: dict[str, bytes]) -> None:
+    """Fall back on the registry, then setupact.log, for the device's zone."""
+    if out.device.device_zone:
+        return
+    rows = [
+        row
+        for _member, table in out.tables.get("registry_values", [])
+        for row in table.select(["key_path", "value_name", "value_text"]).to_pylist()
+    ]
+    if found := zone_from_registry(rows):
+        out.device = with_zone(out.device, *found)
+        return
+    for name in sorted(members):
+        if _SETUPACT.search(name) and (zone := zone_from_setupact(members[name])):
+            out.device = with_zone(out.device, zone, "setupact.log")
+            return
+
+
 def ingest_bundle(members: dict[str, bytes]) -> BundleTables:
     """Parse every member of one unpacked bundle.
+
+    Order matters for time: registry exports first (they may declare the device's
+    zone), then everything else, then the CMTrace logs, whose bias-less lines
+    take their UTC from that zone.
 
     Args:
         members: member name (``mdmlogs.cab/x.evtx``, ``ccmsetup.log``) -> bytes.
@@ -119,43 +177,25 @@ def ingest_bundle(members: dict[str, bytes]) -> BundleTables:
         column; the flow adds the rest of the provenance) and a report per member.
     """
     out = BundleTables(device=device_info(members))
-    context = ParseContext(device_zone=out.device.device_zone)
+    log_names = {n for n, d in members.items() if cmtrace.sniff(d[:SNIFF_BYTES], n)}
+    others = sorted(set(members) - log_names)
+    registry = [n for n in others if regfile.sniff(members[n][:SNIFF_BYTES], n)]
+    for name in registry:
+        _parse_member(out, name, members[name])
+    _declared_zone(out, members)
+    for name in others:
+        if name not in registry:
+            _parse_member(out, name, members[name])
 
-    log_names = [n for n, d in members.items() if cmtrace.sniff(d[:SNIFF_BYTES], n)]
-    handled: set[str] = set()
-    for _base, names in cmtrace.rollover_groups(log_names).items():
+    zone = out.device.device_zone
+    for _base, names in cmtrace.rollover_groups(sorted(log_names)).items():
         files = [(n, members[n]) for n in names]
         last = names[-1]
-        result = cmtrace.parse_set(files, ParseContext(last, context.device_zone))
+        result = cmtrace.parse_set(files, ParseContext(last, zone))
         for n in names:
-            handled.add(n)
             out.members.append(
                 _report(n, members[n], cmtrace.NAME, result if n == last else None)
             )
         out.add("cm_log_entries", last, result.table)
         _derive(out, "cm_log_entries", last, result.table)
-
-    for name in sorted(members):
-        if name in handled:
-            continue
-        data = members[name]
-        if not data:
-            # An empty member is damage worth seeing (a log collected as 0 bytes).
-            report = _report(name, data, None, None)
-            report.warnings, report.first_warning = 1, "empty file"
-            out.members.append(report)
-            continue
-        if is_device_member(name):
-            out.members.append(_report(name, data, "devicemeta", None))
-            continue
-        parser = next(
-            (p for p in PARSERS.values() if p.sniff(data[:SNIFF_BYTES], name)), None
-        )
-        if parser is None:
-            out.members.append(_report(name, data, None, None))
-            continue
-        result = parser.parse(data, ParseContext(name, context.device_zone))
-        out.members.append(_report(name, data, parser.NAME, result))
-        out.add(parser.TABLE, name, result.table)
-        _derive(out, parser.TABLE, name, result.table)
     return out

@@ -144,6 +144,7 @@ def ingest_batch(
                 serial_number=device.serial_number,
                 device_name=device.device_name,
                 device_zone=device.device_zone,
+                device_zone_source=device.zone_source,
                 collected_at=device.collected_at,
                 n_members=len(result.members),
                 n_warnings=result.n_warnings,

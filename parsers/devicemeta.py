@@ -41,6 +41,7 @@ class DeviceInfo:
     collected_at: datetime | None = None
     os_build: str | None = None
     model: str | None = None
+    zone_source: str | None = None  # where the zone name came from
 
     def merged(self, other: DeviceInfo) -> DeviceInfo:
         """Fill this record's unknown fields from `other`."""
@@ -72,6 +73,7 @@ def from_framework_data(data: bytes) -> DeviceInfo:
         return DeviceInfo()
     zone = items.get("Timezone")
     return DeviceInfo(
+        zone_source="DiagnosticsFrameworkData.json" if zone else None,
         serial_number=items.get("SerialNumber"),
         device_name=items.get("DeviceName"),
         windows_zone=zone,
@@ -156,3 +158,47 @@ def _read(kind: str, name: str, data: bytes) -> DeviceInfo:
     if kind == "report":
         return from_report_xml(data)
     return from_log_metadata(data)
+
+
+_SETUPACT_ZONE = re.compile(
+    r"(?:Set time zone to \[([^\]]+)\]|Successfully set timezone \(([^)]+)\))"
+)
+
+
+def zone_from_setupact(data: bytes) -> str | None:
+    """The last zone name Windows setup set (setupact.log, COLLECTION.md 5.1)."""
+    found = _SETUPACT_ZONE.findall(decode(data).text)
+    return (found[-1][0] or found[-1][1]).strip() if found else None
+
+
+# (key path suffix, value name, source label), in order of trust (COLLECTION.md 5).
+_REGISTRY_ZONES = (
+    ("\\control\\timezoneinformation", "timezonekeyname", "registry TimeZoneKeyName"),
+    ("\\timelanguagesettings", "configuretimezone", "registry ConfigureTimeZone"),
+)
+
+
+def zone_from_registry(rows: list[dict]) -> tuple[str, str] | None:
+    """(Windows zone name, source) from registry_values rows, if any declares one."""
+    for suffix, value_name, source in _REGISTRY_ZONES:
+        for row in rows:
+            key = (row.get("key_path") or "").lower()
+            if (
+                key.endswith(suffix)
+                and (row.get("value_name") or "").lower() == value_name
+                and row.get("value_text")
+            ):
+                return row["value_text"].strip(), source
+    return None
+
+
+def with_zone(info: DeviceInfo, windows_name: str, source: str) -> DeviceInfo:
+    """`info` with a zone, unless it already has one."""
+    if info.device_zone:
+        return info
+    return replace(
+        info,
+        windows_zone=windows_name,
+        device_zone=windows_to_iana(windows_name),
+        zone_source=source,
+    )

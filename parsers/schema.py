@@ -185,6 +185,7 @@ BUNDLES = pa.schema(
         pa.field("serial_number", pa.string()),
         pa.field("device_name", pa.string()),
         pa.field("device_zone", pa.string()),  # IANA zone, when declared
+        pa.field("device_zone_source", pa.string()),  # which member declared it
         pa.field("collected_at", UTC_TS),
         pa.field("n_members", pa.int32()),
         pa.field("n_warnings", pa.int32()),

@@ -23,6 +23,7 @@ final as (
         serial_number,
         device_name,
         device_zone,
+        device_zone_source,
         collected_at,
         n_members,
         n_warnings,

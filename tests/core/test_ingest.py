@@ -46,3 +46,38 @@ def test_unknown_member_is_listed_with_no_parser():
     out = ingest_bundle({"notes.txt": b"hello"})
     assert [(m.member, m.parser) for m in out.members] == [("notes.txt", None)]
     assert out.tables == {}
+
+
+IME = (
+    '<![LOG[Hello from IME]LOG]!><time="10:00:00.0000000" date="7-1-2026" '
+    'component="IntuneManagementExtension" context="" type="1" thread="5" file="">\r\n'
+)
+TZ_REG = (
+    "Windows Registry Editor Version 5.00\r\n\r\n"
+    "[HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Control\\TimeZoneInformation]\r\n"
+    '"TimeZoneKeyName"="W. Europe Standard Time"\r\n'
+)
+
+
+def utc_of_ime(members: dict[str, bytes]):
+    out = ingest_bundle(members | {"IntuneManagementExtension.log": IME.encode()})
+    ((_, entries),) = out.tables["cm_log_entries"]
+    return str(entries.column("ts_utc")[0].as_py()), out.device.zone_source
+
+
+def test_bias_less_lines_take_the_zone_of_a_registry_export():
+    reg = b"\xff\xfe" + TZ_REG.encode("utf-16-le")
+    assert utc_of_ime({"tz.reg": reg}) == (
+        "2026-07-01 08:00:00+00:00",
+        "registry TimeZoneKeyName",
+    )
+
+
+def test_bias_less_lines_take_the_zone_setup_set_last():
+    setupact = "2026-07-01 09:00:00, Info [msoobe.exe] Set time zone to [Tokyo Standard Time]\r\n"
+    got = utc_of_ime({"x.cab/setupact.log": setupact.encode()})
+    assert got == ("2026-07-01 01:00:00+00:00", "setupact.log")
+
+
+def test_bias_less_lines_without_a_declared_zone_have_no_utc():
+    assert utc_of_ime({}) == ("None", None)
