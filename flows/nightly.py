@@ -141,15 +141,24 @@ def _parameters(settings: RunSettings) -> dict:
 
 def deployment(settings: RunSettings, cron: str, name: str = "nightly"):
     """The nightly deployment: `nightly` on a cron schedule with these settings."""
+    # One run at a time: two overlapping runs would both ingest the same bundles.
     return nightly.to_deployment(
-        name=name, cron=cron, parameters=_parameters(settings), tags=["espfleet"]
+        name=name,
+        cron=cron,
+        parameters=_parameters(settings),
+        tags=["espfleet"],
+        concurrency_limit=1,
     )
 
 
 def serve(settings: RunSettings, cron: str, name: str = "nightly") -> None:
     """Register the deployment and run it on schedule until interrupted."""
     nightly.serve(
-        name=name, cron=cron, parameters=_parameters(settings), tags=["espfleet"]
+        name=name,
+        cron=cron,
+        parameters=_parameters(settings),
+        tags=["espfleet"],
+        limit=1,
     )
 
 

@@ -19,6 +19,7 @@ def test_deployment_runs_nightly_flow_on_cron_with_settings(tmp_path):
     assert d.schedules[0].schedule.cron == "30 1 * * *"
     assert d.parameters["source"] == "smb://h/s"
     assert d.parameters["warehouse"] == str(tmp_path.resolve())
+    assert d.concurrency_limit == 1
 
 
 def test_prefect_yaml_points_at_the_flow():
