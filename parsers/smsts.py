@@ -67,6 +67,7 @@ from dataclasses import dataclass
 
 import pyarrow as pa
 import pyarrow.compute as pc
+
 from espfleet.parsers import schema
 from espfleet.parsers.errorcodes import hresult_from_win32, parse_code, to_hex
 

@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pyarrow as pa
+
 from espfleet.parsers import schema
 from espfleet.parsers.textdecode import decode
 

@@ -6,7 +6,6 @@ from datetime import UTC, datetime
 
 from espfleet.parsers import autopilotjson, schema
 from espfleet.parsers.base import ParseContext
-
 from tests.conftest import corpus_file
 
 ERROR_908 = (

@@ -5,9 +5,10 @@ from __future__ import annotations
 import csv
 
 import pytest
-from espfleet.parsers import errorcodes as ec
 from hypothesis import given
 from hypothesis import strategies as st
+
+from espfleet.parsers import errorcodes as ec
 
 U32 = st.integers(min_value=0, max_value=0xFFFFFFFF)
 

@@ -6,8 +6,8 @@ import gzip
 from pathlib import Path
 
 import pytest
-from espfleet.parsers import regfile, schema
 
+from espfleet.parsers import regfile, schema
 from tests.conftest import corpus_file
 
 DATA = Path(__file__).parents[1] / "data" / "registry"

@@ -6,9 +6,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+
 from espfleet.parsers import schema
 from espfleet.parsers.smsts import derive_steps
-
 from tests.conftest import corpus_file
 from tests.parsers.cmlog_rows import entries_from_file, entries_from_text, record
 
