@@ -57,3 +57,50 @@ def test_sample_warehouse_passes_every_declared_check(sample_warehouse):
     with Warehouse(warehouse).connect() as con:
         failed = [r for r in check_views(con) if not r.ok]
     assert failed == []
+
+
+def invoke(*args: str):
+    from click.testing import CliRunner
+
+    from espfleet.cli import main
+
+    return CliRunner().invoke(main, list(args), catch_exceptions=False)
+
+
+def test_device_command_prints_diagnosis_and_timeline(sample_warehouse):
+    warehouse, _ = sample_warehouse
+    truth = ground_truth(SAMPLE / "ground_truth.csv")
+    failed = next(r for r in truth if r["cause"] == "ts_step_failed")
+    out = invoke(
+        "device", failed["serial_number"], "--warehouse", str(warehouse)
+    ).output
+    assert "PROVISIONTS task sequence failed at step" in out
+    assert failed["error_code"] in out and "smsts" in out
+
+
+def test_device_command_fails_for_an_unknown_device(sample_warehouse):
+    warehouse, _ = sample_warehouse
+    result = invoke("device", "NO-SUCH-DEVICE", "--warehouse", str(warehouse))
+    assert result.exit_code == 1 and "no device" in result.output
+
+
+def test_report_csv_is_the_failure_rates(sample_warehouse):
+    warehouse, _ = sample_warehouse
+    lines = invoke(
+        "report", "--format", "csv", "--warehouse", str(warehouse)
+    ).output.splitlines()
+    expected = expected_rates(ground_truth(SAMPLE / "ground_truth.csv"))
+    assert lines[0] == '"day","phase","error_code","attempts","failures","rate"'
+    assert len(lines) - 1 == len(expected)
+
+
+def test_report_since_filters_days(sample_warehouse):
+    warehouse, _ = sample_warehouse
+    expected = expected_rates(ground_truth(SAMPLE / "ground_truth.csv"))
+    last_day = expected[-1][0]
+    out = invoke(
+        "report", "--since", last_day, "--format", "json", "--warehouse", str(warehouse)
+    ).output
+    assert {__import__("json").loads(line)["day"] for line in out.splitlines()} == {
+        last_day
+    }
