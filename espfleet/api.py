@@ -177,6 +177,8 @@ def print_run(totals: dict, settings: RunSettings) -> None:
     )
     for uri, reason in totals["quarantine_reasons"]:
         console.print(f"  quarantined {uri}: {reason}")
+    for uri, reason in totals["deferred"]:
+        console.print(f"  deferred to the next run (share error) {uri}: {reason}")
     print_report(settings.warehouse, None, "table")
     console.print(_rich_table(failure_causes(settings.warehouse), "Why they failed"))
     root = settings.warehouse

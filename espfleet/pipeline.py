@@ -40,10 +40,12 @@ class BatchSummary:
     rows: dict[str, int] = field(default_factory=dict)
     warnings: int = 0
     quarantine_reasons: list[tuple[str, str]] = field(default_factory=list)
+    # Unreadable now (share errors): not recorded, so the next run tries again.
+    deferred: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def bundles(self) -> int:
-        return self.ingested + self.quarantined + self.duplicates
+        return self.ingested + self.quarantined + self.duplicates + len(self.deferred)
 
 
 def find_new_bundles(
@@ -75,8 +77,11 @@ def ingest_batch(
 ) -> BatchSummary:
     """Fetch, unpack, parse and write one batch of bundles.
 
+    A bundle the share cannot deliver even after retried reads is deferred (left
+    out of the manifest, so the next run tries again); the batch goes on.
+
     Raises:
-        OSError: the share failed while reading (the flow retries the batch).
+        OSError: writing to the warehouse failed (the flow retries the batch).
     """
     fs, _root = filesystem(source)
     wh = Warehouse(warehouse)
@@ -89,7 +94,11 @@ def ingest_batch(
     manifest: list[dict] = []
 
     for ref in refs:
-        files = read_bundle(fs, ref)
+        try:
+            files = read_bundle(fs, ref)
+        except OSError as error:
+            summary.deferred.append((ref.uri, f"{type(error).__name__}: {error}"))
+            continue
         bundle_id = content_id(files)
         seen = {
             "source_uri": ref.uri,
@@ -204,6 +213,7 @@ def add_up(summaries: list[BatchSummary], seen: int, run_id: str) -> dict:
         "warnings": sum(s.warnings for s in summaries),
         "rows": dict(sorted(rows.items())),
         "quarantine_reasons": [r for s in summaries for r in s.quarantine_reasons],
+        "deferred": [r for s in summaries for r in s.deferred],
     }
 
 
@@ -222,6 +232,9 @@ def run_markdown(totals: dict) -> str:
         "|---|---|",
     ]
     lines += [f"| {name} | {n} |" for name, n in totals["rows"].items()]
+    if totals["deferred"]:
+        lines += ["", "## Deferred (share errors; retried next run)", ""]
+        lines += [f"- `{uri}`: {reason}" for uri, reason in totals["deferred"]]
     if totals["quarantine_reasons"]:
         lines += ["", "## Quarantined", ""]
         lines += [

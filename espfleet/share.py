@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
@@ -104,9 +105,30 @@ def discover(fs: fsspec.AbstractFileSystem, root: str) -> Iterator[BundleRef]:
                 yield BundleRef(uri=archive.path, layout="archive", files=(archive,))
 
 
+# Waits between attempts at one read: a share that drops a connection usually
+# answers again within seconds, and retrying one file is cheaper than a batch.
+READ_RETRY_DELAYS_S = (0.5, 2.0, 5.0)
+
+
+def read_file(fs: fsspec.AbstractFileSystem, path: str) -> bytes:
+    """One file's bytes, retried on I/O errors.
+
+    Raises:
+        OSError: the last error, when every attempt failed.
+    """
+    for delay in READ_RETRY_DELAYS_S:
+        try:
+            return fs.cat_file(path)
+        except FileNotFoundError:
+            raise
+        except OSError:
+            time.sleep(delay)
+    return fs.cat_file(path)
+
+
 def read_bundle(fs: fsspec.AbstractFileSystem, ref: BundleRef) -> dict[str, bytes]:
     """The bytes of every file of `ref`, by bundle-relative name."""
-    return {f.name: fs.cat_file(f.path) for f in ref.files}
+    return {f.name: read_file(fs, f.path) for f in ref.files}
 
 
 def content_id(files: dict[str, bytes]) -> str:
