@@ -97,3 +97,14 @@ def test_no_temporary_or_partial_file_is_left_in_the_warehouse(fleet):
         for p in (root / "wh").rglob("*")
         if p.name.startswith(".") or p.suffix == ".tmp"
     ]
+
+
+def test_dry_run_lists_new_bundles_and_writes_nothing(fleet, tmp_path):
+    from espfleet.flows.nightly import nightly
+
+    root, truth, _ = fleet
+    result = nightly(
+        source=str(root / "share"), warehouse=tmp_path / "wh", dry_run=True
+    )
+    assert len(result["new"]) == len(ground_truth(truth)) and result["seen"] == 0
+    assert not (tmp_path / "wh").exists()
