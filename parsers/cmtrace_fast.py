@@ -19,7 +19,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .cmtrace_fields import parse_date, parse_time
+from .cmtrace_bytes import scan_canonical
+from .cmtrace_fields import combine_time, days_from_civil, parse_date, parse_time
 
 OPENER = "<![LOG["
 CLOSER = "]LOG]!>"
@@ -32,8 +33,7 @@ _SEPARATORS = {
     10: " thread=",
     12: " file=",
 }
-_US_PER_MIN = 60_000_000
-_US_PER_DAY = 86_400_000_000
+__all__ = ["days_from_civil", "convert_time", "scan", "Scan", "OPENER", "CLOSER"]
 
 
 @dataclass
@@ -71,17 +71,6 @@ def _as_array(buf: bytes | memoryview) -> pa.LargeStringArray:
     return pa.LargeStringArray.from_buffers(1, offsets, pa.py_buffer(buf))
 
 
-def days_from_civil(y: np.ndarray, m: np.ndarray, d: np.ndarray) -> np.ndarray:
-    """Days since 1970-01-01 for proleptic Gregorian dates (H. Hinnant)."""
-    y = y - (m <= 2)
-    era = np.floor_divide(y, 400)
-    yoe = y - era * 400
-    mp = (m + 9) % 12
-    doy = (153 * mp + 2) // 5 + d - 1
-    doe = yoe * 365 + yoe // 4 - yoe // 100 + doy
-    return era * 146097 + doe - 719468
-
-
 def convert_time(tim: pa.Array, date: pa.Array) -> dict[str, np.ndarray]:
     """Convert `time=` / `date=` texts; raises ArrowInvalid/ValueError on any bad one.
 
@@ -97,20 +86,7 @@ def convert_time(tim: pa.Array, date: pa.Array) -> dict[str, np.ndarray]:
             "has_bias": empty.astype(bool),
             "bad": empty.astype(bool),
         }
-    t = parse_time(tim)
-    dt = parse_date(date)
-    bad = ~(t["ok"] & dt["ok"]) | (np.abs(t["bias"]) > 1440)
-    y, mo, d = dt["y"], dt["mo"], dt["d"]
-    h, mi, s, frac_us, bias = t["h"], t["mi"], t["s"], t["frac_us"], t["bias"]
-    has_bias = t["has_bias"]
-    days = days_from_civil(y, mo, d)
-    local = days * _US_PER_DAY + ((h * 60 + mi) * 60 + s) * 1_000_000 + frac_us
-    return {
-        "local_us": local,
-        "bias": bias,
-        "has_bias": has_bias,
-        "bad": bad,
-    }
+    return combine_time(parse_time(tim), parse_date(date))
 
 
 _TIME_OK = r"^\d{1,2}:\d{2}:\d{2}(\.\d{1,9})?([+-]\d{1,4})?$"
@@ -149,6 +125,37 @@ def _keep(mask: np.ndarray, *arrays: pa.Array) -> list[pa.Array]:
 
 
 def scan(buf: bytes | memoryview, offset0: int = 0, line0: int = 1) -> Scan:
+    """Records of `buf`: numpy on the bytes when every one is canonical, else pyarrow.
+
+    Args:
+        buf: the whole (stitched) log, or a block of it, as UTF-8 bytes.
+        offset0: byte offset of `buf` in the whole log.
+        line0: line number of the first byte of `buf`.
+
+    Returns:
+        A `Scan` (both readers give the same one; `cmtrace_bytes` only accepts
+        blocks the pyarrow reader converts whole).
+    """
+    found = scan_canonical(buf)
+    if found is None:
+        return _scan_arrow(buf, offset0, line0)
+    openers, newline_at = found["openers"], found["newline_at"]
+    first = int(openers[0])
+    preamble = bytes(buf[:first]).decode("utf-8")
+    n = len(openers)
+    return Scan(
+        preamble,
+        preamble.count("\n"),
+        n,
+        offset0 + openers,
+        line0 + np.searchsorted(newline_at, openers),
+        np.arange(n, dtype=np.int64),
+        columns=found["columns"],
+        newlines=len(newline_at),
+    )
+
+
+def _scan_arrow(buf: bytes | memoryview, offset0: int = 0, line0: int = 1) -> Scan:
     """Split `buf` (valid UTF-8, NUL-free) into records without per-record Python.
 
     Steps, each one pass: cut on the opener; cut each piece once on the closer

@@ -15,7 +15,7 @@ import pyarrow.compute as pc
 
 TIME_W = 24  # HH:MM:SS.fffffffff+1440 is 23
 DATE_W = 10  # MM-DD-YYYY
-_DAYS_IN_MONTH = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])
+DAYS_IN_MONTH = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])
 _SP, _COLON, _DOT, _PLUS, _MINUS, _DASH = 32, 58, 46, 43, 45, 45
 
 
@@ -77,7 +77,13 @@ def parse_time(tim: pa.Array) -> dict[str, np.ndarray]:
     ``HH:MM:SS.fff+BBB`` (ConfigMgr) and ``HH:MM:SS.fffffff`` (.NET / IME); the
     other rows go through the general reader.
     """
-    c, ok, length = matrix(tim, TIME_W)
+    return time_from_matrix(*matrix(tim, TIME_W))
+
+
+def time_from_matrix(
+    c: np.ndarray, ok: np.ndarray, length: np.ndarray
+) -> dict[str, np.ndarray]:
+    """`parse_time` on a (rows x TIME_W) space-padded matrix, fits mask, lengths."""
     m = _Cols(c)
     base = (length == 16) & (c[:, 2] == _COLON) & (c[:, 5] == _COLON)
     base &= (c[:, 8] == _DOT) & m.isd[:, [0, 1, 3, 4, 6, 7, 9, 10, 11]].all(axis=1)
@@ -173,7 +179,13 @@ def parse_date(date: pa.Array) -> dict[str, np.ndarray]:
     Zero-padded ``MM-DD-YYYY`` (native writers) is read from fixed columns; the
     rows that are not (.NET writers: ``8-17-2025``) go through position gathers.
     """
-    c, ok, length = matrix(date, DATE_W)
+    return date_from_matrix(*matrix(date, DATE_W))
+
+
+def date_from_matrix(
+    c: np.ndarray, ok: np.ndarray, length: np.ndarray
+) -> dict[str, np.ndarray]:
+    """`parse_date` on a (rows x DATE_W) space-padded matrix, fits mask, lengths."""
     m = _Cols(c)
     fixed = (length == DATE_W) & (c[:, 2] == _DASH) & (c[:, 5] == _DASH)
     digits = m.isd[:, [0, 1, 3, 4, 6, 7, 8, 9]].all(axis=1)
@@ -194,7 +206,7 @@ def parse_date(date: pa.Array) -> dict[str, np.ndarray]:
     y, mo, day = out["y"], out["mo"], out["d"]
     ok &= (mo >= 1) & (mo <= 12) & (day >= 1) & (y >= 1900) & (y <= 2999)
     leap = (y % 4 == 0) & ((y % 100 != 0) | (y % 400 == 0))
-    ok &= day <= _DAYS_IN_MONTH[np.clip(mo, 1, 12)] + ((mo == 2) & leap)
+    ok &= day <= DAYS_IN_MONTH[np.clip(mo, 1, 12)] + ((mo == 2) & leap)
     return {"y": y, "mo": mo, "d": day, "ok": ok}
 
 
@@ -221,5 +233,32 @@ def _date_general(
     ok &= p2 + 5 == length
     ok &= (mo >= 1) & (mo <= 12) & (day >= 1) & (y >= 1900) & (y <= 2999)
     leap = (y % 4 == 0) & ((y % 100 != 0) | (y % 400 == 0))
-    ok &= day <= _DAYS_IN_MONTH[np.clip(mo, 1, 12)] + ((mo == 2) & leap)
+    ok &= day <= DAYS_IN_MONTH[np.clip(mo, 1, 12)] + ((mo == 2) & leap)
     return {"y": y, "mo": mo.astype(np.int64), "d": day.astype(np.int64), "ok": ok}
+
+
+_US_PER_DAY = 86_400_000_000
+
+
+def days_from_civil(y: np.ndarray, m: np.ndarray, d: np.ndarray) -> np.ndarray:
+    """Days since 1970-01-01 for proleptic Gregorian dates (H. Hinnant)."""
+    y = y - (m <= 2)
+    era = np.floor_divide(y, 400)
+    yoe = y - era * 400
+    mp = (m + 9) % 12
+    doy = (153 * mp + 2) // 5 + d - 1
+    doe = yoe * 365 + yoe // 4 - yoe // 100 + doy
+    return era * 146097 + doe - 719468
+
+
+def combine_time(t: dict[str, np.ndarray], dt: dict[str, np.ndarray]) -> dict:
+    """`parse_time` and `parse_date` results -> local_us, bias, has_bias, bad."""
+    bad = ~(t["ok"] & dt["ok"]) | (np.abs(t["bias"]) > 1440)
+    days = days_from_civil(dt["y"], dt["mo"], dt["d"])
+    clock = ((t["h"] * 60 + t["mi"]) * 60 + t["s"]) * 1_000_000 + t["frac_us"]
+    return {
+        "local_us": days * _US_PER_DAY + clock,
+        "bias": t["bias"],
+        "has_bias": t["has_bias"],
+        "bad": bad,
+    }
