@@ -26,7 +26,6 @@ import pyarrow as pa
 
 from .cmtrace_fields import (
     DATE_W,
-    DAYS_IN_MONTH,
     TIME_W,
     date_from_matrix,
     days_from_civil,
@@ -98,33 +97,67 @@ def _strings(data: pa.Buffer, start: np.ndarray, end: np.ndarray) -> pa.Array:
     return both.take(pa.array(np.arange(0, 2 * n, 2, dtype=np.int32)))
 
 
+def _pattern(layout: str) -> tuple[int, int, int, int]:
+    """SWAR masks for up to 8 bytes: 'd' an ASCII digit, '?' anything, else literal.
+
+    A word x matches when ``x & m1 == v1`` (digits' high nibble is 3, literals
+    exact) and ``(x + add) & m2 == v2`` (digits' low nibble is 0-9; no carry can
+    leave a byte whose high nibble is 3).
+    """
+    m1 = v1 = add = m2 = v2 = 0
+    for i, ch in enumerate(layout):
+        sh = 8 * i
+        if ch == "d":
+            m1, v1 = m1 | 0xF0 << sh, v1 | 0x30 << sh
+            add, m2, v2 = add | 6 << sh, m2 | 0xF0 << sh, v2 | 0x30 << sh
+        elif ch != "?":
+            m1, v1 = m1 | 0xFF << sh, v1 | ord(ch) << sh
+    return tuple(np.uint64(x) for x in (m1, v1, add, m2, v2))  # type: ignore
+
+
+def _matches(x: np.ndarray, pat: tuple) -> np.ndarray:
+    m1, v1, add, m2, v2 = pat
+    return ((x & m1) == v1) & (((x + add) & m2) == v2)
+
+
+_LOW = np.uint64(0x0F0F0F0F0F0F0F0F)
+_HMS = _pattern("dd:dd:dd")
+_FRAC = _pattern(".ddd?ddd")
+_MDY = _pattern("dd-dd-dd")
+_YY = _pattern("??????dd")
+
+
+def _pairs(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(digit bytes, byte i = 10 * digit i + digit i+1) as (rows x 8) uint8."""
+    v = x & _LOW
+    p = v * np.uint64(10) + (v >> np.uint64(8))  # bytes stay below 256: no carry
+    return v.view(np.uint8).reshape(-1, 8), p.view(np.uint8).reshape(-1, 8)
+
+
 def _times(b: np.ndarray, w: np.ndarray, start: np.ndarray, end: np.ndarray) -> dict:
     """`cmtrace_fields.time_from_matrix` results; fixed layouts read as two words.
 
     ``HH:MM:SS.fff+BBB`` and ``HH:MM:SS.fffffff`` (16 bytes) are read here with
     the same arithmetic; other rows go through `time_from_matrix` itself.
     """
-    c = _bytes16(w, start, 8)
-    d = c - np.uint8(48)
-    isd = d < 10
-    base = (end - start == 16) & (c[:, 2] == 58) & (c[:, 5] == 58) & (c[:, 8] == 46)
-    base &= isd[:, [0, 1, 3, 4, 6, 7, 9, 10, 11]].all(axis=1)
-    sign = c[:, 12]
-    tail = isd[:, 13:16].all(axis=1)
-    native = base & ((sign == 43) | (sign == 45)) & tail
-    fixed = native | (base & isd[:, 12] & tail)
-    d = d.astype(np.int32)
-    h, mi, s = (d[:, j] * 10 + d[:, j + 1] for j in (0, 3, 6))
-    ms3 = (d[:, 9] * 10 + d[:, 10]) * 10 + d[:, 11]
-    b3 = (d[:, 13] * 10 + d[:, 14]) * 10 + d[:, 15]
-    tail4 = d[:, 12] * 1000 + b3
-    bias = np.where(native, np.where(sign == 45, -b3, b3), 0)
+    hi, lo = w[start], w[start + 8]
+    base = (end - start == 16) & _matches(hi, _HMS) & _matches(lo, _FRAC)
+    _, ph = _pairs(hi)
+    vl, pl = _pairs(lo)
+    sign = lo.view(np.uint8).reshape(-1, 8)[:, 4]
+    native = base & ((sign == 43) | (sign == 45))
+    fixed = native | (base & (vl[:, 4] < 10) & ((sign & 0xF0) == 0x30))
+    i32 = np.int32
+    h, mi, s = ph[:, 0].astype(i32), ph[:, 3].astype(i32), ph[:, 6].astype(i32)
+    ms3 = pl[:, 1].astype(i32) * 10 + vl[:, 3]
+    b3 = pl[:, 5].astype(i32) * 10 + vl[:, 7]
+    tail4 = vl[:, 4].astype(i32) * 1000 + b3
     out = {
         "h": h,
         "mi": mi,
         "s": s,
         "frac_us": np.where(native, ms3 * 1000, ms3 * 1000 + tail4 // 10),
-        "bias": bias,
+        "bias": np.where(native, np.where(sign == 45, -b3, b3), 0),
         "has_bias": native,
         "ok": fixed & (h <= 23) & (mi <= 59) & (s <= 60),
     }
@@ -138,37 +171,36 @@ def _times(b: np.ndarray, w: np.ndarray, start: np.ndarray, end: np.ndarray) -> 
     return out
 
 
-def _day_table() -> np.ndarray:
+def _day_tables() -> tuple[np.ndarray, np.ndarray]:
     y, m = np.divmod(np.arange((_Y1 - _Y0 + 1) * 12), 12)
-    return days_from_civil(y + _Y0, m + 1, np.ones_like(y))
+    first = days_from_civil(y + _Y0, m + 1, np.ones_like(y))
+    return first, np.diff(np.append(first, days_from_civil(_Y1 + 1, 1, 1)))
 
 
 _Y0, _Y1 = 1900, 2999  # the range `cmtrace_fields.parse_date` accepts
-_MONTH_DAY1 = _day_table()  # days since 1970 of the 1st of each month
+# Days since 1970 of the 1st of each month, and the month's length.
+_MONTH_DAY1, _MONTH_LEN = _day_tables()
 
 
 def _dates(b: np.ndarray, w: np.ndarray, start: np.ndarray, end: np.ndarray):
-    """(days since 1970, ok) as `cmtrace_fields.date_from_matrix` reads them."""
-    c = _bytes16(w, start, 2)  # bytes 0-7, then 2-9
-    d = c - np.uint8(48)
-    cols = [0, 1, 3, 4, 6, 7, 14, 15]
-    fixed = (end - start == 10) & (c[:, 2] == 45) & (c[:, 5] == 45)
-    fixed &= (d[:, cols] < 10).all(axis=1)
-    d = d.astype(np.int32)
-    mo = d[:, 0] * 10 + d[:, 1]
-    day = d[:, 3] * 10 + d[:, 4]
-    y = ((d[:, 6] * 10 + d[:, 7]) * 10 + d[:, 14]) * 10 + d[:, 15]
+    """Days since 1970 as `cmtrace_fields.date_from_matrix` reads them, or None."""
+    head, tail = w[start], w[start + 2]  # bytes 0-7, then 2-9
+    fixed = (end - start == 10) & _matches(head, _MDY) & _matches(tail, _YY)
+    _, ph = _pairs(head)
+    _, pt = _pairs(tail)
+    mo, day = ph[:, 0].astype(np.int32), ph[:, 3].astype(np.int32)
+    y = ph[:, 6].astype(np.int32) * 100 + pt[:, 6]
     ok = fixed.copy()
     rest = np.flatnonzero(~fixed)
     if len(rest):
         g = date_from_matrix(*_window(b, start[rest], end[rest] - start[rest], DATE_W))
         mo[rest], day[rest], y[rest], ok[rest] = g["mo"], g["d"], g["y"], g["ok"]
-    ok &= (mo >= 1) & (mo <= 12) & (day >= 1) & (y >= _Y0) & (y <= _Y1)
-    leap = (y % 4 == 0) & ((y % 100 != 0) | (y % 400 == 0))
-    ok &= day <= DAYS_IN_MONTH[np.clip(mo, 1, 12)] + ((mo == 2) & leap)
+    ok &= (mo >= 1) & (mo <= 12) & (y >= _Y0) & (y <= _Y1)
+    month = np.where(ok, (y - _Y0) * 12 + mo - 1, 0)
+    ok &= (day >= 1) & (day <= _MONTH_LEN[month])
     if not ok.all():
-        return None, ok
-    return _MONTH_DAY1[(y - _Y0) * 12 + mo - 1] + (day - 1), ok
+        return None
+    return _MONTH_DAY1[month] + (day - 1)
 
 
 def scan_canonical(block: bytes | memoryview) -> dict | None:
@@ -178,20 +210,31 @@ def scan_canonical(block: bytes | memoryview) -> dict | None:
         block: UTF-8 bytes (NUL-free), less than 2 GiB.
 
     Returns:
-        None, or a dict with ``openers`` (byte offsets in `block`), ``newline_at``
-        (LF offsets), and ``columns`` as `cmtrace_fast.Scan.columns` expects.
+        None, or a dict with ``openers`` (byte offsets in `block`),
+        ``lines_before`` (LFs before each opener), ``newlines`` (LFs in the
+        block) and ``columns`` as `cmtrace_fast.Scan.columns` expects.
     """
     size = len(block)
     if size >= 2**31 - 64 or size < 64:
         return None
     b = np.frombuffer(block, np.uint8)
     w = _words(b)  # valid word starts: 0 .. size - 8
-    bang = np.flatnonzero(b == 33)  # '!' sits in both the opener and the closer
-    at = bang[(bang >= 1) & (bang <= size - 7)] - 1
-    opener = at[(w[at] & _OPEN_M) == _OPEN_W]
-    cand = bang[(bang >= 5) & (bang <= size - 9)] - 5
-    cand = cand[w[cand] == _CLOSE_A]
-    closer = cand[w[cand + 6] == _CLOSE_B]
+    # Every '!' (opener, closer), '"' (attribute bounds) and LF (line numbers)
+    # in one pass; `kind` says which.
+    hits = np.flatnonzero(((b - np.uint8(33)) < 2) | (b == 10))
+    kind = b[hits]
+    ib = np.flatnonzero(kind == 33)
+    bang = hits[ib]
+    keep = (bang >= 1) & (bang <= size - 7)
+    opener, o_idx = bang[keep] - 1, ib[keep]
+    is_open = (w[opener] & _OPEN_M) == _OPEN_W
+    opener, o_idx = opener[is_open], o_idx[is_open]
+    keep = (bang >= 5) & (bang <= size - 9)
+    cand, c_idx = bang[keep] - 5, ib[keep]
+    is_close = w[cand] == _CLOSE_A
+    cand, c_idx = cand[is_close], c_idx[is_close]
+    is_close = w[cand + 6] == _CLOSE_B
+    closer, c_idx = cand[is_close], c_idx[is_close]
     n = len(opener)
     if n == 0 or len(closer) != n:
         return None
@@ -201,14 +244,16 @@ def scan_canonical(block: bytes | memoryview) -> dict | None:
     # One closer per chunk: closer i lies between opener i and opener i+1.
     if not ((closer > opener) & (closer + 14 <= nxt)).all():
         return None
-    quotes = np.flatnonzero(b == 34)
-    k = np.searchsorted(quotes, closer + 13)  # the quote of `time="`
-    if k[-1] + 13 >= len(quotes):
+    # The quote of `time="` is the hit after the closer's '!'; the next 13 hits
+    # must all be quotes (no '!' or LF among the attributes) ...
+    k = c_idx + 1
+    if k[-1] + 13 >= len(hits):
         return None
-    qi = {j: quotes[k + j] for j in (1, 3, 5, 7, 9, 11, 13)}
-    after = quotes[np.minimum(k + 14, len(quotes) - 1)]
-    # 13 quotes per chunk after `time="`: the 13th before, the 14th after the next.
-    if not ((qi[13] < nxt) & ((k + 14 >= len(quotes)) | (after >= nxt))).all():
+    if not (np.lib.stride_tricks.sliding_window_view(kind, 13)[k + 1] == 34).all():
+        return None
+    qi = {j: hits[k + j] for j in (1, 3, 5, 7, 9, 11, 13)}
+    # ... and the exact tail below leaves no room for a 14th before the next opener.
+    if not (qi[13] < nxt).all():
         return None
     ok = np.ones(n, bool)
     for j, shift, text in _SEPS:
@@ -227,7 +272,7 @@ def scan_canonical(block: bytes | memoryview) -> dict | None:
         q[j + 1] = q[j] + gap
     time_start = closer + 14
     t = _times(b, w, time_start, q[1])
-    days, date_ok = _dates(b, w, q[2] + 1, q[3])
+    days = _dates(b, w, q[2] + 1, q[3])
     if days is None or not t["ok"].all() or (np.abs(t["bias"]) > 1440).any():
         return None
     typ_len = q[9] - q[8] - 1
@@ -254,8 +299,14 @@ def scan_canonical(block: bytes | memoryview) -> dict | None:
     cols["file"] = _strings(data, q[12] + 1, q[13])
     cols["severity"] = pa.array(typ.astype(np.int8), pa.int8(), mask=typ_len == 0)
     cols["thread"] = pa.array(thread, pa.int64(), mask=thr_len == 0)
-    newline_at = np.flatnonzero(b == 10)
-    return {"openers": opener, "newline_at": newline_at, "columns": cols}
+    lf = np.cumsum(kind == 10, dtype=np.int32)
+    lines_before = np.where(o_idx > 0, lf[np.maximum(o_idx - 1, 0)], 0)
+    return {
+        "openers": opener,
+        "lines_before": lines_before,
+        "newlines": int(lf[-1]),
+        "columns": cols,
+    }
 
 
 def _thread(b: np.ndarray, end: np.ndarray, length: np.ndarray) -> np.ndarray | None:

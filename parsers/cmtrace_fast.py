@@ -139,7 +139,7 @@ def scan(buf: bytes | memoryview, offset0: int = 0, line0: int = 1) -> Scan:
     found = scan_canonical(buf)
     if found is None:
         return _scan_arrow(buf, offset0, line0)
-    openers, newline_at = found["openers"], found["newline_at"]
+    openers = found["openers"]
     first = int(openers[0])
     preamble = bytes(buf[:first]).decode("utf-8")
     n = len(openers)
@@ -148,10 +148,10 @@ def scan(buf: bytes | memoryview, offset0: int = 0, line0: int = 1) -> Scan:
         preamble.count("\n"),
         n,
         offset0 + openers,
-        line0 + np.searchsorted(newline_at, openers),
+        line0 + found["lines_before"],
         np.arange(n, dtype=np.int64),
         columns=found["columns"],
-        newlines=len(newline_at),
+        newlines=found["newlines"],
     )
 
 
