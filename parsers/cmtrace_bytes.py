@@ -86,6 +86,26 @@ def _bytes16(w: np.ndarray, at: np.ndarray, second: int) -> np.ndarray:
     return pair.view(np.uint8)
 
 
+_STEP = 1 << 20  # the masks of one step stay in cache
+
+
+def _hits(b: np.ndarray) -> np.ndarray:
+    """Offsets of every '!', '"' and LF, one cache-sized step at a time."""
+    found = []
+    diff = np.empty(_STEP, np.uint8)
+    mask = np.empty(_STEP, bool)
+    lf = np.empty(_STEP, bool)
+    for at in range(0, len(b), _STEP):
+        x = b[at : at + _STEP]
+        n = len(x)
+        np.subtract(x, np.uint8(33), out=diff[:n])  # '!' and '"' become 0 and 1
+        np.less(diff[:n], 2, out=mask[:n])
+        np.equal(x, 10, out=lf[:n])
+        np.logical_or(mask[:n], lf[:n], out=mask[:n])
+        found.append(np.flatnonzero(mask[:n]) + at)
+    return np.concatenate(found) if found else np.empty(0, np.int64)
+
+
 def _strings(data: pa.Buffer, start: np.ndarray, end: np.ndarray) -> pa.Array:
     """pa.string() values data[start:end], copied once by `take`."""
     n = len(start)
@@ -221,7 +241,7 @@ def scan_canonical(block: bytes | memoryview) -> dict | None:
     w = _words(b)  # valid word starts: 0 .. size - 8
     # Every '!' (opener, closer), '"' (attribute bounds) and LF (line numbers)
     # in one pass; `kind` says which.
-    hits = np.flatnonzero(((b - np.uint8(33)) < 2) | (b == 10))
+    hits = _hits(b)
     kind = b[hits]
     ib = np.flatnonzero(kind == 33)
     bang = hits[ib]
@@ -282,7 +302,7 @@ def scan_canonical(block: bytes | memoryview) -> dict | None:
         return None
     if (thr_len > _THREAD_W).any():
         return None
-    thread = _thread(b, q[11], thr_len)
+    thread = _thread(b, w, q[11], thr_len)
     if thread is None:
         return None
     i64 = np.int64
@@ -299,22 +319,55 @@ def scan_canonical(block: bytes | memoryview) -> dict | None:
     cols["file"] = _strings(data, q[12] + 1, q[13])
     cols["severity"] = pa.array(typ.astype(np.int8), pa.int8(), mask=typ_len == 0)
     cols["thread"] = pa.array(thread, pa.int64(), mask=thr_len == 0)
-    lf = np.cumsum(kind == 10, dtype=np.int32)
-    lines_before = np.where(o_idx > 0, lf[np.maximum(o_idx - 1, 0)], 0)
+    lf = np.flatnonzero(kind == 10)  # hit indices of the LFs
     return {
         "openers": opener,
-        "lines_before": lines_before,
-        "newlines": int(lf[-1]),
+        "lines_before": np.searchsorted(lf, o_idx),
+        "newlines": len(lf),
         "columns": cols,
     }
 
 
-def _thread(b: np.ndarray, end: np.ndarray, length: np.ndarray) -> np.ndarray | None:
-    """Values of 0-18 ASCII digits ending before `end` (0 when empty), or None."""
+_ONES = (1 << 64) - 1
+# Per digit count n: the n high bytes of a word (the digits before a quote).
+_KEEP = np.array([_ONES ^ ((1 << 8 * (8 - n)) - 1) for n in range(9)], np.uint64)
+_ZEROS = np.uint64(0x3030303030303030)
+_DIGITS8 = _pattern("dddddddd")
+
+
+def _parse8(y: np.ndarray) -> np.ndarray:
+    """Eight ASCII digits per word (first digit in the low byte) -> int64."""
+    v = (y & _LOW) * np.uint64(2561) >> np.uint64(8)
+    v = (v & np.uint64(0x00FF00FF00FF00FF)) * np.uint64(6553601) >> np.uint64(16)
+    v = (v & np.uint64(0x0000FFFF0000FFFF)) * np.uint64(42949672960001)
+    return (v >> np.uint64(32)).astype(np.int64)
+
+
+def _thread(
+    b: np.ndarray, w: np.ndarray, end: np.ndarray, length: np.ndarray
+) -> np.ndarray | None:
+    """Values of 0-18 ASCII digits ending before `end` (0 when empty), or None.
+
+    Up to 8 digits: the word before the quote, its leading bytes set to '0'.
+    """
+    short = length <= 8
+    keep = _KEEP[np.where(short, length, 0)]
+    y = (w[end - 8] & keep) | (_ZEROS & ~keep)
+    if not _matches(y, _DIGITS8)[short].all():
+        return None
+    out = _parse8(y)
+    rest = np.flatnonzero(~short)
+    if len(rest):
+        long = _thread_long(b, end[rest], length[rest])
+        if long is None:
+            return None
+        out[rest] = long
+    return out
+
+
+def _thread_long(b: np.ndarray, end: np.ndarray, length: np.ndarray):
+    """`_thread` for any width (digits right-aligned against the quote)."""
     width = int(length.max())
-    if width == 0:
-        return np.zeros(len(end), np.int64)
-    # Digits right-aligned against the closing quote.
     win = np.lib.stride_tricks.sliding_window_view(b, width)[end - width]
     dig = win.astype(np.int64) - 48
     used = np.arange(width)[None, :] >= (width - length)[:, None]
