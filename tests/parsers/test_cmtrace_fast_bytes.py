@@ -1,0 +1,272 @@
+"""parsers/cmtrace_bytes.py: the numpy reader gives exactly what the pyarrow reader
+and the careful per-record path give.
+
+Three references: `cmtrace_fast._scan_arrow` (the pyarrow reader the numpy one
+replaces on canonical blocks), and `cmtrace.parse` with the scanner disabled
+(every chunk read by `cmtrace_slow._tails`). The generator writes well-formed
+records with random field values and near misses of every part the numpy reader
+checks (separators, attribute order, time and date layouts, tails, quotes and
+``]LOG]!>`` in messages, cut records, junk between records).
+
+Known differences between the scanners and the careful path, older than the
+numpy reader and kept (the numpy reader accepts none of them, so the pyarrow
+reader still decides): attribute values holding ``<``, ``>``, CR or LF; signed or
+three-digit ``type`` and signed or 19-digit ``thread`` values; non-ASCII whitespace after
+the closing ``>``; a message holding ``]LOG]!>`` (the scanners cut at
+``]LOG]!><time="``, the careful path at ``]LOG]!>``). The generator does not
+write those for the careful-path comparisons.
+"""
+
+from __future__ import annotations
+
+from unittest import mock
+
+import numpy as np
+import pyarrow as pa
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from espfleet.parsers import cmtrace, cmtrace_bytes, cmtrace_fast, cmtrace_slow
+
+DIGIT = st.sampled_from("0123456789")
+VALUE = st.text(
+    alphabet=st.characters(
+        blacklist_characters='"<>\r\n', blacklist_categories=("Cs",)
+    ),
+    max_size=12,
+)
+MESSAGE = st.text(max_size=30).map(
+    lambda s: s.replace("<![LOG[", "")
+) | st.sampled_from(
+    [
+        "plain",
+        'with "quotes" and ] and <x>',
+        "two\r\nlines",
+        "]LOG]!> inside",
+        "émoji 🙂",
+        "",
+    ]
+)
+TIME = st.sampled_from(
+    [
+        "13:28:46.510+480",
+        "00:00:00.000-060",
+        "23:59:59.999+000",
+        "10:22:50.8422964",
+        "7:05:09.1-60",
+        "13:28:46",
+        "13:28:46.510+1440",
+        "13:28:46.510+1441",
+        "24:00:00.000+000",
+        "13:60:00.000+000",
+        "13:28:46.510 +480",
+        "13:28:46,510+480",
+        "1:2:3",
+        "",
+    ]
+) | st.builds(
+    lambda h, m, s, f, sign, b: f"{h:02d}:{m:02d}:{s:02d}.{f}{sign}{b}",
+    st.integers(0, 25),
+    st.integers(0, 61),
+    st.integers(0, 61),
+    st.text(DIGIT, min_size=1, max_size=9),
+    st.sampled_from(["+", "-", ""]),
+    st.text(DIGIT, max_size=5),
+)
+DATE = st.sampled_from(
+    ["01-13-2023", "1-2-2015", "12-31-1999", "8-17-2025", "11-5-2024", "3-28-2024"]
+) | st.builds(
+    lambda m, d, y, pad: f"{m:02d}-{d:02d}-{y}" if pad else f"{m}-{d}-{y}",
+    st.integers(0, 13),
+    st.integers(0, 32),
+    st.integers(1850, 3050),
+    st.booleans(),
+)
+TYPE = st.sampled_from(["", "0", "1", "2", "3", "9", "12", "x"])
+THREAD = st.sampled_from(["", "0", "7", "4321", "0123", "x1"]) | st.text(
+    DIGIT, min_size=1, max_size=19
+)
+SEPARATORS = [" date=", " component=", " context=", " type=", " thread=", " file="]
+NEAR_SEPARATORS = {
+    " date=": [" Date=", "  date=", " date =", "\tdate="],
+    " component=": [" componet=", " component= "],
+    " context=": [" ctx=", " context=="],
+    " type=": [" type=", " typ="],
+    " thread=": [" thread=", " Thread="],
+    " file=": [" file=", " files="],
+}
+TAIL = st.sampled_from(
+    [">\r\n", ">\r\n", ">\n", ">", " >\r\n", ">  \r\n", "", ">x\r\n"]
+)
+
+
+@st.composite
+def record(draw: st.DrawFn, near: bool, careful: bool = False) -> str:
+    values = [draw(TIME), draw(DATE)] + [draw(VALUE), draw(VALUE), draw(TYPE)]
+    values += [draw(THREAD), draw(VALUE)]
+    if careful:  # the careful path reads threads of up to 18 digits
+        values[5] = values[5][:18]
+    seps = list(SEPARATORS)
+    if near and draw(st.booleans()):
+        k = draw(st.integers(0, 5))
+        seps[k] = draw(st.sampled_from(NEAR_SEPARATORS[seps[k]]))
+    attrs = f'time="{values[0]}"'
+    for sep, value in zip(seps, values[1:], strict=True):
+        attrs += f'{sep}"{value}"'
+    if near and draw(st.integers(0, 9)) == 0:  # attributes reordered
+        attrs = f'date="{values[1]}" time="{values[0]}"' + attrs.split('"', 4)[4]
+    tail = draw(TAIL) if near else draw(st.sampled_from([">\r\n", ">\n"]))
+    message = draw(MESSAGE)
+    if careful:  # only ]LOG]!> ends a message there
+        message = message.replace("]LOG]!>", "]LOG]")
+    text = f"<![LOG[{message}]LOG]!><{attrs}{tail}"
+    if near and draw(st.integers(0, 14)) == 0:  # cut short (a crash)
+        text = text[: draw(st.integers(0, len(text)))]
+    return text
+
+
+def canonical_log(draw_records: list[str]) -> bytes:
+    return "".join(draw_records).encode()
+
+
+def scans_equal(a: cmtrace_fast.Scan, b: cmtrace_fast.Scan) -> None:
+    assert a.preamble == b.preamble
+    assert a.preamble_newlines == b.preamble_newlines
+    assert a.n_chunks == b.n_chunks
+    assert a.newlines == b.newlines
+    for name in ("chunk_offsets", "chunk_lines", "good", "irregular"):
+        assert np.array_equal(getattr(a, name), getattr(b, name)), name
+    assert a.columns.keys() == b.columns.keys()
+    for name, col in a.columns.items():
+        other = b.columns[name]
+        if isinstance(col, np.ndarray):
+            assert np.array_equal(col, other), name
+        else:
+            assert pa.array(col).equals(pa.array(other)), name
+
+
+def all_irregular(buf, offset0=0, line0=1) -> cmtrace_fast.Scan:
+    """The scan with no record converted: every chunk goes to the careful path."""
+    sc = cmtrace_fast._scan_arrow(buf, offset0, line0)
+    sc.good = np.empty(0, np.int64)
+    sc.columns = {}
+    sc.irregular = np.arange(sc.n_chunks, dtype=np.int64)
+    return sc
+
+
+def same_as_careful(data: bytes) -> None:
+    fast = cmtrace.parse(data)
+    with mock.patch.object(cmtrace_slow, "scan", all_irregular):
+        slow = cmtrace.parse(data)
+    assert fast.table.equals(slow.table), (fast.table, slow.table)
+    assert [(w.line, w.reason, w.excerpt) for w in fast.warnings] == [
+        (w.line, w.reason, w.excerpt) for w in slow.warnings
+    ]
+    assert fast.skipped == slow.skipped
+
+
+SETTINGS = settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+
+
+@SETTINGS
+@given(st.lists(record(near=False), min_size=1, max_size=12))
+def test_well_formed_blocks_match_pyarrow_reader(records: list[str]) -> None:
+    data = canonical_log(records)
+    scans_equal(cmtrace_fast.scan(data, 100, 5), cmtrace_fast._scan_arrow(data, 100, 5))
+
+
+@SETTINGS
+@given(st.lists(record(near=True), min_size=1, max_size=12), st.text(max_size=6))
+def test_near_miss_blocks_match_pyarrow_reader(records: list[str], head: str) -> None:
+    data = (head.replace("<![LOG[", "") + "".join(records)).encode()
+    scans_equal(cmtrace_fast.scan(data), cmtrace_fast._scan_arrow(data))
+
+
+@SETTINGS
+@given(st.lists(record(near=True, careful=True), min_size=1, max_size=12))
+def test_near_miss_logs_match_careful_path(records: list[str]) -> None:
+    same_as_careful("".join(records).encode())
+
+
+@SETTINGS
+@given(st.lists(record(near=False, careful=True), min_size=1, max_size=12))
+def test_well_formed_logs_match_careful_path(records: list[str]) -> None:
+    same_as_careful("".join(records).encode())
+
+
+RECORD = (
+    '<![LOG[m "q"]LOG]!><time="13:28:46.510+480" date="01-13-2023" component="c" '
+    'context="" type="1" thread="12" file="f.cpp:1">\r\n'
+)
+
+
+def test_canonical_block_is_read_by_numpy() -> None:
+    found = cmtrace_bytes.scan_canonical((RECORD * 3).encode())
+    assert found is not None
+    assert found["openers"].tolist() == [0, len(RECORD), 2 * len(RECORD)]
+    assert found["columns"]["message"].to_pylist() == ['m "q"'] * 3
+    assert found["columns"]["thread"].to_pylist() == [12] * 3
+
+
+def test_one_odd_record_hands_the_block_back() -> None:
+    odd = RECORD.replace(' context=""', ' context ="" ')
+    assert cmtrace_bytes.scan_canonical((RECORD + odd).encode()) is None
+    assert cmtrace_bytes.scan_canonical((RECORD + "x" + RECORD).encode()) is None
+    assert cmtrace_bytes.scan_canonical((RECORD[:-3] + "!>\r\n").encode()) is None
+
+
+def test_block_cut_inside_the_last_record_is_handed_back() -> None:
+    data = (RECORD * 2).encode()
+    for cut in range(len(RECORD) + 1, len(data) - 2):
+        assert cmtrace_bytes.scan_canonical(data[:cut]) is None, cut
+
+
+GOOD_TIME = st.builds(
+    lambda h, m, s, f, sign, b: f"{h:02d}:{m:02d}:{s:02d}.{f:03d}{sign}{b:03d}",
+    st.integers(0, 23),
+    st.integers(0, 59),
+    st.integers(0, 59),
+    st.integers(0, 999),
+    st.sampled_from("+-"),
+    st.integers(0, 999),
+) | st.builds(
+    lambda h, m, s, f: f"{h:02d}:{m:02d}:{s:02d}.{f:07d}",
+    st.integers(0, 23),
+    st.integers(0, 59),
+    st.integers(0, 59),
+    st.integers(0, 9_999_999),
+)
+GOOD_DATE = st.builds(
+    lambda m, d, y, pad: f"{m:02d}-{d:02d}-{y}" if pad else f"{m}-{d}-{y}",
+    st.integers(1, 12),
+    st.integers(1, 28),
+    st.integers(1900, 2999),
+    st.booleans(),
+)
+
+
+@SETTINGS
+@given(
+    st.lists(
+        st.tuples(
+            MESSAGE,
+            GOOD_TIME,
+            GOOD_DATE,
+            VALUE.map(lambda v: v.replace("!", "")),  # '!' there: handed back
+            st.sampled_from(["", "0", "3"]),
+            st.text(DIGIT, max_size=18),
+        ),
+        min_size=1,
+        max_size=8,
+    )
+)
+def test_good_records_are_read_by_numpy(rows: list[tuple]) -> None:
+    data = "".join(
+        f'<![LOG[{msg.replace("]LOG]!>", "")}]LOG]!><time="{t}" date="{d}" '
+        f'component="{v}" context="{v}" type="{typ}" thread="{thr}" file="{v}">\n'
+        for msg, t, d, v, typ, thr in rows
+    ).encode()
+    assert cmtrace_bytes.scan_canonical(data) is not None
+    scans_equal(cmtrace_fast.scan(data), cmtrace_fast._scan_arrow(data))
