@@ -203,7 +203,7 @@ _MONTH_DAY1, _MONTH_LEN = _day_tables()
 
 
 def _dates(b: np.ndarray, w: np.ndarray, start: np.ndarray, end: np.ndarray):
-    """Days since 1970 as `cmtrace_fields.date_from_matrix` reads them, or None."""
+    """(days since 1970, ok) as `cmtrace_fields.date_from_matrix` reads them."""
     head, tail = w[start], w[start + 2]  # bytes 0-7, then 2-9
     fixed = (end - start == 10) & _matches(head, _MDY) & _matches(tail, _YY)
     _, ph = _pairs(head)
@@ -218,21 +218,21 @@ def _dates(b: np.ndarray, w: np.ndarray, start: np.ndarray, end: np.ndarray):
     ok &= (mo >= 1) & (mo <= 12) & (y >= _Y0) & (y <= _Y1)
     month = np.where(ok, (y - _Y0) * 12 + mo - 1, 0)
     ok &= (day >= 1) & (day <= _MONTH_LEN[month])
-    if not ok.all():
-        return None
-    return _MONTH_DAY1[month] + (day - 1)
+    return _MONTH_DAY1[month] + (day - 1), ok
 
 
 def scan_canonical(block: bytes | memoryview) -> dict | None:
-    """Read every record of `block` if all are canonical, else None.
+    """Read the canonical records of `block`; say which chunks are left.
 
     Args:
         block: UTF-8 bytes (NUL-free), less than 2 GiB.
 
     Returns:
-        None, or a dict with ``openers`` (byte offsets in `block`),
-        ``lines_before`` (LFs before each opener), ``newlines`` (LFs in the
-        block) and ``columns`` as `cmtrace_fast.Scan.columns` expects.
+        None when the block has no opener (or is too small or too large), else
+        a dict: ``openers`` (byte offsets in `block`), ``lines_before`` (LFs
+        before each opener), ``newlines`` (LFs in the block), ``good`` (indices
+        of the chunks read here, ascending) and ``columns`` for them, as
+        `cmtrace_fast.Scan.columns` expects.
     """
     size = len(block)
     if size >= 2**31 - 64 or size < 64:
@@ -249,83 +249,111 @@ def scan_canonical(block: bytes | memoryview) -> dict | None:
     opener, o_idx = bang[keep] - 1, ib[keep]
     is_open = (w[opener] & _OPEN_M) == _OPEN_W
     opener, o_idx = opener[is_open], o_idx[is_open]
+    if bytes(block[size - 7 :]) == b"<![LOG[":  # the last 7 bytes: no whole word
+        opener = np.append(opener, size - 7)
+        o_idx = np.append(o_idx, ib[-1])
+    n = len(opener)
+    if n == 0:
+        return None
+    lf = np.flatnonzero(kind == 10)  # hit indices of the LFs
+    found = {
+        "openers": opener,
+        "lines_before": np.searchsorted(lf, o_idx),
+        "newlines": len(lf),
+    }
     keep = (bang >= 5) & (bang <= size - 9)
     cand, c_idx = bang[keep] - 5, ib[keep]
     is_close = w[cand] == _CLOSE_A
     cand, c_idx = cand[is_close], c_idx[is_close]
     is_close = w[cand + 6] == _CLOSE_B
     closer, c_idx = cand[is_close], c_idx[is_close]
-    n = len(opener)
-    if n == 0 or len(closer) != n:
-        return None
     nxt = np.empty(n, np.int64)
     nxt[:-1] = opener[1:]
     nxt[-1] = size  # an opener dropped near the end fails the tail check below
-    # One closer per chunk: closer i lies between opener i and opener i+1.
-    if not ((closer > opener) & (closer + 14 <= nxt)).all():
-        return None
+    # Chunks holding exactly one closer (the preamble's closers are not ours).
+    chunk = np.searchsorted(opener, closer, side="right") - 1
+    inside = chunk >= 0
+    chunk, closer, c_idx = chunk[inside], closer[inside], c_idx[inside]
+    one = np.bincount(chunk, minlength=n) == 1
+    r = {"row": np.flatnonzero(one)}
+    sel = one[chunk]
+    r["closer"], r["k"] = closer[sel], c_idx[sel] + 1
+    r["opener"], r["nxt"] = opener[r["row"]], nxt[r["row"]]
+
+    def keep_rows(mask: np.ndarray) -> None:
+        if not mask.all():
+            for key in r:
+                r[key] = r[key][mask]
+
+    keep_rows(r["closer"] + 14 <= r["nxt"])
     # The quote of `time="` is the hit after the closer's '!'; the next 13 hits
     # must all be quotes (no '!' or LF among the attributes) ...
-    k = c_idx + 1
-    if k[-1] + 13 >= len(hits):
-        return None
-    if not (np.lib.stride_tricks.sliding_window_view(kind, 13)[k + 1] == 34).all():
-        return None
-    qi = {j: hits[k + j] for j in (1, 3, 5, 7, 9, 11, 13)}
+    keep_rows(r["k"] + 13 < len(hits))
+    if len(r["row"]) == 0:
+        found["good"], found["columns"] = r["row"], {}
+        return found
+    win = np.lib.stride_tricks.sliding_window_view(kind, 13)
+    keep_rows((win[r["k"] + 1] == 34).all(axis=1))
+    for j in (1, 3, 5, 7, 9, 11, 13):
+        r[f"q{j}"] = hits[r["k"] + j]
     # ... and the exact tail below leaves no room for a 14th before the next opener.
-    if not (qi[13] < nxt).all():
-        return None
-    ok = np.ones(n, bool)
+    keep_rows(r["q13"] < r["nxt"])
+    ok = np.ones(len(r["row"]), bool)
     for j, shift, text in _SEPS:
-        ok &= w[qi[j] + shift] == np.uint64(_word(text))
-    tail_len = nxt - qi[13] - 1
-    t1, t2, t3 = (b[np.minimum(qi[13] + i, size - 1)] for i in (1, 2, 3))
+        ok &= w[np.minimum(r[f"q{j}"] + shift, size - 8)] == np.uint64(_word(text))
+    q13 = r["q13"]
+    tail_len = r["nxt"] - q13 - 1
+    t1, t2, t3 = (b[np.minimum(q13 + i, size - 1)] for i in (1, 2, 3))
     ok &= (t1 == 62) & (  # '>' then nothing, LF or CRLF
         (tail_len == 1)
         | ((tail_len == 2) & (t2 == 10))
         | ((tail_len == 3) & (t2 == 13) & (t3 == 10))
     )
-    if not ok.all():
-        return None
-    q = {j: qi[j] for j in (1, 3, 5, 7, 9, 11, 13)}
+    keep_rows(ok)
+    q = {j: r[f"q{j}"] for j in (1, 3, 5, 7, 9, 11, 13)}
     for j, gap in _SEP_LEN.items():
         q[j + 1] = q[j] + gap
-    time_start = closer + 14
+    time_start = r["closer"] + 14
     t = _times(b, w, time_start, q[1])
-    days = _dates(b, w, q[2] + 1, q[3])
-    if days is None or not t["ok"].all() or (np.abs(t["bias"]) > 1440).any():
-        return None
+    days, ok = _dates(b, w, q[2] + 1, q[3])
+    ok &= t["ok"] & (np.abs(t["bias"]) <= 1440)
     typ_len = q[9] - q[8] - 1
     typ = b[q[8] + 1] - np.uint8(48)
+    ok &= (typ_len == 0) | ((typ_len == 1) & (typ <= 9))
     thr_len = q[11] - q[10] - 1
-    if (typ_len > 1).any() or ((typ_len == 1) & (typ > 9)).any():
-        return None
-    if (thr_len > _THREAD_W).any():
-        return None
-    thread = _thread(b, w, q[11], thr_len)
-    if thread is None:
-        return None
+    ok &= thr_len <= _THREAD_W
+    thread, thread_ok = _thread(b, w, q[11], np.where(ok, thr_len, 0))
+    ok &= thread_ok
     i64 = np.int64
     clock = (t["h"].astype(i64) * 60 + t["mi"]) * 60 + t["s"]
-    cols: dict[str, object] = {
-        "local_us": days * _US_PER_DAY + clock * 1_000_000 + t["frac_us"],
-        "bias": t["bias"].astype(i64),
-        "has_bias": t["has_bias"],
-    }
+    r.update(
+        local_us=days * _US_PER_DAY + clock * 1_000_000 + t["frac_us"],
+        bias=t["bias"].astype(i64),
+        has_bias=t["has_bias"],
+        thread=thread,
+        thr_len=thr_len,
+        typ=typ.astype(np.int8),
+        typ_len=typ_len,
+    )
+    r.update((f"q{j}", v) for j, v in q.items())
+    keep_rows(ok)
+    found["good"] = r["row"]
+    if not len(r["row"]):
+        found["columns"] = {}
+        return found
     data = pa.py_buffer(block)
-    cols["message"] = _strings(data, opener + 7, closer)
-    cols["component"] = _strings(data, q[4] + 1, q[5])
-    cols["context"] = _strings(data, q[6] + 1, q[7])
-    cols["file"] = _strings(data, q[12] + 1, q[13])
-    cols["severity"] = pa.array(typ.astype(np.int8), pa.int8(), mask=typ_len == 0)
-    cols["thread"] = pa.array(thread, pa.int64(), mask=thr_len == 0)
-    lf = np.flatnonzero(kind == 10)  # hit indices of the LFs
-    return {
-        "openers": opener,
-        "lines_before": np.searchsorted(lf, o_idx),
-        "newlines": len(lf),
-        "columns": cols,
+    found["columns"] = {
+        "message": _strings(data, r["opener"] + 7, r["closer"]),
+        "component": _strings(data, r["q4"] + 1, r["q5"]),
+        "context": _strings(data, r["q6"] + 1, r["q7"]),
+        "file": _strings(data, r["q12"] + 1, r["q13"]),
+        "local_us": r["local_us"],
+        "bias": r["bias"],
+        "has_bias": r["has_bias"],
+        "severity": pa.array(r["typ"], pa.int8(), mask=r["typ_len"] == 0),
+        "thread": pa.array(r["thread"], pa.int64(), mask=r["thr_len"] == 0),
     }
+    return found
 
 
 _ONES = (1 << 64) - 1
@@ -345,33 +373,30 @@ def _parse8(y: np.ndarray) -> np.ndarray:
 
 def _thread(
     b: np.ndarray, w: np.ndarray, end: np.ndarray, length: np.ndarray
-) -> np.ndarray | None:
-    """Values of 0-18 ASCII digits ending before `end` (0 when empty), or None.
+) -> tuple[np.ndarray, np.ndarray]:
+    """(values, ok) of 0-18 ASCII digits ending before `end` (0 when empty).
 
     Up to 8 digits: the word before the quote, its leading bytes set to '0'.
     """
     short = length <= 8
     keep = _KEEP[np.where(short, length, 0)]
     y = (w[end - 8] & keep) | (_ZEROS & ~keep)
-    if not _matches(y, _DIGITS8)[short].all():
-        return None
+    ok = _matches(y, _DIGITS8)
     out = _parse8(y)
     rest = np.flatnonzero(~short)
     if len(rest):
-        long = _thread_long(b, end[rest], length[rest])
-        if long is None:
-            return None
-        out[rest] = long
-    return out
+        out[rest], ok[rest] = _thread_long(b, end[rest], length[rest])
+    return out, ok
 
 
-def _thread_long(b: np.ndarray, end: np.ndarray, length: np.ndarray):
+def _thread_long(
+    b: np.ndarray, end: np.ndarray, length: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """`_thread` for any width (digits right-aligned against the quote)."""
     width = int(length.max())
     win = np.lib.stride_tricks.sliding_window_view(b, width)[end - width]
     dig = win.astype(np.int64) - 48
     used = np.arange(width)[None, :] >= (width - length)[:, None]
-    if ((dig < 0) | (dig > 9))[used].any():
-        return None
+    ok = ~(((dig < 0) | (dig > 9)) & used).any(axis=1)
     dig[~used] = 0
-    return dig @ (10 ** np.arange(width - 1, -1, -1, dtype=np.int64))
+    return dig @ (10 ** np.arange(width - 1, -1, -1, dtype=np.int64)), ok

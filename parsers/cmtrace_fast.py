@@ -124,8 +124,32 @@ def _keep(mask: np.ndarray, *arrays: pa.Array) -> list[pa.Array]:
     return [a.filter(m) for a in arrays]
 
 
+class _Chunks:
+    """Chunk i of a block, zero-copy: element 2i of a string array whose odd
+    elements are the openers between chunks."""
+
+    def __init__(self, buf: bytes | memoryview, openers: np.ndarray) -> None:
+        n = len(openers)
+        offsets = np.empty(2 * n + 1, np.int64)
+        offsets[0:-1:2] = openers + len(OPENER)
+        offsets[1:-1:2] = np.append(openers[1:], len(buf))
+        offsets[-1] = len(buf)
+        self.both = pa.LargeStringArray.from_buffers(
+            2 * n, pa.py_buffer(offsets), pa.py_buffer(buf)
+        )
+
+    def __len__(self) -> int:
+        return len(self.both) // 2
+
+    def __getitem__(self, i: int) -> pa.Scalar:
+        return self.both[2 * i]
+
+    def take(self, idx: np.ndarray) -> pa.Array:
+        return self.both.take(pa.array(2 * idx)).cast(pa.string())
+
+
 def scan(buf: bytes | memoryview, offset0: int = 0, line0: int = 1) -> Scan:
-    """Records of `buf`: numpy on the bytes when every one is canonical, else pyarrow.
+    """Records of `buf`: numpy on the bytes for canonical ones, pyarrow for the rest.
 
     Args:
         buf: the whole (stitched) log, or a block of it, as UTF-8 bytes.
@@ -133,8 +157,10 @@ def scan(buf: bytes | memoryview, offset0: int = 0, line0: int = 1) -> Scan:
         line0: line number of the first byte of `buf`.
 
     Returns:
-        A `Scan` (both readers give the same one; `cmtrace_bytes` only accepts
-        blocks the pyarrow reader converts whole).
+        A `Scan`, the same as `_scan_arrow` gives: `cmtrace_bytes` reads only
+        chunks the pyarrow reader converts, with the same values, and the
+        pyarrow reader's choices do not depend on the other chunks it is given
+        when those are canonical.
     """
     found = scan_canonical(buf)
     if found is None:
@@ -143,16 +169,48 @@ def scan(buf: bytes | memoryview, offset0: int = 0, line0: int = 1) -> Scan:
     first = int(openers[0])
     preamble = bytes(buf[:first]).decode("utf-8")
     n = len(openers)
-    return Scan(
+    good, cols = found["good"], found["columns"]
+    result = Scan(
         preamble,
         preamble.count("\n"),
         n,
         offset0 + openers,
         line0 + found["lines_before"],
-        np.arange(n, dtype=np.int64),
-        columns=found["columns"],
+        good,
+        columns=cols,
         newlines=found["newlines"],
     )
+    if len(good) == n:
+        return result
+    chunks = _Chunks(buf, openers)
+    result.chunks = chunks  # type: ignore[assignment]
+    rest = np.ones(n, dtype=bool)
+    rest[good] = False
+    rest = np.flatnonzero(rest)
+    idx, more = _convert_chunks(chunks.take(rest))
+    idx = rest[idx]
+    irregular = np.ones(len(rest), dtype=bool)
+    irregular[np.searchsorted(rest, idx)] = False
+    result.irregular = rest[irregular]
+    if len(idx) == 0:
+        return result
+    if len(good) == 0:
+        result.good, result.columns = idx, more
+        return result
+    # Both readers converted some: interleave them in chunk order.
+    order = np.argsort(np.concatenate([good, idx]), kind="stable")
+    take = pa.array(order)
+    merged: dict[str, object] = {}
+    for name, col in cols.items():
+        other = more[name]
+        if isinstance(col, np.ndarray):
+            merged[name] = np.concatenate([col, other])[order]
+        else:
+            both = pa.chunked_array([col, other.cast(col.type)]).combine_chunks()
+            merged[name] = both.take(take)
+    result.good = np.concatenate([good, idx])[order]
+    result.columns = merged
+    return result
 
 
 def _scan_arrow(buf: bytes | memoryview, offset0: int = 0, line0: int = 1) -> Scan:
@@ -199,6 +257,17 @@ def _scan_arrow(buf: bytes | memoryview, offset0: int = 0, line0: int = 1) -> Sc
     result.chunk_lines = line0 + np.searchsorted(newline_at, offsets - offset0)
     if n == 0:
         return result
+    idx, cols = _convert_chunks(chunks)
+    result.good = idx
+    result.columns = cols
+    irregular = np.ones(n, dtype=bool)
+    irregular[idx] = False
+    result.irregular = np.flatnonzero(irregular)
+    return result
+
+
+def _convert_chunks(chunks: pa.Array) -> tuple[np.ndarray, dict]:
+    """(indices of the chunks converted, their columns) by the pyarrow reader."""
     sp = pc.split_pattern(chunks, _HEAD_END + '"', max_splits=1)
     has2 = pc.equal(pc.list_value_length(sp), 2).to_numpy(zero_copy_only=False)
     idx = np.flatnonzero(has2)
@@ -234,8 +303,7 @@ def _scan_arrow(buf: bytes | memoryview, offset0: int = 0, line0: int = 1) -> Sc
         cols = {k: v.filter(mask) for k, v in cols.items()}
         idx = idx[good]
     if len(idx) == 0:
-        result.irregular = np.arange(n, dtype=np.int64)
-        return result
+        return idx, {}
     try:
         conv = _convert(cols)
     except (pa.ArrowInvalid, ValueError):
@@ -254,9 +322,4 @@ def _scan_arrow(buf: bytes | memoryview, offset0: int = 0, line0: int = 1) -> Sc
     for name in ("time", "date", "type", "thread"):
         cols.pop(name)
     cols.update(conv)  # type: ignore[arg-type]
-    result.good = idx
-    result.columns = cols  # type: ignore[assignment]
-    irregular = np.ones(n, dtype=bool)
-    irregular[idx] = False
-    result.irregular = np.flatnonzero(irregular)
-    return result
+    return idx, cols
