@@ -1,8 +1,8 @@
 """Canonical CCM records read straight from the bytes with numpy (no string kernels).
 
-A block is accepted here only when EVERY chunk (text after an opener, up to the
-next) has the canonical layout the pyarrow scanner (`cmtrace_fast`) accepts, in
-its strictest common form:
+A chunk (text after an opener, up to the next) is read here only when it has the
+canonical layout the pyarrow reader (`cmtrace_fast`) accepts, in its strictest
+common form:
 
 * exactly one ``]LOG]!><time="`` in the chunk (message | attributes);
 * exactly 13 quotes after it, the six separators `` date=``, `` component=``,
@@ -12,11 +12,12 @@ its strictest common form:
 * time and date convertible (the same digit arithmetic as `cmtrace_fields`),
   ``type`` empty or one ASCII digit, ``thread`` empty or 1-18 ASCII digits.
 
-Anything else returns None and the caller runs the pyarrow scanner on the whole
-block, so the output is the same either way. Positions are found with one
-comparison pass per byte class (``!`` for openers and closers, ``"`` for
-attribute bounds, LF for line numbers); separators are compared as unaligned
-64-bit words; strings are sliced out of the block with one ``take`` each.
+Other chunks are left to the pyarrow reader (`cmtrace_fast.scan`), so the output
+is the same either way. An attribute value holding '!' is legal but sends its
+chunk there too (the attributes must hold quotes only, of the three bytes
+searched). One mask pass finds every '!' (openers, closers), '"' (attribute
+bounds) and LF (line numbers); separators are compared as unaligned 64-bit
+words; strings are sliced out of the block with one ``take`` each.
 """
 
 from __future__ import annotations
@@ -299,8 +300,11 @@ def scan_canonical(block: bytes | memoryview) -> dict | None:
     # ... and the exact tail below leaves no room for a 14th before the next opener.
     keep_rows(r["q13"] < r["nxt"])
     ok = np.ones(len(r["row"]), bool)
+    # The word at quote 11 reaches furthest; clip only when it can leave the block.
+    clip = size - 8 if (r["q11"] > size - 8).any() else None
     for j, shift, text in _SEPS:
-        ok &= w[np.minimum(r[f"q{j}"] + shift, size - 8)] == np.uint64(_word(text))
+        at = r[f"q{j}"] + shift
+        ok &= w[at if clip is None else np.minimum(at, clip)] == np.uint64(_word(text))
     q13 = r["q13"]
     tail_len = r["nxt"] - q13 - 1
     t1, t2, t3 = (b[np.minimum(q13 + i, size - 1)] for i in (1, 2, 3))

@@ -1,14 +1,18 @@
-"""Vectorised CCM-record scanner: whole-buffer splitting with pyarrow compute.
+"""Vectorised CCM-record scanner: numpy on the raw bytes, then pyarrow compute.
 
-No per-record Python runs here. A block of the log is cut on the opener
-``<![LOG[``; each piece is cut once on ``]LOG]!><time="`` (message | attributes)
-and the short attribute part on ``"`` into exactly 14 pieces when the record is
-canonical (``time" date="..." component="..." context="..." type="..."
-thread="..." file="...">``). The six separators and the closing ``>`` are
-checked, then time and date are read by digit arithmetic (`cmtrace_fields`).
-Pieces that are not canonical, or whose fields do not convert, are handed back
-by index to the careful per-record path (`cmtrace_slow`). Every step is a linear
-pass, so the cost is proportional to the input size whatever the content.
+No per-record Python runs here. `scan` first lets `cmtrace_bytes` read the
+canonical records of a block straight from its bytes (one mask pass for '!',
+quotes and LF; fixed-offset word compares; digit arithmetic). The chunks it
+leaves go to the pyarrow reader `_convert_chunks`: each piece is cut once on
+``]LOG]!><time="`` (message | attributes) and the short attribute part on
+``"`` into exactly 14 pieces when the record is canonical (``time" date="..."
+component="..." context="..." type="..." thread="..." file="...">``). The six
+separators and the closing ``>`` are checked, then time and date are read by
+digit arithmetic (`cmtrace_fields`). Pieces that are not canonical, or whose
+fields do not convert, are handed back by index to the careful per-record path
+(`cmtrace_slow`). Every step is a linear pass, so the cost is proportional to
+the input size whatever the content. `_scan_arrow` is the pyarrow-only scanner
+(the reference the numpy reader is tested against).
 """
 
 from __future__ import annotations
