@@ -93,11 +93,12 @@ _STEP = 1 << 20  # the masks of one step stay in cache
 def _hits(b: np.ndarray) -> np.ndarray:
     """Offsets of every '!', '"' and LF, one cache-sized step at a time."""
     found = []
-    diff = np.empty(_STEP, np.uint8)
-    mask = np.empty(_STEP, bool)
-    lf = np.empty(_STEP, bool)
-    for at in range(0, len(b), _STEP):
-        x = b[at : at + _STEP]
+    step = min(_STEP, len(b))
+    diff = np.empty(step, np.uint8)
+    mask = np.empty(step, bool)
+    lf = np.empty(step, bool)
+    for at in range(0, len(b), step):
+        x = b[at : at + step]
         n = len(x)
         np.subtract(x, np.uint8(33), out=diff[:n])  # '!' and '"' become 0 and 1
         np.less(diff[:n], 2, out=mask[:n])
