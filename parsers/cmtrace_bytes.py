@@ -104,7 +104,9 @@ def _hits(b: np.ndarray) -> np.ndarray:
         np.less(diff[:n], 2, out=mask[:n])
         np.equal(x, 10, out=lf[:n])
         np.logical_or(mask[:n], lf[:n], out=mask[:n])
-        found.append(np.flatnonzero(mask[:n]) + at)
+        at_mask = np.flatnonzero(mask[:n])
+        at_mask += at
+        found.append(at_mask)
     return np.concatenate(found) if found else np.empty(0, np.int64)
 
 
