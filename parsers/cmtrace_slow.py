@@ -96,8 +96,9 @@ def _record(
         bias=bias,
         component=attrs.get("component"),
         context=attrs.get("context"),
-        severity=int(typ) if typ.isdigit() and len(typ) < 3 else None,
-        thread=int(thr) if thr.isdigit() and len(thr) < 19 else None,
+        # ASCII digits only: '²'.isdigit() is True but int('²') raises.
+        severity=int(typ) if typ.isascii() and typ.isdigit() and len(typ) < 3 else None,
+        thread=int(thr) if thr.isascii() and thr.isdigit() and len(thr) < 19 else None,
         file=attrs.get("file"),
         message=message,
     )

@@ -284,3 +284,12 @@ def test_good_records_are_read_by_numpy(rows: list[tuple]) -> None:
     found = cmtrace_bytes.scan_canonical(data)
     assert found is not None and len(found["good"]) == len(rows)
     scans_equal(cmtrace_fast.scan(data), cmtrace_fast._scan_arrow(data))
+
+
+def test_non_ascii_digits_in_type_and_thread_do_not_raise() -> None:
+    # '²'.isdigit() is True but int('²') raises: the careful path reads them as null.
+    text = RECORD.replace('type="1"', 'type="²"').replace('thread="12"', 'thread="٣"')
+    table = cmtrace.parse(text.encode()).table
+    assert table.column("severity").to_pylist() == [None]
+    assert table.column("thread").to_pylist() == [None]
+    assert table.column("message").to_pylist() == ['m "q"']
