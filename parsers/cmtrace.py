@@ -245,15 +245,13 @@ def _assemble(
     # MDT writes +000 with an empty thread whatever the zone (FINDINGS.md 1).
     thread_null = pc.is_null(thr).to_numpy(zero_copy_only=False)
     file_col = cols["file"]
-    mdt = pc.fill_null(
-        pc.or_(
-            pc.equal(file_col, "LiteTouch"),
-            pc.and_(
-                pa.array(thread_null), pc.match_substring_regex(file_col, _MDT_FILE)
-            ),
-        ),
-        False,
-    ).to_numpy(zero_copy_only=False)
+    mdt = pc.fill_null(pc.equal(file_col, "LiteTouch"), False).to_numpy(
+        zero_copy_only=False
+    )
+    if thread_null.any():  # the script-name test only matters for empty threads
+        where = np.flatnonzero(thread_null)
+        scripts = pc.match_substring_regex(file_col.take(pa.array(where)), _MDT_FILE)
+        mdt[where] |= pc.fill_null(scripts, False).to_numpy(zero_copy_only=False)
     untrusted = ok & (mdt | (thread_null & has & (bias == 0) & (fmt == 0)))
     exact = ok & has & ~untrusted
     utc = local + bias * 60_000_000
