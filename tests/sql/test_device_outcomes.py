@@ -55,6 +55,17 @@ def state(bundle, kind, item, value):
     }
 
 
+def ccmsetup_run(bundle_id, return_code, started_min, ended_min, error_code=None):
+    return {
+        "bundle_id": bundle_id,
+        "run_no": 1,
+        "return_code": return_code,
+        "error_code": error_code,
+        "started_at": T0 + timedelta(minutes=started_min),
+        "ended_at": T0 + timedelta(minutes=ended_min),
+    }
+
+
 def bundle(bundle_id, serial="S1"):
     return {
         "bundle_id": bundle_id,
@@ -113,20 +124,7 @@ def test_timeout_with_failed_ccmsetup_keeps_the_root_code(duck):
     given(duck, "stg_ingest__bundles", [bundle("b1")])
     given(duck, "stg_esp__events", [start("b1"), timed_out("b1")])
     given(duck, "stg_esp__tracking", [state("b1", "policy_provider", "ConfigMgr", 4)])
-    given(
-        duck,
-        "stg_ccmsetup__runs",
-        [
-            {
-                "bundle_id": "b1",
-                "run_no": 1,
-                "return_code": 6,
-                "error_code": 0x80004005,
-                "started_at": T0,
-                "ended_at": T0 + timedelta(minutes=9),
-            },
-        ],
-    )
+    given(duck, "stg_ccmsetup__runs", [ccmsetup_run("b1", 6, 0, 9, 0x80004005)])
     assert outcome(duck, "b1") == (
         "failed",
         "DevicePreparation",
@@ -141,19 +139,7 @@ def test_ccmsetup_finishing_after_the_timeout_is_too_late(duck):
     given(duck, "stg_ingest__bundles", [bundle("b1")])
     given(duck, "stg_esp__events", [start("b1"), timed_out("b1")])
     given(duck, "stg_esp__tracking", [state("b1", "policy_provider", "ConfigMgr", 3)])
-    given(
-        duck,
-        "stg_ccmsetup__runs",
-        [
-            {
-                "bundle_id": "b1",
-                "run_no": 1,
-                "return_code": 0,
-                "started_at": T0 + timedelta(minutes=40),
-                "ended_at": T0 + timedelta(minutes=75),
-            },
-        ],
-    )
+    given(duck, "stg_ccmsetup__runs", [ccmsetup_run("b1", 0, 40, 75)])
     assert outcome(duck, "b1")[4] == "ccmsetup_too_late"
 
 
