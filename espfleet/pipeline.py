@@ -111,6 +111,7 @@ def ingest_batch(
             manifest.append(seen | {"status": "duplicate"})
             summary.duplicates += 1
             continue
+        known_ids.add(bundle_id)  # a second copy later in this batch is a duplicate
         base = {
             "bundle_id": bundle_id,
             "ingest_run_id": run_id,

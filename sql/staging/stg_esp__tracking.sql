@@ -6,7 +6,8 @@ source as (
     from read_parquet(
         'parquet/esp_tracking/*/*.parquet',
         hive_partitioning = true,
-        union_by_name = true
+        union_by_name = true,
+        filename = true
     )
 ),
 
@@ -26,9 +27,12 @@ final as (
         snapshot_at,
         ingest_date
     from source
+    -- a bundle's rows from its latest run, and from one file of it (two copies
+    -- of a bundle in different batches of one run are ingested twice)
     qualify
-        ingest_run_id
-        = max(ingest_run_id) over (partition by bundle_id)
+        filename = first_value(filename) over (
+            partition by bundle_id order by ingest_run_id desc, filename
+        )
 )
 
 select * from final

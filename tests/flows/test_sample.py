@@ -104,3 +104,40 @@ def test_report_since_filters_days(sample_warehouse):
     assert {__import__("json").loads(line)["day"] for line in out.splitlines()} == {
         last_day
     }
+
+
+def copies_of_one_bundle(tmp_path):
+    import shutil
+
+    folder = next(
+        p for p in sorted(SAMPLE.rglob("*")) if p.is_dir() and any(p.glob("*.log"))
+    )
+    for copy in ("a", "b"):
+        shutil.copytree(folder, tmp_path / "share" / copy / folder.name)
+    return tmp_path / "share"
+
+
+def test_a_second_copy_of_a_bundle_is_a_duplicate(tmp_path):
+    from tests.fixtures import ingest_without_prefect
+
+    totals = ingest_without_prefect(copies_of_one_bundle(tmp_path), tmp_path / "wh")
+    assert (totals["ingested"], totals["duplicates"]) == (1, 1)
+
+
+def test_copies_ingested_by_parallel_batches_count_once(tmp_path):
+    from espfleet import pipeline
+    from espfleet.warehouse import new_run_id
+
+    share, wh = str(copies_of_one_bundle(tmp_path)), tmp_path / "wh"
+    run_id = new_run_id()
+    refs = pipeline.find_new_bundles(share, wh).new
+    for n, ref in enumerate(
+        refs
+    ):  # as two concurrent batches would: neither sees the other
+        pipeline.ingest_batch(share, [ref], wh, run_id, f"b{n}", reprocess=True)
+    pipeline.refresh_warehouse(wh, run_id)
+    with Warehouse(wh).connect() as con:
+        assert con.execute("select count(*) from device_outcomes").fetchone() == (1,)
+        assert con.execute(
+            "select count(*) = count(distinct (member, record_no)) from stg_cmtrace__entries"
+        ).fetchone() == (True,)
