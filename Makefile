@@ -29,13 +29,15 @@ run: install ## run the nightly flow on data/sample into ./warehouse and print t
 test: install ## run the test suite
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 
-lint: install ## ruff (check + format) on the code
+lint: install ## ruff (check + format) on the code, sqlfluff on sql/
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/sqlfluff lint sql/
 
-fix: install ## let ruff fix and format what it can
+fix: install ## let ruff and sqlfluff fix and format what they can
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+	$(BIN)/sqlfluff fix -f sql/
 
 sample: install ## regenerate the committed sample fleet in data/sample
 	rm -rf data/sample

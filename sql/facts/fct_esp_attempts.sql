@@ -2,7 +2,8 @@
 with
 
 bundles as (
-    select * from stg_ingest__bundles where status = 'ingested'
+    select * from stg_ingest__bundles
+    where status = 'ingested'
 ),
 
 esp as (

@@ -38,35 +38,37 @@ classified as (
             when failed_phase is null then 'no_esp_result'
             when domain_join_method = 1 then 'unsupported_hybrid_join'
             when has_preprovisioning then 'unsupported_preprovisioning'
-            when failed_phase = 'DevicePreparation' then
-                case
-                    when
-                        configmgr_provider_state = 1
-                        and coalesce(n_ccmsetup_runs, 0) = 0
-                        then 'ccmsetup_never_ran'
-                    when
-                        configmgr_provider_state = 4
-                        or ccmsetup_error_code is not null
-                        or failed_return_code is not null
-                        then 'ccmsetup_failed'
-                    when
-                        configmgr_provider_state = 3
-                        or succeeded_at > failed_at
-                        then 'ccmsetup_too_late'
-                    else 'unexplained'
-                end
-            when failed_phase = 'DeviceSetup' then
-                case
-                    when
-                        provisioning_ts_state in (1, 2) or has_running_step
-                        then 'ts_still_running'
-                    when
-                        provisioning_ts_state = 4
-                        or ts_outcome = 'failed'
-                        or ts_failed_step is not null
-                        then 'ts_step_failed'
-                    else 'unexplained'
-                end
+            when failed_phase = 'DevicePreparation'
+                then
+                    case
+                        when
+                            configmgr_provider_state = 1
+                            and coalesce(n_ccmsetup_runs, 0) = 0
+                            then 'ccmsetup_never_ran'
+                        when
+                            configmgr_provider_state = 4
+                            or ccmsetup_error_code is not null
+                            or failed_return_code is not null
+                            then 'ccmsetup_failed'
+                        when
+                            configmgr_provider_state = 3
+                            or succeeded_at > failed_at
+                            then 'ccmsetup_too_late'
+                        else 'unexplained'
+                    end
+            when failed_phase = 'DeviceSetup'
+                then
+                    case
+                        when
+                            provisioning_ts_state in (1, 2) or has_running_step
+                            then 'ts_still_running'
+                        when
+                            provisioning_ts_state = 4
+                            or ts_outcome = 'failed'
+                            or ts_failed_step is not null
+                            then 'ts_step_failed'
+                        else 'unexplained'
+                    end
             else 'unexplained'
         end as cause
     from joined
@@ -114,25 +116,38 @@ final as (
         case cause
             when 'ok' then 'ESP completed'
             when 'no_esp_result' then 'no ESP result in the Shell-Core events'
-            when 'unsupported_hybrid_join' then
-                'unsupported: hybrid Entra join with ConfigMgr co-management'
-            when 'unsupported_preprovisioning' then
-                'unsupported: pre-provisioning with ConfigMgr co-management'
-            when 'ccmsetup_never_ran' then
-                'ESP timed out waiting for the ConfigMgr client: '
-                || 'ccmsetup.msi never ran (provider state 1)'
-            when 'ccmsetup_failed' then
-                'ESP timed out waiting for the ConfigMgr client: ccmsetup failed'
-                || coalesce(' with ' || printf('0x%08X', root_error_code_u32), '')
-            when 'ccmsetup_too_late' then
-                'ESP timed out waiting for the ConfigMgr client: '
-                || 'ccmsetup completed after the timeout'
-            when 'ts_step_failed' then
-                'PROVISIONTS task sequence failed at step '''
-                || coalesce(ts_failed_step, '?') || ''''
-                || coalesce(' with ' || printf('0x%08X', root_error_code_u32), '')
-            when 'ts_still_running' then
-                'PROVISIONTS task sequence still running at the ESP timeout'
+            when 'unsupported_hybrid_join'
+                then
+                    'unsupported: hybrid Entra join '
+                    || 'with ConfigMgr co-management'
+            when 'unsupported_preprovisioning'
+                then
+                    'unsupported: pre-provisioning with ConfigMgr co-management'
+            when 'ccmsetup_never_ran'
+                then
+                    'ESP timed out waiting for the ConfigMgr client: '
+                    || 'ccmsetup.msi never ran (provider state 1)'
+            when 'ccmsetup_failed'
+                then
+                    'ESP timed out waiting for the ConfigMgr client: '
+                    || 'ccmsetup failed'
+                    || coalesce(
+                        ' with ' || printf('0x%08X', root_error_code_u32), ''
+                    )
+            when 'ccmsetup_too_late'
+                then
+                    'ESP timed out waiting for the ConfigMgr client: '
+                    || 'ccmsetup completed after the timeout'
+            when 'ts_step_failed'
+                then
+                    'PROVISIONTS task sequence failed at step '''
+                    || coalesce(ts_failed_step, '?') || ''''
+                    || coalesce(
+                        ' with ' || printf('0x%08X', root_error_code_u32), ''
+                    )
+            when 'ts_still_running'
+                then
+                    'PROVISIONTS task sequence still running at the ESP timeout'
             else 'failure not explained by the evidence'
         end as diagnosis,
         ts_failed_step as failing_step,

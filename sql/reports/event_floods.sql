@@ -4,7 +4,8 @@
 with
 
 events as (
-    select * from stg_events__events where ts_utc is not null
+    select * from stg_events__events
+    where ts_utc is not null
 ),
 
 gaps as (
@@ -47,7 +48,8 @@ bursts as (
 ),
 
 final as (
-    select * exclude (burst_no) from bursts where events >= 50
+    select * exclude (burst_no) from bursts
+    where events >= 50
 )
 
 select * from final

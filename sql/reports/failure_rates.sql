@@ -2,7 +2,8 @@
 with
 
 outcomes as (
-    select * from device_outcomes where started_at is not null
+    select * from device_outcomes
+    where started_at is not null
 ),
 
 attempts_per_day as (

@@ -31,7 +31,7 @@ final as (
     -- of a bundle in different batches of one run are ingested twice)
     qualify
         filename = first_value(filename) over (
-            partition by bundle_id order by ingest_run_id desc, filename
+            partition by bundle_id order by ingest_run_id desc, filename asc
         )
 )
 
