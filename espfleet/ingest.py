@@ -13,8 +13,8 @@ it. Facts are then derived per member: ``esp_events`` from Shell-Core events,
 
 from __future__ import annotations
 
+import hashlib
 import re
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
@@ -77,17 +77,14 @@ class BundleTables:
         return sum(m.warnings for m in self.members)
 
 
-def _sha256(data: bytes) -> str:
-    import hashlib
-
-    return hashlib.sha256(data).hexdigest()
-
-
 def _report(
     name: str, data: bytes, parser: str | None, result: ParseResult | None
 ) -> MemberReport:
     report = MemberReport(
-        member=name, size_bytes=len(data), sha256=_sha256(data), parser=parser
+        member=name,
+        size_bytes=len(data),
+        sha256=hashlib.sha256(data).hexdigest(),
+        parser=parser,
     )
     if result is not None:
         report.rows = result.table.num_rows
@@ -99,27 +96,24 @@ def _report(
     return report
 
 
-def _derivations(table_name: str, member: str) -> list[tuple[str, Callable]]:
+def _derived(table_name: str, member: str, table: pa.Table) -> dict[str, pa.Table]:
+    """The fact tables one member's rows give (table name -> rows)."""
     base = PurePosixPath(member).name
     if table_name == "events":
-        return [("esp_events", esp.derive_esp_events)]
+        return {"esp_events": esp.derive_esp_events(table)}
     if table_name == "registry_values":
-        return [("esp_tracking", esptracking.derive_esp_tracking)]
+        return {"esp_tracking": esptracking.derive_esp_tracking(table)}
     if table_name == "cm_log_entries" and _CCMSETUP.match(base):
-        return [("ccmsetup_runs", ccmsetup.derive_runs)]
+        return {"ccmsetup_runs": ccmsetup.derive_runs(table)}
     if table_name == "cm_log_entries" and _SMSTS.match(base):
-        return [("ts_steps+ts_runs", smsts.derive_steps)]
-    return []
+        steps, runs = smsts.derive_steps(table)
+        return {"ts_steps": steps, "ts_runs": runs}
+    return {}
 
 
 def _derive(out: BundleTables, table_name: str, member: str, table: pa.Table) -> None:
-    for target, derive in _derivations(table_name, member):
-        if target == "ts_steps+ts_runs":
-            steps, runs = derive(table)
-            out.add("ts_steps", member, steps)
-            out.add("ts_runs", member, runs)
-        else:
-            out.add(target, member, derive(table))
+    for target, rows in _derived(table_name, member, table).items():
+        out.add(target, member, rows)
 
 
 def _parse_member(out: BundleTables, name: str, data: bytes) -> None:

@@ -27,6 +27,8 @@ class Discovery:
 
     new: list[BundleRef]
     seen: int
+    # Bundle ids already ingested or quarantined: read once here, not per batch.
+    known_ids: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -56,9 +58,9 @@ def find_new_bundles(
     refs = list(discover(fs, root))
     if reprocess:
         return Discovery(new=refs, seen=0)
-    fingerprints, _ids = Warehouse(warehouse).known()
+    fingerprints, ids = Warehouse(warehouse).known()
     new = [r for r in refs if r.fingerprint not in fingerprints]
-    return Discovery(new=new, seen=len(refs) - len(new))
+    return Discovery(new=new, seen=len(refs) - len(new), known_ids=frozenset(ids))
 
 
 def _bundle_row(**values: object) -> dict:
@@ -74,9 +76,12 @@ def ingest_batch(
     run_id: str,
     batch: str,
     reprocess: bool = False,
+    known_ids: frozenset[str] = frozenset(),
 ) -> BatchSummary:
     """Fetch, unpack, parse and write one batch of bundles.
 
+    `known_ids` (from `find_new_bundles`) are bundles ingested by earlier runs: a
+    bundle among them, or met twice in this batch, is recorded as a duplicate.
     A bundle the share cannot deliver even after retried reads is deferred (left
     out of the manifest, so the next run tries again); the batch goes on.
 
@@ -85,7 +90,7 @@ def ingest_batch(
     """
     fs, _root = filesystem(source)
     wh = Warehouse(warehouse)
-    _fps, known_ids = wh.known()
+    ingested_here: set[str] = set()
     now = datetime.now(UTC)
     summary = BatchSummary(batch=batch)
     tables: dict[str, list[pa.Table]] = {}
@@ -107,11 +112,11 @@ def ingest_batch(
             "ingest_run_id": run_id,
             "seen_at": now,
         }
-        if bundle_id in known_ids and not reprocess:
+        if (bundle_id in known_ids and not reprocess) or bundle_id in ingested_here:
             manifest.append(seen | {"status": "duplicate"})
             summary.duplicates += 1
             continue
-        known_ids.add(bundle_id)  # a second copy later in this batch is a duplicate
+        ingested_here.add(bundle_id)
         base = {
             "bundle_id": bundle_id,
             "ingest_run_id": run_id,

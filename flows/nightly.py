@@ -15,8 +15,10 @@ configure_prefect()
 
 from prefect import flow, get_run_logger, task  # noqa: E402
 from prefect.artifacts import create_markdown_artifact, create_table_artifact  # noqa: E402
+from prefect.cache_policies import NO_CACHE  # noqa: E402
 from prefect.futures import as_completed  # noqa: E402
 from prefect.task_runners import ThreadPoolTaskRunner  # noqa: E402
+from prefect.utilities.annotations import quote  # noqa: E402
 
 from espfleet import pipeline  # noqa: E402
 from espfleet.progress import progress_bar  # noqa: E402
@@ -25,26 +27,36 @@ from espfleet.warehouse import new_run_id  # noqa: E402
 REPORT_SQL = "select * from failure_rates order by day, phase, error_code"
 
 
-@task(retries=3, retry_delay_seconds=[2, 10, 30])
+# Every task reads or writes live state (the share, the warehouse): a cached result
+# would skip real work, and hashing a batch's inputs for a cache key costs time.
+@task(retries=3, retry_delay_seconds=[2, 10, 30], cache_policy=NO_CACHE)
 def discover_bundles(
     source: str, warehouse: Path, reprocess: bool
 ) -> pipeline.Discovery:
     return pipeline.find_new_bundles(source, warehouse, reprocess)
 
 
-@task(retries=2, retry_delay_seconds=[5, 30])
+@task(retries=2, retry_delay_seconds=[5, 30], cache_policy=NO_CACHE)
 def ingest_batch(
-    source: str, refs: list, warehouse: Path, run_id: str, batch: str, reprocess: bool
+    source: str,
+    refs: list,
+    warehouse: Path,
+    run_id: str,
+    batch: str,
+    reprocess: bool,
+    known_ids: frozenset[str],
 ) -> pipeline.BatchSummary:
-    return pipeline.ingest_batch(source, refs, warehouse, run_id, batch, reprocess)
+    return pipeline.ingest_batch(
+        source, refs, warehouse, run_id, batch, reprocess, known_ids
+    )
 
 
-@task
+@task(cache_policy=NO_CACHE)
 def refresh_warehouse(warehouse: Path, run_id: str) -> Path:
     return pipeline.refresh_warehouse(warehouse, run_id)
 
 
-@task
+@task(cache_policy=NO_CACHE)
 def check_data_quality(warehouse: Path) -> list:
     results = pipeline.quality_gate(warehouse)
     failed = [r for r in results if not r.ok]
@@ -57,7 +69,7 @@ def check_data_quality(warehouse: Path) -> list:
     return failed
 
 
-@task
+@task(cache_policy=NO_CACHE)
 def failure_rates(warehouse: Path) -> list[dict]:
     return pipeline.query(warehouse, REPORT_SQL).to_pylist()
 
@@ -78,8 +90,12 @@ def nightly(
     batches = [
         found.new[i : i + batch_size] for i in range(0, len(found.new), batch_size)
     ]
+    # quote(): Prefect would otherwise walk the whole id set looking for futures.
+    known_ids = quote(found.known_ids)
     futures = [
-        ingest_batch.submit(source, refs, warehouse, run_id, f"b{n:05d}", reprocess)
+        ingest_batch.submit(
+            source, refs, warehouse, run_id, f"b{n:05d}", reprocess, known_ids
+        )
         for n, refs in enumerate(batches)
     ]
     summaries = []

@@ -22,7 +22,12 @@ def ingest_without_prefect(source: Path, warehouse: Path, batch_size: int = 25) 
     found = pipeline.find_new_bundles(str(source), warehouse)
     summaries = [
         pipeline.ingest_batch(
-            str(source), found.new[i : i + batch_size], warehouse, run_id, f"b{i:05d}"
+            str(source),
+            found.new[i : i + batch_size],
+            warehouse,
+            run_id,
+            f"b{i:05d}",
+            known_ids=found.known_ids,
         )
         for i in range(0, len(found.new), batch_size)
     ]
