@@ -24,7 +24,8 @@ from pathlib import PurePosixPath
 import fsspec
 from fsspec.core import url_to_fs
 
-ARCHIVE_SUFFIXES = (".cab", ".zip")
+from espfleet.unpack import ARCHIVE_SUFFIXES
+
 # Loose evidence that makes a folder a bundle (DESIGN.md; COLLECTION.md 3): logs and
 # their rollovers, registry exports, event logs and their XML/text exports. Other
 # files (a CSV, a README) ride along in a bundle but never make one.

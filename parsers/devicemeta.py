@@ -116,11 +116,21 @@ def from_log_metadata(data: bytes) -> DeviceInfo:
     return DeviceInfo(os_build=build.strip() if build else None)
 
 
+# (member name, reader), most trusted first: the first source to name a field wins.
 _READERS = (
-    (re.compile(r"(^|/)DiagnosticsFrameworkData\.json$", re.I), "framework"),
-    (re.compile(r"(^|/)DeviceHash_[^/]*\.csv$", re.I), "hash"),
-    (re.compile(r"(^|/)MDMDiagReport\.xml$", re.I), "report"),
-    (re.compile(r"(^|/)MdmDiagLogMetadata\.json$", re.I), "metadata"),
+    (
+        re.compile(r"(^|/)DiagnosticsFrameworkData\.json$", re.I),
+        lambda name, data: from_framework_data(data),
+    ),
+    (re.compile(r"(^|/)DeviceHash_[^/]*\.csv$", re.I), from_device_hash),
+    (
+        re.compile(r"(^|/)MDMDiagReport\.xml$", re.I),
+        lambda name, data: from_report_xml(data),
+    ),
+    (
+        re.compile(r"(^|/)MdmDiagLogMetadata\.json$", re.I),
+        lambda name, data: from_log_metadata(data),
+    ),
 )
 
 
@@ -135,29 +145,16 @@ def device_info(members: dict[str, bytes]) -> DeviceInfo:
     Args:
         members: member name -> bytes, for the members of one bundle.
     """
-    found: dict[str, DeviceInfo] = {}
-    for name, data in members.items():
-        for pattern, kind in _READERS:
-            if pattern.search(name) and kind not in found:
-                try:
-                    found[kind] = _read(kind, name, data)
-                except (ValueError, UnicodeError, csv.Error):
-                    found[kind] = DeviceInfo()
     info = DeviceInfo()
-    for kind in ("framework", "hash", "report", "metadata"):
-        if kind in found:
-            info = info.merged(found[kind])
+    for pattern, read in _READERS:
+        name = next((n for n in sorted(members) if pattern.search(n)), None)
+        if name is None:
+            continue
+        try:
+            info = info.merged(read(name, members[name]))
+        except (ValueError, UnicodeError, csv.Error):
+            continue  # a damaged identity file tells us nothing
     return info
-
-
-def _read(kind: str, name: str, data: bytes) -> DeviceInfo:
-    if kind == "framework":
-        return from_framework_data(data)
-    if kind == "hash":
-        return from_device_hash(name, data)
-    if kind == "report":
-        return from_report_xml(data)
-    return from_log_metadata(data)
 
 
 _SETUPACT_ZONE = re.compile(
