@@ -29,9 +29,10 @@ run: install ## run the nightly flow on data/sample into ./warehouse and print t
 test: install ## run the test suite
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 
-lint: install ## ruff (check + format) on the code, sqlfluff on sql/
+lint: install ## ruff (check + format), mypy over every package, sqlfluff on sql/
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy -p espfleet
 	$(BIN)/sqlfluff lint sql/
 
 fix: install ## let ruff and sqlfluff fix and format what they can

@@ -25,7 +25,8 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from espfleet.parsers import cmtrace, cmtrace_bytes, cmtrace_slow, schema
+from espfleet.parsers import cmtrace, schema
+from espfleet.parsers.cmtrace import byte_reader, careful
 
 CCM = re.compile(
     r'<!\[LOG\[(?P<msg>.*?)\]LOG\]!><time="(?P<h>\d{1,2}):(?P<mi>\d{2}):(?P<s>\d{2})'
@@ -134,8 +135,8 @@ def numpy_share(blobs: list[bytes]) -> str:
     took = total = 0
     for data in blobs:
         body = cmtrace._utf8_body(data, "", [])
-        for _, block, _ in cmtrace_slow._blocks(body):
-            found = cmtrace_bytes.scan_canonical(block)
+        for _, block, _ in careful._blocks(body):
+            found = byte_reader.scan_canonical(block)
             if found is not None:
                 took += len(found["good"])
                 total += len(found["openers"])

@@ -18,7 +18,8 @@ from pathlib import Path
 
 from evtx import PyEvtxParser
 
-from espfleet.parsers import esp, eventtext, eventxml, evtx
+from espfleet.parsers.derivers import esp_events
+from espfleet.parsers.events import evtx, exported_xml, rendered_text
 
 NS = "http://schemas.microsoft.com/win/2004/08/events/event"
 
@@ -128,10 +129,10 @@ def synthetic_text(n: int) -> bytes:
 
 def bench_other(repeats: int, n: int = 20_000) -> None:
     xml, text = synthetic_xml(n), synthetic_text(n)
-    t_xml = best(lambda: eventxml.parse(xml), repeats)
-    t_text = best(lambda: eventtext.parse(text), repeats)
-    table = eventtext.parse(text).table
-    t_esp = best(lambda: esp.derive_esp_events(table), repeats)
+    t_xml = best(lambda: exported_xml.parse(xml), repeats)
+    t_text = best(lambda: rendered_text.parse(text), repeats)
+    table = rendered_text.parse(text).table
+    t_esp = best(lambda: esp_events.derive_esp_events(table), repeats)
     print(f"eventxml  (synthetic UTF-16, {n} events): {n / t_xml:10,.0f} events/s")
     print(f"eventtext ([ETW] lines, {n} events)     : {n / t_text:10,.0f} events/s")
     print(f"derive_esp_events ({n} rows)             : {n / t_esp:10,.0f} rows/s")

@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 from espfleet.parsers import regfile
-from espfleet.parsers.esptracking import derive_esp_tracking
+from espfleet.parsers.derivers.esp_tracking import derive_esp_tracking
 
 
 def largest_dump(corpus: Path) -> tuple[Path, bytes]:

@@ -14,17 +14,17 @@ import pyarrow as pa
 from rich.console import Console
 from rich.table import Table
 
-from espfleet.ingest import ingest_bundle
-from espfleet.settings import RunSettings
-from espfleet.unpack import BundleError, unpack
-from espfleet.warehouse import Warehouse
+from .ingest import ingest_bundle
+from .settings import RunSettings
+from .unpack import BundleError, unpack
+from .warehouse import Warehouse
 
 console = Console()
 
 
 def ingest(settings: RunSettings) -> dict:
     """Run the nightly Prefect flow with `settings`; returns the run totals."""
-    from espfleet.flows.nightly import run  # Prefect is imported only when needed
+    from espfleet.flows.nightly import run
 
     return run(settings)
 

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import click
 
-from espfleet import api
-from espfleet.settings import DEFAULT_WAREHOUSE, SAMPLE_SOURCE, RunSettings
+from . import api
+from .settings import DEFAULT_WAREHOUSE, SAMPLE_SOURCE, RunSettings
 
 WAREHOUSE = click.option(
     "--warehouse",

@@ -20,17 +20,16 @@ from pathlib import PurePosixPath
 
 import pyarrow as pa
 
-from espfleet.parsers import (
-    PARSERS,
-    ccmsetup,
-    cmtrace,
-    esp,
-    esptracking,
-    regfile,
-    smsts,
-)
+from espfleet.parsers import PARSERS, cmtrace, regfile
 from espfleet.parsers.base import ParseContext, ParseResult
-from espfleet.parsers.devicemeta import (
+from espfleet.parsers.derivers import (
+    ccmsetup_runs,
+    esp_events,
+    esp_tracking,
+    task_sequence,
+)
+
+from .device import (
     DeviceInfo,
     device_info,
     is_device_member,
@@ -100,13 +99,13 @@ def _derived(table_name: str, member: str, table: pa.Table) -> dict[str, pa.Tabl
     """The fact tables one member's rows give (table name -> rows)."""
     base = PurePosixPath(member).name
     if table_name == "events":
-        return {"esp_events": esp.derive_esp_events(table)}
+        return {"esp_events": esp_events.derive_esp_events(table)}
     if table_name == "registry_values":
-        return {"esp_tracking": esptracking.derive_esp_tracking(table)}
+        return {"esp_tracking": esp_tracking.derive_esp_tracking(table)}
     if table_name == "cm_log_entries" and _CCMSETUP.match(base):
-        return {"ccmsetup_runs": ccmsetup.derive_runs(table)}
+        return {"ccmsetup_runs": ccmsetup_runs.derive_runs(table)}
     if table_name == "cm_log_entries" and _SMSTS.match(base):
-        steps, runs = smsts.derive_steps(table)
+        steps, runs = task_sequence.derive_steps(table)
         return {"ts_steps": steps, "ts_runs": runs}
     return {}
 

@@ -14,11 +14,12 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from espfleet.ingest import ingest_bundle
 from espfleet.parsers.schema import BUNDLES, MEMBERS
-from espfleet.share import BundleRef, content_id, discover, filesystem, read_bundle
-from espfleet.unpack import BundleError, unpack
-from espfleet.warehouse import Warehouse, with_provenance
+
+from .ingest import ingest_bundle
+from .share import BundleRef, content_id, discover, filesystem, read_bundle
+from .unpack import BundleError, unpack
+from .warehouse import Warehouse, with_provenance
 
 
 @dataclass
@@ -64,7 +65,7 @@ def find_new_bundles(
 
 
 def _bundle_row(**values: object) -> dict:
-    row = {f.name: None for f in BUNDLES}
+    row: dict[str, object] = {f.name: None for f in BUNDLES}
     row.update(values)
     return row
 
@@ -251,7 +252,7 @@ def run_markdown(totals: dict) -> str:
 
 def quality_gate(warehouse: Path) -> list:
     """Run every view's declared tests on the warehouse (espfleet.quality)."""
-    from espfleet.quality import check_views
+    from .quality import check_views
 
     with Warehouse(warehouse).connect() as con:
         return check_views(con)

@@ -16,7 +16,7 @@ from importlib import resources
 import duckdb
 import yaml
 
-from espfleet.warehouse import SQL_LAYERS, quote_identifier
+from .warehouse import SQL_LAYERS, quote_identifier
 
 
 @dataclass(frozen=True)
@@ -83,6 +83,6 @@ def check_views(con: duckdb.DuckDBPyConnection) -> list[CheckResult]:
     results = []
     for doc in view_docs():
         for name, sql, params in _checks(doc):
-            failing = con.execute(sql, params).fetchone()[0]
+            (failing,) = con.execute(sql, params).fetchone() or (0,)
             results.append(CheckResult(doc["name"], name, int(failing)))
     return results

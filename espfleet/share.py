@@ -24,7 +24,7 @@ from pathlib import PurePosixPath
 import fsspec
 from fsspec.core import url_to_fs
 
-from espfleet.unpack import ARCHIVE_SUFFIXES
+from .unpack import ARCHIVE_SUFFIXES
 
 # Loose evidence that makes a folder a bundle (DESIGN.md; COLLECTION.md 3): logs and
 # their rollovers, registry exports, event logs and their XML/text exports. Other

@@ -74,7 +74,9 @@ def failure_rates(warehouse: Path) -> list[dict]:
     return pipeline.query(warehouse, REPORT_SQL).to_pylist()
 
 
-@flow(name="espfleet-nightly", task_runner=ThreadPoolTaskRunner(max_workers=2))
+# Prefect types task runners by their future type, which its own constructors do
+# not infer (ThreadPoolTaskRunner[Never]); hence the ignores on task_runner=.
+@flow(name="espfleet-nightly", task_runner=ThreadPoolTaskRunner(max_workers=2))  # type: ignore[arg-type]
 def nightly(
     source: str = "data/sample",
     warehouse: Path = Path("warehouse"),
@@ -93,7 +95,7 @@ def nightly(
     # quote(): Prefect would otherwise walk the whole id set looking for futures.
     known_ids = quote(found.known_ids)
     futures = [
-        ingest_batch.submit(
+        ingest_batch.submit(  # type: ignore[call-overload]  # quote() is unwrapped
             source, refs, warehouse, run_id, f"b{n:05d}", reprocess, known_ids
         )
         for n, refs in enumerate(batches)
@@ -128,13 +130,13 @@ def run(settings: RunSettings) -> dict:
         from prefect_dask import DaskTaskRunner
 
         flow_fn = nightly.with_options(
-            task_runner=DaskTaskRunner(
+            task_runner=DaskTaskRunner(  # type: ignore[arg-type]
                 cluster_kwargs={"n_workers": settings.max_workers, "processes": True}
             )
         )
     elif settings.max_workers != 2:
         flow_fn = nightly.with_options(
-            task_runner=ThreadPoolTaskRunner(max_workers=settings.max_workers)
+            task_runner=ThreadPoolTaskRunner(max_workers=settings.max_workers)  # type: ignore[arg-type]
         )
     return flow_fn(
         source=settings.source,

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from . import autopilotjson, cmtrace, eventtext, eventxml, evtx, regfile
+from . import autopilotjson, cmtrace, regfile
+from .events import evtx, exported_xml, rendered_text
 
 PARSERS: dict[str, ModuleType] = {
-    m.NAME: m for m in (evtx, regfile, autopilotjson, eventxml, eventtext, cmtrace)
+    m.NAME: m
+    for m in (evtx, regfile, autopilotjson, exported_xml, rendered_text, cmtrace)
 }

@@ -30,7 +30,7 @@ import pyarrow as pa
 
 from . import schema
 from .base import ParseContext, ParseResult, ParseWarning
-from .espscales import profile_state
+from .derivers.scales import profile_state
 from .textdecode import decode
 
 NAME = "autopilotjson"
@@ -130,7 +130,7 @@ def parse(data: bytes, context: ParseContext | None = None) -> ParseResult:
     text = decode(data).text.strip("\ufeff \t\r\n\x00")
     try:
         obj = json.loads(text)
-    except ValueError as exc:
+    except json.JSONDecodeError as exc:
         warning = ParseWarning.at(1, f"not JSON: {exc.msg}", text)
         return ParseResult(schema.empty(SCHEMA), [warning], 1)
     if not isinstance(obj, dict):

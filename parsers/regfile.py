@@ -166,7 +166,7 @@ _NO_DATA = (None, None, None, False)
 
 def _table(dialect: str, rows: list[tuple]) -> pa.Table:
     """Rows (line_no, key, name, type, text, int, hex, deletion) -> the table."""
-    cols = list(zip(*rows, strict=True)) if rows else [()] * 8
+    cols: list = list(zip(*rows, strict=True)) if rows else [()] * 8
     cols.insert(1, [dialect] * len(rows))
     return pa.table(
         [pa.array(c, f.type) for c, f in zip(cols, SCHEMA, strict=True)],

@@ -11,8 +11,8 @@ import json
 import random
 from datetime import timedelta
 
-from espfleet.simulator.cmlogs import BOM
-from espfleet.simulator.scenarios import Plan
+from .cmlogs import BOM
+from .scenarios import Plan
 
 
 def _app_id(rng: random.Random, middle: str) -> str:

@@ -12,7 +12,7 @@ import base64
 import json
 import random
 
-from espfleet.simulator.scenarios import Plan
+from .scenarios import Plan
 
 CHANNELS = (
     "microsoft-windows-aad/operational",

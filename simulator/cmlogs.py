@@ -11,7 +11,7 @@ from __future__ import annotations
 import random
 from datetime import datetime, timedelta
 
-from espfleet.simulator.scenarios import NEW_SMSTS_FROM, STEP_FAILURES, CcmRun, Plan
+from .scenarios import NEW_SMSTS_FROM, STEP_FAILURES, CcmRun, Plan
 
 CMG = "CONTOSOCMG.CONTOSO.COM"
 CMG_ID = "72186325152220592"

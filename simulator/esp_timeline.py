@@ -12,7 +12,7 @@ import json
 import random
 from datetime import datetime, timedelta
 
-from espfleet.simulator.scenarios import TIMEOUT, Plan
+from .scenarios import TIMEOUT, Plan
 
 Event = tuple[datetime, str, str]
 

@@ -25,7 +25,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from functools import lru_cache
 
-from espfleet.simulator.binxml import (
+from .binxml import (
     FRAGMENT_HEADER,
     T_BINXML,
     T_FILETIME,

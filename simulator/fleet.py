@@ -24,17 +24,10 @@ from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
-from espfleet.simulator import (
-    agentlogs,
-    cab,
-    cabfiles,
-    cmlogs,
-    registry_dump,
-    scenarios,
-)
-from espfleet.simulator.esp_timeline import esp_events
-from espfleet.simulator.evtx_writer import EventRecord, shellcore_62407, write_evtx
-from espfleet.simulator.scenarios import CAUSES, LONE_CAB_OK, WEIGHTS, Plan
+from . import agentlogs, cab, cabfiles, cmlogs, registry_dump, scenarios
+from .esp_timeline import esp_events
+from .evtx_writer import EventRecord, shellcore_62407, write_evtx
+from .scenarios import CAUSES, LONE_CAB_OK, WEIGHTS, Plan
 
 COLUMNS = (
     "bundle_path",

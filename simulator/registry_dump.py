@@ -12,8 +12,8 @@ from __future__ import annotations
 import random
 from datetime import UTC, timedelta
 
-from espfleet.simulator.cmlogs import TENANT_DOMAIN, TENANT_ID
-from espfleet.simulator.scenarios import Plan
+from .cmlogs import TENANT_DOMAIN, TENANT_ID
+from .scenarios import Plan
 
 HKLM = "HKEY_LOCAL_MACHINE\\software\\microsoft\\"
 EST = HKLM + "windows\\autopilot\\EnrollmentStatusTracking"

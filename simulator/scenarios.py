@@ -298,6 +298,12 @@ def _start_time(
     )
 
 
+def _ended(step: TsStep) -> datetime:
+    """The end of a step the plan has just made finish."""
+    assert step.end is not None, step.name
+    return step.end
+
+
 def _ts_steps(plan: Plan, rng: random.Random, start: datetime) -> list[TsStep]:
     """The PROVISIONTS task sequence as instructions with their instants."""
     layout = [
@@ -402,8 +408,8 @@ def realise(plan: Plan, rng: random.Random, not_before: datetime | None = None) 
         plan.esp_end = plan.failure_at
     else:
         prep_done = plan.runs[-1].end + _sec(rng, 20, 90)
-        plan.ds_start = prep_done + _sec(rng, 2, 10)
-        plan.ts_start = plan.ds_start + _sec(rng, 60, 200)
+        ds_start = plan.ds_start = prep_done + _sec(rng, 2, 10)
+        plan.ts_start = ds_start + _sec(rng, 60, 200)
         steps = _ts_steps(plan, rng, plan.ts_start)
         actions = [i for i, s in enumerate(steps) if s.kind == "action"]
         if sc == "ts_step_failed":
@@ -414,14 +420,14 @@ def realise(plan: Plan, rng: random.Random, not_before: datetime | None = None) 
             plan.ts_state = 4
             plan.root_code = code
             plan.failing_step = steps[k].name
-            plan.failure_at = steps[k].end + _sec(rng, 20, 120)
+            plan.failure_at = _ended(steps[k]) + _sec(rng, 20, 120)
             plan.failure_phase = "DeviceSetup"
             plan.failure_code = 0
             plan.failure_name = (
                 "CommercialOOBE_BootstrapStatusCategory_SubcategoryProcessing_Failed"
             )
         elif sc in ("ts_still_running",) or sc.startswith("unsupported"):
-            limit = plan.ds_start + timedelta(minutes=60) + _sec(rng, 1, 30)
+            limit = ds_start + timedelta(minutes=60) + _sec(rng, 1, 30)
             # stretch the steps so the TS is mid-step at the deadline
             k = rng.choice(actions[1:])
             steps = steps[: k + 1]
@@ -440,7 +446,7 @@ def realise(plan: Plan, rng: random.Random, not_before: datetime | None = None) 
             )
         else:
             plan.ts_state = 3
-            plan.esp_end = steps[-1].end + _sec(rng, 30, 120)
+            plan.esp_end = _ended(steps[-1]) + _sec(rng, 30, 120)
         plan.ts_steps = steps
         if plan.failure_at is not None:
             plan.esp_end = plan.failure_at

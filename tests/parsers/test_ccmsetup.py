@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from espfleet.parsers import schema
-from espfleet.parsers.ccmsetup import derive_runs, parse_command_line
+from espfleet.parsers.derivers.ccmsetup_runs import derive_runs, parse_command_line
 from tests.conftest import corpus_file
 from tests.parsers.cmlog_rows import entries_from_file, entries_from_text, record
 

@@ -6,7 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pyarrow as pa
 
-from espfleet.parsers import channels, schema
+from espfleet.parsers import schema
+from espfleet.parsers.events import channels
 
 AP = "Microsoft-Windows-ModernDeployment-Diagnostics-Provider/Autopilot"
 DMEDP = "Microsoft-Windows-DeviceManagement-Enterprise-Diagnostics-Provider/Admin"

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from espfleet.parsers import cmtrace, cmtrace_slow, schema
+from espfleet.parsers import cmtrace, schema
 from espfleet.parsers.base import ParseContext
+from espfleet.parsers.cmtrace import careful
 
 DATA = Path(__file__).parent.parent / "data" / "cmtrace"
 LINE = (
@@ -248,7 +249,7 @@ def test_every_fixture_parses_and_sniffs(name: str) -> None:
 
 
 def test_stop_rule_across_small_blocks(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(cmtrace_slow, "BLOCK_BYTES", 64)
+    monkeypatch.setattr(careful, "BLOCK_BYTES", 64)
     data = LINE * 3 + b"<![LOG[x\n" * 30 + LINE
     result = cmtrace.parse(data)
     assert result.table.num_rows == 3

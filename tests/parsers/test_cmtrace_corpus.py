@@ -14,8 +14,9 @@ from pathlib import Path
 import libarchive
 import pytest
 
-from espfleet.parsers import cmtrace, cmtrace_slow
+from espfleet.parsers import cmtrace
 from espfleet.parsers.base import ParseContext
+from espfleet.parsers.cmtrace import careful
 
 # name -> (damaged tails, expected skipped), read by eye in each file.
 DAMAGE = {
@@ -291,7 +292,7 @@ def test_small_blocks_give_identical_results(
     whole = [
         cmtrace.parse(read(corpus / "cmtrace" / n), ParseContext(n)) for n in names
     ]
-    monkeypatch.setattr(cmtrace_slow, "BLOCK_BYTES", 3000)
+    monkeypatch.setattr(careful, "BLOCK_BYTES", 3000)
     for name, ref in zip(names, whole, strict=True):
         got = cmtrace.parse(read(corpus / "cmtrace" / name), ParseContext(name))
         assert got.table.equals(ref.table), name

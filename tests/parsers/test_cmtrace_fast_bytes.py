@@ -26,7 +26,8 @@ import pyarrow as pa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from espfleet.parsers import cmtrace, cmtrace_bytes, cmtrace_fast, cmtrace_slow
+from espfleet.parsers import cmtrace
+from espfleet.parsers.cmtrace import arrow_reader, byte_reader, careful
 
 DIGIT = st.sampled_from("0123456789")
 VALUE = st.text(
@@ -129,7 +130,7 @@ def canonical_log(draw_records: list[str]) -> bytes:
     return "".join(draw_records).encode()
 
 
-def scans_equal(a: cmtrace_fast.Scan, b: cmtrace_fast.Scan) -> None:
+def scans_equal(a: arrow_reader.Scan, b: arrow_reader.Scan) -> None:
     assert a.preamble == b.preamble
     assert a.preamble_newlines == b.preamble_newlines
     assert a.n_chunks == b.n_chunks
@@ -147,9 +148,9 @@ def scans_equal(a: cmtrace_fast.Scan, b: cmtrace_fast.Scan) -> None:
             assert pa.array(col).equals(pa.array(other)), name
 
 
-def all_irregular(buf, offset0=0, line0=1) -> cmtrace_fast.Scan:
+def all_irregular(buf, offset0=0, line0=1) -> arrow_reader.Scan:
     """The scan with no record converted: every chunk goes to the careful path."""
-    sc = cmtrace_fast._scan_arrow(buf, offset0, line0)
+    sc = arrow_reader._scan_arrow(buf, offset0, line0)
     sc.good = np.empty(0, np.int64)
     sc.columns = {}
     sc.irregular = np.arange(sc.n_chunks, dtype=np.int64)
@@ -158,7 +159,7 @@ def all_irregular(buf, offset0=0, line0=1) -> cmtrace_fast.Scan:
 
 def same_as_careful(data: bytes) -> None:
     fast = cmtrace.parse(data)
-    with mock.patch.object(cmtrace_slow, "scan", all_irregular):
+    with mock.patch.object(careful, "scan", all_irregular):
         slow = cmtrace.parse(data)
     assert fast.table.equals(slow.table), (fast.table, slow.table)
     assert [(w.line, w.reason, w.excerpt) for w in fast.warnings] == [
@@ -176,14 +177,14 @@ SETTINGS = settings(
 @given(st.lists(record(near=False), min_size=1, max_size=12))
 def test_well_formed_blocks_match_pyarrow_reader(records: list[str]) -> None:
     data = canonical_log(records)
-    scans_equal(cmtrace_fast.scan(data, 100, 5), cmtrace_fast._scan_arrow(data, 100, 5))
+    scans_equal(arrow_reader.scan(data, 100, 5), arrow_reader._scan_arrow(data, 100, 5))
 
 
 @SETTINGS
 @given(st.lists(record(near=True), min_size=1, max_size=12), st.text(max_size=6))
 def test_near_miss_blocks_match_pyarrow_reader(records: list[str], head: str) -> None:
     data = (head.replace("<![LOG[", "") + "".join(records)).encode()
-    scans_equal(cmtrace_fast.scan(data), cmtrace_fast._scan_arrow(data))
+    scans_equal(arrow_reader.scan(data), arrow_reader._scan_arrow(data))
 
 
 @SETTINGS
@@ -205,7 +206,7 @@ RECORD = (
 
 
 def test_canonical_block_is_read_by_numpy() -> None:
-    found = cmtrace_bytes.scan_canonical((RECORD * 3).encode())
+    found = byte_reader.scan_canonical((RECORD * 3).encode())
     assert found is not None
     assert found["openers"].tolist() == [0, len(RECORD), 2 * len(RECORD)]
     assert found["columns"]["message"].to_pylist() == ['m "q"'] * 3
@@ -213,7 +214,7 @@ def test_canonical_block_is_read_by_numpy() -> None:
 
 
 def good(data: str) -> list[int] | None:
-    found = cmtrace_bytes.scan_canonical(data.encode())
+    found = byte_reader.scan_canonical(data.encode())
     return None if found is None else found["good"].tolist()
 
 
@@ -281,9 +282,9 @@ def test_good_records_are_read_by_numpy(rows: list[tuple]) -> None:
         f'component="{v}" context="{v}" type="{typ}" thread="{thr}" file="{v}">\n'
         for msg, t, d, v, typ, thr in rows
     ).encode()
-    found = cmtrace_bytes.scan_canonical(data)
+    found = byte_reader.scan_canonical(data)
     assert found is not None and len(found["good"]) == len(rows)
-    scans_equal(cmtrace_fast.scan(data), cmtrace_fast._scan_arrow(data))
+    scans_equal(arrow_reader.scan(data), arrow_reader._scan_arrow(data))
 
 
 def test_non_ascii_digits_in_type_and_thread_do_not_raise() -> None:

@@ -11,8 +11,8 @@ import pyarrow as pa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from espfleet.parsers.cmtrace_fast import convert_time
-from espfleet.parsers.cmtrace_time import parse_ccm_time
+from espfleet.parsers.cmtrace.arrow_reader import convert_time
+from espfleet.parsers.cmtrace.clock import parse_ccm_time
 
 D = "[0-9]"
 GOOD_TIME = st.from_regex(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from espfleet.parsers.devicemeta import device_info, from_log_metadata
+from espfleet.device import device_info, from_log_metadata
 from tests.conftest import corpus_file
 
 

@@ -8,7 +8,9 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 
-from espfleet.parsers import esp, eventtext, evtx, schema
+from espfleet.parsers import schema
+from espfleet.parsers.derivers import esp_events
+from espfleet.parsers.events import evtx, rendered_text
 
 T0 = datetime(2025, 3, 4, 10, 0, tzinfo=UTC)
 
@@ -28,7 +30,7 @@ def events(pairs: list[tuple[str, str | None]]) -> pa.Table:
 
 
 def one(name: str, value: str | None = None) -> dict:
-    (row,) = esp.derive_esp_events(events([(name, value)])).to_pylist()
+    (row,) = esp_events.derive_esp_events(events([(name, value)])).to_pylist()
     return row
 
 
@@ -231,13 +233,13 @@ def test_non_commercial_rows_dropped():
     table = events(
         [("CDJUIError", "80180014"), (P + "ESPProgress_Failure", None), (None, None)]
     )
-    out = esp.derive_esp_events(table)
+    out = esp_events.derive_esp_events(table)
     assert out.schema == schema.ESP_EVENTS
     assert out.column("record_id").to_pylist() == [2]
 
 
 def test_every_known_name_classifies_as_its_table_row():
-    from espfleet.parsers.channels import esp_names
+    from espfleet.parsers.events.channels import esp_names
 
     for name, known in esp_names().items():
         row = one(name)
@@ -249,7 +251,7 @@ def test_corpus_commercial_oobe_rows(corpus):
     path = corpus / "evtx" / "zip_Gsagar109-Public__shell-core-operational.evtx"
     table = evtx.parse(path.read_bytes()).table
     names = [n for n in table.column("name").to_pylist() if n and n.startswith(P)]
-    out = esp.derive_esp_events(table).to_pylist()
+    out = esp_events.derive_esp_events(table).to_pylist()
     assert len(out) == len(names) > 0
     region = [
         r for r in out if r["name"] == P + "AutopilotRegion_SettingRetrieval_Succeeded"
@@ -267,7 +269,7 @@ def test_from_documented_paste_end_to_end():
     data = (
         Path(__file__).parent.parent / "data" / "events" / "etw_shellcore_paste.txt"
     ).read_bytes()
-    out = esp.derive_esp_events(eventtext.parse(data).table).to_pylist()
+    out = esp_events.derive_esp_events(rendered_text.parse(data).table).to_pylist()
     assert [r["outcome"] for r in out] == ["timed_out", "failed", "started", "failed"]
     assert [r["error_code_hex"] for r in out] == [
         "0x800705B4",

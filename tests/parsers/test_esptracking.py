@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from espfleet.parsers import regfile, schema
-from espfleet.parsers.esptracking import derive_esp_tracking, snapshot_time
+from espfleet.parsers.derivers.esp_tracking import derive_esp_tracking, snapshot_time
 from tests.conftest import corpus_file
 
 DATA = Path(__file__).parents[1] / "data" / "registry"

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
-from espfleet.parsers import eventtext
 from espfleet.parsers.base import ParseContext
+from espfleet.parsers.events import rendered_text
 
 DATA = Path(__file__).parent.parent / "data" / "events"
 LINE = (
@@ -16,27 +16,27 @@ LINE = (
 
 
 def rows(name: str, context: ParseContext | None = None) -> list[dict]:
-    return eventtext.parse((DATA / name).read_bytes(), context).table.to_pylist()
+    return rendered_text.parse((DATA / name).read_bytes(), context).table.to_pylist()
 
 
 def test_sniff_accepts_etw_line():
-    assert eventtext.sniff(LINE.encode())
+    assert rendered_text.sniff(LINE.encode())
 
 
 def test_sniff_rejects_cmtrace_and_binary():
-    assert not eventtext.sniff(
+    assert not rendered_text.sniff(
         b'<![LOG[ETW]LOG]!><time="10:00:00.000+000" date="1-1-2024">'
     )
-    assert not eventtext.sniff(b"[ETW] no brackets here\r\n")
-    assert not eventtext.sniff(b"ElfFile\x00" + LINE.encode())
+    assert not rendered_text.sniff(b"[ETW] no brackets here\r\n")
+    assert not rendered_text.sniff(b"ElfFile\x00" + LINE.encode())
 
 
 def test_sniff_accepts_wevtutil_blocks():
-    assert eventtext.sniff((DATA / "wevtutil_text_shellcore.txt").read_bytes())
+    assert rendered_text.sniff((DATA / "wevtutil_text_shellcore.txt").read_bytes())
 
 
 def test_single_line_decodes():
-    (row,) = eventtext.parse(LINE.encode()).table.to_pylist()
+    (row,) = rendered_text.parse(LINE.encode()).table.to_pylist()
     assert (row["event_id"], row["name"], row["value"]) == (
         62407,
         "CDJUIError",
@@ -46,7 +46,7 @@ def test_single_line_decodes():
 
 
 def test_golden_paste_counts():
-    result = eventtext.parse((DATA / "etw_shellcore_paste.txt").read_bytes())
+    result = rendered_text.parse((DATA / "etw_shellcore_paste.txt").read_bytes())
     assert (result.table.num_rows, result.skipped) == (6, 0)
     assert [w.reason for w in result.warnings] == ["1 lines outside any event ignored"]
 
@@ -110,7 +110,7 @@ def test_wevtutil_hresult_and_meaning():
 
 
 def test_wevtutil_without_zone_has_null_time_and_warning():
-    result = eventtext.parse((DATA / "wevtutil_text_shellcore.txt").read_bytes())
+    result = rendered_text.parse((DATA / "wevtutil_text_shellcore.txt").read_bytes())
     assert result.table.column("ts_utc").null_count == 3
     assert "no zone" in result.warnings[0].reason
 
@@ -121,5 +121,5 @@ def test_cxid_event_data():
 
 
 def test_garbage_never_raises():
-    result = eventtext.parse(b"[ETW] [x\n" * 30)
+    result = rendered_text.parse(b"[ETW] [x\n" * 30)
     assert result.table.num_rows == 0 and result.skipped == 20

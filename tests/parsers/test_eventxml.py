@@ -6,7 +6,7 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 
-from espfleet.parsers import eventxml, evtx
+from espfleet.parsers.events import evtx, exported_xml
 from espfleet.simulator.evtx_writer import shellcore_62407, write_evtx
 
 DATA = Path(__file__).parent.parent / "data" / "events"
@@ -14,20 +14,22 @@ NS = "http://schemas.microsoft.com/win/2004/08/events/event"
 
 
 def parse(name: str):
-    return eventxml.parse((DATA / name).read_bytes())
+    return exported_xml.parse((DATA / name).read_bytes())
 
 
 def test_sniff_accepts_wevtutil_fragment():
-    assert eventxml.sniff(f"<Event xmlns='{NS}'><System>".encode())
+    assert exported_xml.sniff(f"<Event xmlns='{NS}'><System>".encode())
 
 
 def test_sniff_rejects_other_xml_and_evtx():
-    assert not eventxml.sniff(b"<?xml version='1.0'?><MDMEnterpriseDiagnosticsReport>")
-    assert not eventxml.sniff(b"ElfFile\x00" + f"<Event xmlns='{NS}'>".encode())
+    assert not exported_xml.sniff(
+        b"<?xml version='1.0'?><MDMEnterpriseDiagnosticsReport>"
+    )
+    assert not exported_xml.sniff(b"ElfFile\x00" + f"<Event xmlns='{NS}'>".encode())
 
 
 def test_sniff_accepts_utf16_export():
-    assert eventxml.sniff((DATA / "eventviewer_saveas_utf16le.xml").read_bytes())
+    assert exported_xml.sniff((DATA / "eventviewer_saveas_utf16le.xml").read_bytes())
 
 
 def test_golden_noroot_stream():
@@ -86,12 +88,12 @@ def test_doctype_event_skipped_clean_event_kept():
 def test_broken_event_does_not_stop_the_file():
     good = (DATA / "wevtutil_stream_noroot.xml").read_text()
     bad = f"<Event xmlns='{NS}'><System><EventID>1</Event>"
-    result = eventxml.parse((bad + good).encode())
+    result = exported_xml.parse((bad + good).encode())
     assert (result.table.num_rows, result.skipped) == (3, 1)
 
 
 def test_no_events_is_a_warning():
-    result = eventxml.parse(b"<Events></Events>")
+    result = exported_xml.parse(b"<Events></Events>")
     assert result.table.num_rows == 0 and result.warnings
 
 
@@ -112,6 +114,6 @@ def test_same_event_from_evtx_and_xml_agrees():
         f"<Data Name='Name'>{name}</Data><Data Name='Value'>{value}</Data>"
         "</EventData></Event>"
     )
-    from_xml = eventxml.parse(xml.encode()).table
+    from_xml = exported_xml.parse(xml.encode()).table
     keep = [c for c in from_xml.column_names if c != "source_format"]
     assert from_xml.select(keep).to_pylist() == from_evtx.select(keep).to_pylist()

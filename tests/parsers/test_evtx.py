@@ -11,8 +11,8 @@ from pathlib import Path
 import evtx as pyevtx
 import pytest
 
-from espfleet.parsers import channels, evtx
-from espfleet.parsers.eventrows import EventRows
+from espfleet.parsers.events import channels, evtx
+from espfleet.parsers.events.rows import EventRows
 from espfleet.simulator.evtx_writer import EventRecord, shellcore_62407, write_evtx
 
 T0 = datetime(2025, 3, 4, 10, 0, 0, 123456, tzinfo=UTC)

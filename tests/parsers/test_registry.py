@@ -20,9 +20,16 @@ def defines(path: Path, *names: str) -> bool:
     return set(names) <= found
 
 
+def module_name(path: Path) -> str:
+    parts = path.relative_to(PARSER_DIR).with_suffix("").parts
+    return ".".join(("espfleet.parsers",) + parts).removesuffix(".__init__")
+
+
 def test_every_module_with_sniff_and_parse_is_registered():
-    modules = {p.stem for p in PARSER_DIR.glob("*.py") if defines(p, "sniff", "parse")}
-    assert modules == {m.__name__.rsplit(".", 1)[1] for m in PARSERS.values()}
+    modules = {
+        module_name(p) for p in PARSER_DIR.rglob("*.py") if defines(p, "sniff", "parse")
+    }
+    assert modules == {m.__name__ for m in PARSERS.values()}
 
 
 def test_every_parser_declares_the_contract():

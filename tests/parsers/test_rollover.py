@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from espfleet.parsers import cmtrace, rollover
+from espfleet.parsers import cmtrace
 from espfleet.parsers.base import ParseContext
+from espfleet.parsers.cmtrace import rollover
 
 DATA = Path(__file__).parent.parent / "data" / "cmtrace" / "rollover"
 

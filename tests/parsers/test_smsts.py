@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from espfleet.parsers import schema
-from espfleet.parsers.smsts import derive_steps
+from espfleet.parsers.derivers.task_sequence import derive_steps
 from tests.conftest import corpus_file
 from tests.parsers.cmlog_rows import entries_from_file, entries_from_text, record
 

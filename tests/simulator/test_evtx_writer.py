@@ -19,11 +19,7 @@ import pytest
 from defusedxml import ElementTree
 
 from espfleet.simulator.binxml import name_hash, sid_bytes
-from espfleet.simulator.evtx_writer import (
-    EventRecord,
-    shellcore_62407,
-    write_evtx,
-)
+from espfleet.simulator.evtx_writer import EventRecord, shellcore_62407, write_evtx
 from tests.conftest import corpus_file
 
 T0 = datetime(2025, 3, 4, 10, 0, 0, 123456, tzinfo=UTC)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from espfleet.parsers import channels, evtx
+from espfleet.parsers.events import channels, evtx
 from tests.conftest import corpus_file
 from tests.sql.conftest import given
 

@@ -25,13 +25,7 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 
-from .cmtrace_fields import (
-    DATE_W,
-    TIME_W,
-    date_from_matrix,
-    days_from_civil,
-    time_from_matrix,
-)
+from .fields import DATE_W, TIME_W, date_from_matrix, days_from_civil, time_from_matrix
 
 _US_PER_DAY = 86_400_000_000
 

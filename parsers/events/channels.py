@@ -19,9 +19,9 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from . import schema
+from .. import schema
 
-DATA = Path(__file__).parent / "data"
+DATA = Path(__file__).parents[1] / "data"
 
 # Older builds and text renderings name the same source differently.
 CHANNEL_ALIASES = {

@@ -38,9 +38,9 @@ import re
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from . import errorcodes, schema
-from .channels import esp_names
-from .eventrows import loads
+from .. import errorcodes, schema
+from ..events.channels import esp_names
+from ..events.rows import loads
 
 PREFIX = "CommercialOOBE_"
 PHASES = ("DevicePreparation", "DeviceSetup", "AccountSetup")

@@ -9,6 +9,8 @@ careful per-record path.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -240,7 +242,7 @@ def _date_general(
 _US_PER_DAY = 86_400_000_000
 
 
-def days_from_civil(y: np.ndarray, m: np.ndarray, d: np.ndarray) -> np.ndarray:
+def days_from_civil(y: Any, m: Any, d: Any) -> Any:
     """Days since 1970-01-01 for proleptic Gregorian dates (H. Hinnant)."""
     y = y - (m <= 2)
     era = np.floor_divide(y, 400)

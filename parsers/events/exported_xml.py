@@ -30,9 +30,9 @@ from xml.etree.ElementTree import Element, ParseError
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring
 
-from . import schema, textdecode
-from .base import MAX_CONSECUTIVE_FAILURES, ParseContext, ParseResult, ParseWarning
-from .eventrows import EventRows, parse_iso_utc
+from .. import schema, textdecode
+from ..base import MAX_CONSECUTIVE_FAILURES, ParseContext, ParseResult, ParseWarning
+from .rows import EventRows, parse_iso_utc
 
 NAME = "eventxml"
 DESCRIPTION = "Event XML exported by wevtutil /f:xml or Event Viewer (Save as XML)"

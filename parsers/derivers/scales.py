@@ -9,7 +9,7 @@ applied.
 
 from __future__ import annotations
 
-from .errorcodes import lookup
+from ..errorcodes import lookup
 
 POLICY_PROVIDER = {1: "not_installed", 2: "not_required", 3: "complete", 4: "error"}
 SETUP_APP = {1: "not_installed", 2: "in_progress", 3: "complete", 4: "error"}

@@ -18,13 +18,14 @@ the input size whatever the content. `_scan_arrow` is the pyarrow-only scanner
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .cmtrace_bytes import scan_canonical
-from .cmtrace_fields import combine_time, days_from_civil, parse_date, parse_time
+from .byte_reader import scan_canonical
+from .fields import combine_time, days_from_civil, parse_date, parse_time
 
 OPENER = "<![LOG["
 CLOSER = "]LOG]!>"
@@ -65,7 +66,7 @@ class Scan:
     good: np.ndarray
     columns: dict[str, pa.Array] = field(default_factory=dict)
     irregular: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64))
-    chunks: pa.Array | None = None
+    chunks: Any = None  # pa.Array (or _Chunks) of the chunk texts
     newlines: int = -1  # newlines in the block, when the scan counted them
 
 
@@ -316,7 +317,7 @@ def _convert_chunks(chunks: pa.Array) -> tuple[np.ndarray, dict]:
         cols = {k: v.filter(mask) for k, v in cols.items()}
         idx = idx[row_ok]
         conv = _convert(cols)
-    bad = conv.pop("bad")
+    bad: np.ndarray = conv.pop("bad")  # type: ignore[assignment]
     if bad.any():  # out-of-range fields (month 13, hour 25): careful path
         mask = pa.array(~bad)
         cols = {k: v.filter(mask) for k, v in cols.items()}

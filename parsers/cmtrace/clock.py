@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
-from .cmtrace_fast import days_from_civil
+from .arrow_reader import days_from_civil
 
 US_PER_MIN = 60_000_000
 _EPOCH = datetime(1970, 1, 1)

@@ -14,13 +14,14 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
 
-from .base import MAX_CONSECUTIVE_FAILURES, ParseWarning
-from .cmtrace_fast import CLOSER, OPENER, scan
-from .cmtrace_time import parse_ccm_time
+from ..base import MAX_CONSECUTIVE_FAILURES, ParseWarning
+from .arrow_reader import CLOSER, OPENER, scan
+from .clock import parse_ccm_time
 from .smstrace import Rows
 
 BLOCK_BYTES = 8 << 20
@@ -45,7 +46,7 @@ class Fast:
     key: np.ndarray
     line: np.ndarray
     offset: np.ndarray
-    columns: dict[str, object] = field(default_factory=dict)
+    columns: dict[str, Any] = field(default_factory=dict)
 
 
 def _attrs(text: str, pos: int) -> tuple[dict[str, str] | None, int]:
@@ -189,7 +190,7 @@ def _merge(parts: list[Fast]) -> Fast | None:
     parts = [p for p in parts if len(p.key)]
     if not parts:
         return None
-    cols: dict[str, object] = {}
+    cols: dict[str, Any] = {}
     for name, first in parts[0].columns.items():
         values = [p.columns[name] for p in parts]
         if isinstance(first, np.ndarray):
@@ -202,13 +203,11 @@ def _merge(parts: list[Fast]) -> Fast | None:
                     for v in values
                 ]
             )
-    return Fast(
-        *(
-            np.concatenate([getattr(p, a) for p in parts])
-            for a in ("key", "line", "offset")
-        ),
-        cols,
+    key, line, offset = (
+        np.concatenate([getattr(p, a) for p in parts])
+        for a in ("key", "line", "offset")
     )
+    return Fast(key, line, offset, cols)
 
 
 def cut_ccm(buf: bytes, warnings: list[ParseWarning]) -> tuple[Rows, Fast | None, int]:

@@ -44,11 +44,12 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from . import schema, smstrace, textdecode
-from .base import ParseContext, ParseResult, ParseWarning
-from .cmtrace_fast import OPENER
-from .cmtrace_slow import Fast, cut_ccm
-from .cmtrace_time import local_to_utc
+from .. import schema, textdecode
+from ..base import ParseContext, ParseResult, ParseWarning
+from . import smstrace
+from .arrow_reader import OPENER
+from .careful import Fast, cut_ccm
+from .clock import local_to_utc
 from .rollover import order_members, rollover_groups  # noqa: F401 (re-export)
 from .smstrace import Rows
 

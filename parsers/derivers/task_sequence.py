@@ -63,13 +63,14 @@ run starts when a step or the engine starts after the previous run ended.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from espfleet.parsers import schema
-from espfleet.parsers.errorcodes import hresult_from_win32, parse_code, to_hex
+from .. import schema
+from ..errorcodes import hresult_from_win32, parse_code, to_hex
 
 _START_NEW = re.compile(
     r"Start executing an instruction\. Instruction name: '(?P<name>.*)'\.\s+"
@@ -410,7 +411,7 @@ def _finish(run: _Run, outcome: str) -> None:
         run.outcome = outcome
 
 
-def _at(column: pa.ChunkedArray, idx: list[int | None]) -> pa.Array:
+def _at(column: pa.ChunkedArray, idx: Sequence[int | None]) -> pa.Array:
     """`column` values at row indices (null where the index is None)."""
     return column.take(pa.array(idx, pa.int64())).combine_chunks()
 

@@ -39,10 +39,10 @@ from datetime import UTC, datetime
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from . import schema
-from .autopilotjson import profile_rows
-from .espscales import first_sync_state, on_scale, profile_state
-from .regfile import normalize_key
+from .. import schema
+from ..autopilotjson import profile_rows
+from ..regfile import normalize_key
+from .scales import first_sync_state, on_scale, profile_state
 
 SCHEMA = schema.ESP_TRACKING
 TABLE = "esp_tracking"

@@ -40,10 +40,10 @@ import re
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from . import schema, textdecode
-from .base import MAX_CONSECUTIVE_FAILURES, ParseContext, ParseResult, ParseWarning
+from .. import schema, textdecode
+from ..base import MAX_CONSECUTIVE_FAILURES, ParseContext, ParseResult, ParseWarning
 from .channels import PROVIDER_CHANNELS
-from .eventrows import LEVELS, EventRows, parse_iso_utc
+from .rows import LEVELS, EventRows, parse_iso_utc
 
 NAME = "eventtext"
 DESCRIPTION = "Event text renderings: [ETW] lines and wevtutil /f:text blocks"

@@ -56,8 +56,8 @@ from urllib.parse import urlsplit
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from espfleet.parsers import schema
-from espfleet.parsers.errorcodes import hresult_from_win32, parse_code, to_hex
+from .. import schema
+from ..errorcodes import hresult_from_win32, parse_code, to_hex
 
 RETURN_MEANINGS = {
     0: "success",
@@ -144,11 +144,12 @@ def derive_runs(entries: pa.Table) -> pa.Table:
             run = _Run(run_no, int(banner.group(1)), i)
             runs.append(run)
         else:
-            run = owner.get(thread) if thread is not None else None
-            if run is None or run.exited:
+            owned = owner.get(thread) if thread is not None else None
+            if owned is None or owned.exited:
                 if not runs:
                     runs.append(_Run(0, None, i))
-                run = runs[-1]
+                owned = runs[-1]
+            run = owned
         if thread is not None:
             owner[thread] = run
         run.last = i

@@ -20,9 +20,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from . import timezones
-from .base import ParseWarning
-from .cmtrace_time import frac_to_us, local_us, zone_bias
+from .. import timezones
+from ..base import ParseWarning
+from .clock import frac_to_us, local_us, zone_bias
 
 # Component: anything but angle brackets / newlines; the closing '>' is optional
 # because a KB copy shows `$$<CCIM32<Tue Jun ...`. Time must start with a digit or
@@ -143,7 +143,8 @@ def parse_text(text: str, rows: Rows, warnings: list[ParseWarning]) -> int:
         while start < m.start() and text[start] in "\r\n":
             start += 1
         line += text.count("\n", pos, start)
-        fmt, value, bias, problems = "sms_trace_legacy", None, None, []
+        fmt, value, bias = "sms_trace_legacy", None, None
+        problems: list[str] = []
         if m.group("time") is not None:
             fmt, value, bias, problems = _stamp(m.group("time"))
         for problem in problems:

@@ -32,12 +32,13 @@ from __future__ import annotations
 import io
 import re
 from itertools import repeat
+from typing import Any
 
 from evtx import PyEvtxParser
 
-from . import schema
-from .base import MAX_CONSECUTIVE_FAILURES, ParseContext, ParseResult, ParseWarning
-from .eventrows import EventRows, dumps, loads
+from .. import schema
+from ..base import MAX_CONSECUTIVE_FAILURES, ParseContext, ParseResult, ParseWarning
+from .rows import EventRows, dumps, loads
 
 NAME = "evtx"
 DESCRIPTION = "Windows event log (.evtx) records, via pyevtx-rs"
@@ -181,7 +182,7 @@ def _fields(texts: list[str]) -> list[tuple] | None:
     first = texts[0]
     head = _PROVIDER_ONLY.match(first, len(_HEAD)) if first.startswith(_HEAD) else None
     if head and all(map(str.startswith, texts, repeat(first[: head.end()]))):
-        matches = list(map(_REST_ONLY.match, texts, repeat(head.end())))
+        matches: list[Any] = list(map(_REST_ONLY.match, texts, repeat(head.end())))
         if None in matches:
             return None
         columns = [(head[1],) * len(texts)]
@@ -189,7 +190,7 @@ def _fields(texts: list[str]) -> list[tuple] | None:
     else:
         if not all(map(str.startswith, texts, repeat(_HEAD))):
             return None
-        matches = list(map(_BODY.match, texts, repeat(len(_HEAD))))
+        matches = list(map(_BODY.match, texts, repeat(len(_HEAD))))  # type: ignore[assignment]
         if None in matches:
             return None
         columns = list(zip(*map(_GROUPS, matches), strict=True))

@@ -1,0 +1,1 @@
+"""Windows event records from .evtx files, exported XML and rendered text."""
