@@ -3,45 +3,28 @@
 Pure: bytes in, Arrow tables out (no Prefect, no share, no DuckDB). The flow
 calls `ingest_bundle` for each bundle of a batch and writes what it returns.
 
-Dispatch (plaso style, by name and content): CMTrace logs are grouped into
-rollover sets first (``ccmsetup.lo_`` + ``ccmsetup.log``) and each set parsed as
-one stream; every other member goes to the first parser whose ``sniff`` accepts
-it. Facts are then derived per member: ``esp_events`` from Shell-Core events,
-``esp_tracking`` from registry values, ``ccmsetup_runs`` / ``ts_steps`` /
-``ts_runs`` from ccmsetup and smsts logs.
+Dispatch walks `espfleet.parsers.PARSERS` once per member: the first parser
+whose sniff accepts a member reads it; a member no parser accepts is listed
+with no parser. Each parser's members are grouped as it declares (a CMTrace
+log with its rollovers is one stream) and parsed, and the facts it declares
+are derived from each group whose member name matches. Parsers whose rows
+need the device's zone are read last, after the device is resolved from what
+the others found (`espfleet.device`).
 """
 
 from __future__ import annotations
 
 import hashlib
-import re
 from dataclasses import dataclass, field
-from pathlib import PurePosixPath
 
 import pyarrow as pa
 
-from espfleet.parsers import PARSERS, cmtrace, regfile
-from espfleet.parsers.base import ParseContext, ParseResult
-from espfleet.parsers.derivers import (
-    ccmsetup_runs,
-    esp_events,
-    esp_tracking,
-    task_sequence,
-)
+from espfleet.parsers import DERIVERS, PARSERS
+from espfleet.parsers.base import ParseContext, Parser, ParseResult
 
-from .device import (
-    DeviceInfo,
-    device_info,
-    is_device_member,
-    with_zone,
-    zone_from_registry,
-    zone_from_setupact,
-)
+from .device import DeviceInfo, resolve
 
 SNIFF_BYTES = 65536
-_CCMSETUP = re.compile(r"^ccmsetup", re.IGNORECASE)
-_SMSTS = re.compile(r"^smsts", re.IGNORECASE)
-_SETUPACT = re.compile(r"(^|/)setupact\.log$", re.IGNORECASE)
 
 
 @dataclass
@@ -62,7 +45,7 @@ class MemberReport:
 class BundleTables:
     """Everything one bundle produced."""
 
-    device: DeviceInfo
+    device: DeviceInfo = field(default_factory=DeviceInfo)
     # table name -> [(member, parser-schema table)]
     tables: dict[str, list[tuple[str, pa.Table]]] = field(default_factory=dict)
     members: list[MemberReport] = field(default_factory=list)
@@ -70,6 +53,11 @@ class BundleTables:
     def add(self, table_name: str, member: str, table: pa.Table) -> None:
         if table.num_rows:
             self.tables.setdefault(table_name, []).append((member, table))
+
+    def rows(self, table_name: str) -> pa.Table | None:
+        """All of one table's rows so far (None when there are none)."""
+        parts = [t for _member, t in self.tables.get(table_name, [])]
+        return pa.concat_tables(parts) if parts else None
 
     @property
     def n_warnings(self) -> int:
@@ -95,72 +83,47 @@ def _report(
     return report
 
 
-def _derived(table_name: str, member: str, table: pa.Table) -> dict[str, pa.Table]:
-    """The fact tables one member's rows give (table name -> rows)."""
-    base = PurePosixPath(member).name
-    if table_name == "events":
-        return {"esp_events": esp_events.derive_esp_events(table)}
-    if table_name == "registry_values":
-        return {"esp_tracking": esp_tracking.derive_esp_tracking(table)}
-    if table_name == "cm_log_entries" and _CCMSETUP.match(base):
-        return {"ccmsetup_runs": ccmsetup_runs.derive_runs(table)}
-    if table_name == "cm_log_entries" and _SMSTS.match(base):
-        steps, runs = task_sequence.derive_steps(table)
-        return {"ts_steps": steps, "ts_runs": runs}
-    return {}
-
-
-def _derive(out: BundleTables, table_name: str, member: str, table: pa.Table) -> None:
-    for target, rows in _derived(table_name, member, table).items():
-        out.add(target, member, rows)
-
-
-def _parse_member(out: BundleTables, name: str, data: bytes) -> None:
-    if not data:
-        # An empty member is damage worth seeing (a log collected as 0 bytes).
-        report = _report(name, data, None, None)
-        report.warnings, report.first_warning = 1, "empty file"
-        out.members.append(report)
-        return
-    if is_device_member(name):
-        out.members.append(_report(name, data, "devicemeta", None))
-        return
-    parser = next(
-        (p for p in PARSERS.values() if p.sniff(data[:SNIFF_BYTES], name)), None
-    )
-    if parser is None:
-        out.members.append(_report(name, data, None, None))
-        return
-    result = parser.parse(data, ParseContext(name, out.device.device_zone))
-    out.members.append(_report(name, data, parser.NAME, result))
-    out.add(parser.TABLE, name, result.table)
-    _derive(out, parser.TABLE, name, result.table)
-
-
-def _declared_zone(out: BundleTables, members: dict[str, bytes]) -> None:
-    """Fall back on the registry, then setupact.log, for the device's zone."""
-    if out.device.device_zone:
-        return
-    rows = [
-        row
-        for _member, table in out.tables.get("registry_values", [])
-        for row in table.select(["key_path", "value_name", "value_text"]).to_pylist()
-    ]
-    if found := zone_from_registry(rows):
-        out.device = with_zone(out.device, *found)
-        return
+def _assign(members: dict[str, bytes], out: BundleTables) -> dict[str, list[str]]:
+    """Parser name -> its members; members no parser reads are reported here."""
+    assigned: dict[str, list[str]] = {}
     for name in sorted(members):
-        if _SETUPACT.search(name) and (zone := zone_from_setupact(members[name])):
-            out.device = with_zone(out.device, zone, "setupact.log")
-            return
+        data = members[name]
+        if not data:
+            # An empty member is damage worth seeing (a log collected as 0 bytes).
+            report = _report(name, data, None, None)
+            report.warnings, report.first_warning = 1, "empty file"
+            out.members.append(report)
+            continue
+        head = data[:SNIFF_BYTES]
+        parser = next((p for p in PARSERS if p.sniff(head, name)), None)
+        if parser is None:
+            out.members.append(_report(name, data, None, None))
+        else:
+            assigned.setdefault(parser.name, []).append(name)
+    return assigned
+
+
+def _parse_group(
+    out: BundleTables, parser: Parser, group: list[str], members: dict[str, bytes]
+) -> None:
+    last = group[-1]
+    zone = out.device.device_zone if parser.uses_device_zone else None
+    result = parser.parse_group(
+        [(n, members[n]) for n in group], ParseContext(last, zone)
+    )
+    for name in group:  # the group's result is recorded on its last member
+        kept = result if name == last else None
+        out.members.append(_report(name, members[name], parser.name, kept))
+    out.add(parser.table, last, result.table)
+    for derivation in parser.derives:
+        if derivation.applies_to(last):
+            derived = DERIVERS[derivation.deriver].derive(result.table)
+            for table_name, rows in derived.items():
+                out.add(table_name, last, rows)
 
 
 def ingest_bundle(members: dict[str, bytes]) -> BundleTables:
     """Parse every member of one unpacked bundle.
-
-    Order matters for time: registry exports first (they may declare the device's
-    zone), then everything else, then the CMTrace logs, whose bias-less lines
-    take their UTC from that zone.
 
     Args:
         members: member name (``mdmlogs.cab/x.evtx``, ``ccmsetup.log``) -> bytes.
@@ -169,26 +132,13 @@ def ingest_bundle(members: dict[str, bytes]) -> BundleTables:
         The device identity, parsed and derived tables (with a ``member``
         column; the flow adds the rest of the provenance) and a report per member.
     """
-    out = BundleTables(device=device_info(members))
-    log_names = {n for n, d in members.items() if cmtrace.sniff(d[:SNIFF_BYTES], n)}
-    others = sorted(set(members) - log_names)
-    registry = [n for n in others if regfile.sniff(members[n][:SNIFF_BYTES], n)]
-    for name in registry:
-        _parse_member(out, name, members[name])
-    _declared_zone(out, members)
-    for name in others:
-        if name not in registry:
-            _parse_member(out, name, members[name])
-
-    zone = out.device.device_zone
-    for _base, names in cmtrace.rollover_groups(sorted(log_names)).items():
-        files = [(n, members[n]) for n in names]
-        last = names[-1]
-        result = cmtrace.parse_set(files, ParseContext(last, zone))
-        for n in names:
-            out.members.append(
-                _report(n, members[n], cmtrace.NAME, result if n == last else None)
-            )
-        out.add("cm_log_entries", last, result.table)
-        _derive(out, "cm_log_entries", last, result.table)
+    out = BundleTables()
+    assigned = _assign(members, out)
+    for needs_zone in (False, True):
+        if needs_zone:
+            out.device = resolve(out.rows("device_facts"), out.rows("registry_values"))
+        for parser in PARSERS:
+            if parser.uses_device_zone is needs_zone:
+                for group in parser.member_sets(assigned.get(parser.name, [])):
+                    _parse_group(out, parser, group, members)
     return out

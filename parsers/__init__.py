@@ -1,20 +1,52 @@
 """Pure format readers: bytes in, Arrow tables out.
 
-Every parser module exposes ``NAME``, ``DESCRIPTION``, ``TABLE`` (the table its
-rows go to), ``SCHEMA``, ``sniff(head, name) -> bool`` and
-``parse(data, context) -> ParseResult``. `PARSERS` is the explicit registry the
-ingest flow dispatches members through, in the order their ``sniff`` is tried
-(cheap magic-byte checks first); importing it registers nothing by side effect.
+`PARSERS` is the registry ingestion walks once per member: the first parser
+whose ``sniff`` accepts a member reads it. The order is the order of the
+tuple: formats with a magic number or header first (.evtx, .reg), then
+structured text identified by its own field names (the Autopilot profile JSON,
+device identity files, event XML), then the heuristic text formats (event text
+renderings, CMTrace/SMS-trace last). Each entry is the `Parser` its module
+declares. `DERIVERS` maps the deriver names parsers declare to the modules that
+compute those facts. Importing this package registers nothing by side effect.
 """
 
 from __future__ import annotations
 
-from types import ModuleType
+from collections.abc import Callable
+from dataclasses import dataclass
 
-from . import autopilotjson, cmtrace, regfile
+import pyarrow as pa
+
+from . import autopilotjson, cmtrace, devicefacts, regfile
+from .base import Parser
+from .derivers import ccmsetup_runs, esp_events, esp_tracking, task_sequence
 from .events import evtx, exported_xml, rendered_text
 
-PARSERS: dict[str, ModuleType] = {
-    m.NAME: m
-    for m in (evtx, regfile, autopilotjson, exported_xml, rendered_text, cmtrace)
+PARSERS: tuple[Parser, ...] = (
+    evtx.PARSER,
+    regfile.PARSER,
+    autopilotjson.PARSER,
+    devicefacts.PARSER,
+    exported_xml.PARSER,
+    rendered_text.PARSER,
+    cmtrace.PARSER,
+)
+
+
+@dataclass(frozen=True)
+class Deriver:
+    """One deriver: the tables it writes and the function that computes them."""
+
+    tables: tuple[str, ...]
+    derive: Callable[[pa.Table], dict[str, pa.Table]]
+
+
+DERIVERS: dict[str, Deriver] = {
+    name: Deriver(module.TABLES, module.derive)
+    for name, module in (
+        ("ccmsetup_runs", ccmsetup_runs),
+        ("esp_events", esp_events),
+        ("esp_tracking", esp_tracking),
+        ("task_sequence", task_sequence),
+    )
 }

@@ -29,13 +29,10 @@ from datetime import UTC, datetime
 import pyarrow as pa
 
 from . import schema
-from .base import ParseContext, ParseResult, ParseWarning
+from .base import ParseContext, Parser, ParseResult, ParseWarning
 from .derivers.scales import profile_state
 from .textdecode import decode
 
-NAME = "autopilotjson"
-DESCRIPTION = "AutopilotDDSZTDFile.json: downloaded Autopilot profile or DDS error"
-TABLE = "esp_tracking"
 SCHEMA = schema.ESP_TRACKING
 
 MEMBER_NAME = "AutopilotDDSZTDFile.json"
@@ -138,3 +135,13 @@ def parse(data: bytes, context: ParseContext | None = None) -> ParseResult:
         return ParseResult(schema.empty(SCHEMA), [warning], 1)
     rows, warnings = profile_rows(obj, name, MEMBER_NAME.removesuffix(".json"))
     return ParseResult(pa.Table.from_pylist(rows, schema=SCHEMA), warnings, 0)
+
+
+PARSER = Parser(
+    name="autopilotjson",
+    description="AutopilotDDSZTDFile.json: downloaded Autopilot profile or DDS error",
+    table="esp_tracking",
+    schema=SCHEMA,
+    sniff=sniff,
+    parse=parse,
+)

@@ -42,12 +42,16 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from . import schema
-from .base import MAX_CONSECUTIVE_FAILURES, ParseContext, ParseResult, ParseWarning
+from .base import (
+    MAX_CONSECUTIVE_FAILURES,
+    Derivation,
+    ParseContext,
+    Parser,
+    ParseResult,
+    ParseWarning,
+)
 from .textdecode import decode
 
-NAME = "regfile"
-DESCRIPTION = "Registry exports: regedit v5 / REGEDIT4 / MdmDiagReport_RegistryDump"
-TABLE = "registry_values"
 SCHEMA = schema.REGISTRY_VALUES
 
 HEADER_V5 = "Windows Registry Editor Version 5.00"
@@ -436,3 +440,14 @@ def parse(data: bytes, context: ParseContext | None = None) -> ParseResult:
     if key is not None and not key_has_values:
         add((key_line, key, None, "KEY") + _NO_DATA)
     return ParseResult(_table(dialect, rows), warnings, skipped)
+
+
+PARSER = Parser(
+    name="regfile",
+    description="Registry exports: regedit v5 / REGEDIT4 / MdmDiagReport_RegistryDump",
+    table="registry_values",
+    schema=SCHEMA,
+    sniff=sniff,
+    parse=parse,
+    derives=(Derivation("*", "esp_tracking"),),
+)

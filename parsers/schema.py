@@ -171,6 +171,18 @@ TS_RUNS = pa.schema(
     ]
 )
 
+DEVICE_FACTS = pa.schema(
+    [
+        # DiagnosticsFrameworkData.json | DeviceHash | MDMDiagReport.xml |
+        # MdmDiagLogMetadata.json | setupact.log
+        pa.field("source", pa.string(), nullable=False),
+        # serial_number | device_name | windows_zone | os_build | model | collected_at
+        pa.field("attribute", pa.string(), nullable=False),
+        pa.field("value", pa.string()),  # as written
+        pa.field("value_at", UTC_TS),  # instants (collected_at), in UTC
+    ]
+)
+
 # Written by the ingest flow itself (no PROVENANCE prefix: they are the provenance).
 BUNDLES = pa.schema(
     [
@@ -217,6 +229,7 @@ PARSER_TABLES: dict[str, pa.Schema] = {
     "ccmsetup_runs": CCMSETUP_RUNS,
     "ts_steps": TS_STEPS,
     "ts_runs": TS_RUNS,
+    "device_facts": DEVICE_FACTS,
 }
 
 FLOW_TABLES: dict[str, pa.Schema] = {"bundles": BUNDLES, "members": MEMBERS}

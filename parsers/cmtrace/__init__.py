@@ -45,17 +45,14 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .. import schema, textdecode
-from ..base import ParseContext, ParseResult, ParseWarning
+from ..base import Derivation, ParseContext, Parser, ParseResult, ParseWarning
 from . import smstrace
 from .arrow_reader import OPENER
 from .careful import Fast, cut_ccm
 from .clock import local_to_utc
-from .rollover import order_members, rollover_groups  # noqa: F401 (re-export)
+from .rollover import order_members, rollover_groups, rollover_sets  # noqa: F401
 from .smstrace import Rows
 
-NAME = "cmtrace"
-DESCRIPTION = "CMTrace/CCM and SMS-trace logs (ConfigMgr client/server, smsts, IME)"
-TABLE = "cm_log_entries"
 SCHEMA = schema.CM_LOG_ENTRIES
 
 _TAIL = ']LOG]!><time="'
@@ -300,3 +297,20 @@ def _assemble(
         cols["message"].cast(pa.string()),
     ]
     return pa.Table.from_arrays(arrays, schema=SCHEMA)
+
+
+PARSER = Parser(
+    name="cmtrace",
+    description="CMTrace/CCM and SMS-trace logs (ConfigMgr client/server, smsts, IME)",
+    table="cm_log_entries",
+    schema=SCHEMA,
+    sniff=sniff,
+    parse=parse,
+    derives=(
+        Derivation("ccmsetup*", "ccmsetup_runs"),
+        Derivation("smsts*", "task_sequence"),
+    ),
+    uses_device_zone=True,
+    member_sets=rollover_sets,
+    parse_set=parse_set,
+)

@@ -61,3 +61,19 @@ def order_members(names: Iterable[str]) -> list[str]:
         return (k[1][0], k[1][1], name) if k else (3, "", name)
 
     return sorted(names, key=key)
+
+
+def rollover_sets(names: Iterable[str]) -> list[list[str]]:
+    """Every member in exactly one set: rollover sets, then any other name alone.
+
+    Args:
+        names: the members a CMTrace sniff accepted (a log need not be ``.log``).
+
+    Returns:
+        Sets ordered oldest to newest inside; the last member of a set is the
+        one the set is recorded under.
+    """
+    names = sorted(names)
+    sets = list(rollover_groups(names).values())
+    grouped = {n for group in sets for n in group}
+    return sets + [[n] for n in names if n not in grouped]

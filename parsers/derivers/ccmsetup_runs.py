@@ -308,3 +308,11 @@ def _meaning(code: int | None) -> str | None:
 
 def _str_or_none(value) -> str | None:
     return value if isinstance(value, str) and value else None
+
+
+TABLES = ("ccmsetup_runs",)
+
+
+def derive(entries: pa.Table) -> dict[str, pa.Table]:
+    """The `Derivation` entry point: one ccmsetup log's records -> its runs."""
+    return {"ccmsetup_runs": derive_runs(entries)}

@@ -246,3 +246,11 @@ def derive_esp_events(events: pa.Table) -> pa.Table:
         [pa.array(cols[f.name], f.type) for f in schema.ESP_EVENTS],
         schema=schema.ESP_EVENTS,
     )
+
+
+TABLES = ("esp_events",)
+
+
+def derive(events: pa.Table) -> dict[str, pa.Table]:
+    """The `Derivation` entry point: one member's events -> its ESP events."""
+    return {"esp_events": derive_esp_events(events)}

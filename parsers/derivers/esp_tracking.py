@@ -261,3 +261,11 @@ def _json_rows(text: str, key: str) -> list[dict]:
         return []
     rows, _ = profile_rows(obj, key, "PolicyJsonCache")
     return rows
+
+
+TABLES = ("esp_tracking",)
+
+
+def derive(registry_values: pa.Table) -> dict[str, pa.Table]:
+    """The `Derivation` entry point: one export's values -> ESP tracking facts."""
+    return {"esp_tracking": derive_esp_tracking(registry_values)}

@@ -483,3 +483,12 @@ def _runs_table(runs: list[_Run], entries: pa.Table, esp_timeout_min: int) -> pa
         },
         schema=schema.TS_RUNS,
     )
+
+
+TABLES = ("ts_steps", "ts_runs")
+
+
+def derive(entries: pa.Table) -> dict[str, pa.Table]:
+    """The `Derivation` entry point: one smsts log's records -> steps and runs."""
+    steps, runs = derive_steps(entries)
+    return {"ts_steps": steps, "ts_runs": runs}

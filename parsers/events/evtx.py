@@ -37,12 +37,16 @@ from typing import Any
 from evtx import PyEvtxParser
 
 from .. import schema
-from ..base import MAX_CONSECUTIVE_FAILURES, ParseContext, ParseResult, ParseWarning
+from ..base import (
+    MAX_CONSECUTIVE_FAILURES,
+    Derivation,
+    ParseContext,
+    Parser,
+    ParseResult,
+    ParseWarning,
+)
 from .rows import EventRows, dumps, loads
 
-NAME = "evtx"
-DESCRIPTION = "Windows event log (.evtx) records, via pyevtx-rs"
-TABLE = "events"
 SCHEMA = schema.EVENTS
 MAGIC = b"ElfFile\x00"
 _EVENTDATA = '},"EventData":'
@@ -294,3 +298,14 @@ def _result(rows: EventRows, warnings: list[ParseWarning], skipped: int) -> Pars
     messages = rows.raw["message"]
     messages.extend([None] * (len(rows) - len(messages)))
     return ParseResult(rows.table(), warnings, skipped)
+
+
+PARSER = Parser(
+    name="evtx",
+    description="Windows event log (.evtx) records, via pyevtx-rs",
+    table="events",
+    schema=SCHEMA,
+    sniff=sniff,
+    parse=parse,
+    derives=(Derivation("*", "esp_events"),),
+)

@@ -31,12 +31,16 @@ from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring
 
 from .. import schema, textdecode
-from ..base import MAX_CONSECUTIVE_FAILURES, ParseContext, ParseResult, ParseWarning
+from ..base import (
+    MAX_CONSECUTIVE_FAILURES,
+    Derivation,
+    ParseContext,
+    Parser,
+    ParseResult,
+    ParseWarning,
+)
 from .rows import EventRows, parse_iso_utc
 
-NAME = "eventxml"
-DESCRIPTION = "Event XML exported by wevtutil /f:xml or Event Viewer (Save as XML)"
-TABLE = "events"
 SCHEMA = schema.EVENTS
 EVENT_NS = "http://schemas.microsoft.com/win/2004/08/events/event"
 _EVENT = re.compile(r"<Event[\s>].*?</Event\s*>", re.S)
@@ -162,3 +166,14 @@ def parse(data: bytes, context: ParseContext | None = None) -> ParseResult:
     if not len(rows) and not skipped:
         warnings.append(ParseWarning.at(None, "no <Event> elements found", text[:80]))
     return ParseResult(rows.table(), warnings, skipped)
+
+
+PARSER = Parser(
+    name="eventxml",
+    description="Event XML exported by wevtutil /f:xml or Event Viewer (Save as XML)",
+    table="events",
+    schema=SCHEMA,
+    sniff=sniff,
+    parse=parse,
+    derives=(Derivation("*", "esp_events"),),
+)

@@ -41,13 +41,17 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .. import schema, textdecode
-from ..base import MAX_CONSECUTIVE_FAILURES, ParseContext, ParseResult, ParseWarning
+from ..base import (
+    MAX_CONSECUTIVE_FAILURES,
+    Derivation,
+    ParseContext,
+    Parser,
+    ParseResult,
+    ParseWarning,
+)
 from .channels import PROVIDER_CHANNELS
 from .rows import LEVELS, EventRows, parse_iso_utc
 
-NAME = "eventtext"
-DESCRIPTION = "Event text renderings: [ETW] lines and wevtutil /f:text blocks"
-TABLE = "events"
 SCHEMA = schema.EVENTS
 
 _ETW_START = re.compile(r'^\s*"?\[ETW\b')
@@ -277,3 +281,15 @@ def parse(data: bytes, context: ParseContext | None = None) -> ParseResult:
             ParseWarning.at(None, f"{stray} lines outside any event ignored")
         )
     return ParseResult(rows.table(), warnings, skipped)
+
+
+PARSER = Parser(
+    name="eventtext",
+    description="Event text renderings: [ETW] lines and wevtutil /f:text blocks",
+    table="events",
+    schema=SCHEMA,
+    sniff=sniff,
+    parse=parse,
+    derives=(Derivation("*", "esp_events"),),
+    uses_device_zone=True,  # wevtutil text dates are local
+)

@@ -5,43 +5,62 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-import pyarrow as pa
-
 import espfleet.parsers as parsers
-from espfleet.parsers import PARSERS
+from espfleet.parsers import DERIVERS, PARSERS
 from espfleet.parsers.schema import PARSER_TABLES
 
 PARSER_DIR = Path(parsers.__file__).parent
 
 
-def defines(path: Path, *names: str) -> bool:
+def declares_parser(path: Path) -> bool:
     tree = ast.parse(path.read_text())
-    found = {n.name for n in tree.body if isinstance(n, ast.FunctionDef)}
-    return set(names) <= found
+    return any(
+        isinstance(n, ast.Assign)
+        and any(getattr(t, "id", "") == "PARSER" for t in n.targets)
+        for n in tree.body
+    )
 
 
-def module_name(path: Path) -> str:
-    parts = path.relative_to(PARSER_DIR).with_suffix("").parts
-    return ".".join(("espfleet.parsers",) + parts).removesuffix(".__init__")
-
-
-def test_every_module_with_sniff_and_parse_is_registered():
-    modules = {
-        module_name(p) for p in PARSER_DIR.rglob("*.py") if defines(p, "sniff", "parse")
+def test_every_module_declaring_a_parser_is_registered():
+    declared = {
+        p.relative_to(PARSER_DIR).as_posix()
+        for p in PARSER_DIR.rglob("*.py")
+        if declares_parser(p)
     }
-    assert modules == {m.__name__ for m in PARSERS.values()}
+    assert declared == {
+        "autopilotjson.py",
+        "cmtrace/__init__.py",
+        "devicefacts.py",
+        "events/evtx.py",
+        "events/exported_xml.py",
+        "events/rendered_text.py",
+        "regfile.py",
+    }
+    assert len(PARSERS) == len(declared)
+
+
+def test_sniff_order_is_magic_then_structured_then_heuristic_text():
+    assert [p.name for p in PARSERS] == [
+        "evtx",
+        "regfile",
+        "autopilotjson",
+        "devicefacts",
+        "eventxml",
+        "eventtext",
+        "cmtrace",
+    ]
 
 
 def test_every_parser_declares_the_contract():
-    for name, module in PARSERS.items():
-        assert module.NAME == name and module.DESCRIPTION
-        assert module.TABLE in PARSER_TABLES
-        assert isinstance(module.SCHEMA, pa.Schema)
-        assert module.SCHEMA.equals(PARSER_TABLES[module.TABLE])
+    for parser in PARSERS:
+        assert parser.description
+        assert parser.schema.equals(PARSER_TABLES[parser.table])
+        for derivation in parser.derives:
+            assert set(DERIVERS[derivation.deriver].tables) <= set(PARSER_TABLES)
 
 
 def test_every_parser_survives_empty_and_garbage_input():
-    for module in PARSERS.values():
+    for parser in PARSERS:
         for data in (b"", b"\x00" * 100, bytes(range(256)) * 10):
-            result = module.parse(data)
-            assert result.table.schema.equals(module.SCHEMA)
+            result = parser.parse(data, None)
+            assert result.table.schema.equals(parser.schema)
