@@ -14,6 +14,7 @@ import pyarrow as pa
 from rich.console import Console
 from rich.table import Table
 
+from . import reports
 from .ingest import ingest_bundle
 from .settings import RunSettings
 from .unpack import BundleError, unpack
@@ -97,30 +98,16 @@ def explain(code: str) -> str:
     return errorcodes.format_explanation(errorcodes.explain(code))
 
 
-RATES_SQL = """
-select * from failure_rates
-where ? is null or day >= ?
-order by day, failures desc, phase, error_code
-"""
-
-
 def failure_rates(warehouse: Path, since: date | None = None) -> pa.Table:
-    """The failure_rates view, optionally from `since` on."""
+    """The failure_rates report, optionally from `since` on."""
     with Warehouse(warehouse).connect() as con:
-        return con.sql(RATES_SQL, params=[since, since]).to_arrow_table()
-
-
-CAUSES_SQL = """
-select phase, error_code, cause, failures, devices, share_of_attempts as share
-from failure_causes
-order by failures desc, phase, error_code, cause
-"""
+        return reports.failure_rates(con, since)
 
 
 def failure_causes(warehouse: Path) -> pa.Table:
-    """The failure_causes view, most frequent first."""
+    """The failure_causes report, most frequent first."""
     with Warehouse(warehouse).connect() as con:
-        return con.sql(CAUSES_SQL).to_arrow_table()
+        return reports.failure_causes(con)
 
 
 def _rich_table(table: pa.Table, title: str) -> Table:

@@ -14,12 +14,12 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from espfleet.parsers.schema import BUNDLES, MEMBERS
-
+from . import reports
 from .ingest import ingest_bundle
+from .quality import CheckResult, check_views
 from .share import BundleRef, content_id, discover, filesystem, read_bundle
 from .unpack import BundleError, unpack
-from .warehouse import Warehouse, with_provenance
+from .warehouse import BUNDLES, MEMBERS, Warehouse, with_provenance
 
 
 @dataclass
@@ -199,10 +199,10 @@ def refresh_warehouse(warehouse: Path, run_id: str) -> Path:
     return wh.db_path
 
 
-def query(warehouse: Path, sql: str, params: list | None = None) -> pa.Table:
-    """Run one read-only query on the warehouse."""
+def failure_rates(warehouse: Path) -> pa.Table:
+    """The failure_rates report of the refreshed warehouse."""
     with Warehouse(warehouse).connect() as con:
-        return con.sql(sql, params=params or []).to_arrow_table()
+        return reports.failure_rates(con)
 
 
 def add_up(summaries: list[BatchSummary], seen: int, run_id: str) -> dict:
@@ -250,9 +250,15 @@ def run_markdown(totals: dict) -> str:
     return "\n".join(lines)
 
 
-def quality_gate(warehouse: Path) -> list:
+def quality_gate(warehouse: Path) -> list[CheckResult]:
     """Run every view's declared tests on the warehouse (espfleet.quality)."""
-    from .quality import check_views
-
     with Warehouse(warehouse).connect() as con:
         return check_views(con)
+
+
+def quality_summary(results: list[CheckResult]) -> str:
+    """One line (plus one per failed check) for the run's log."""
+    failed = [r for r in results if not r.ok]
+    lines = [f"data quality: {len(results)} checks, {len(failed)} failed"]
+    lines += [f"  {r.view}: {r.check} ({r.failing_rows} rows)" for r in failed]
+    return "\n".join(lines)

@@ -31,12 +31,18 @@ class CheckResult:
 
 
 def view_docs() -> Iterator[dict]:
-    """Every view's .yml, parsed."""
+    """Every view's .yml, parsed, with the ``layer`` it was found in."""
     root = resources.files("espfleet.sql")
     for layer in SQL_LAYERS:
         for entry in sorted(root.joinpath(layer).iterdir(), key=lambda p: p.name):
             if entry.name.endswith(".yml"):
-                yield yaml.safe_load(entry.read_text(encoding="utf-8"))
+                doc = yaml.safe_load(entry.read_text(encoding="utf-8"))
+                yield doc | {"layer": layer}
+
+
+def staging_tables() -> dict[str, str]:
+    """Staging view -> the warehouse table it stages (the ``table`` of its .yml)."""
+    return {d["name"]: d["table"] for d in view_docs() if d["layer"] == "staging"}
 
 
 def _checks(doc: dict) -> Iterator[tuple[str, str, list]]:
@@ -48,6 +54,16 @@ def _checks(doc: dict) -> Iterator[tuple[str, str, list]]:
                 yield (
                     f"{column['name']} not_null",
                     f"select count(*) from {view} where {col} is null",
+                    [],
+                )
+            elif isinstance(test, dict) and "relationships" in test:
+                rel = test["relationships"]
+                target = quote_identifier(rel["to"])
+                field = quote_identifier(rel["field"])
+                yield (
+                    f"{column['name']} relationships {rel['to']}.{rel['field']}",
+                    f"select count(*) from {view} where {col} is not null"
+                    f" and {col} not in (select {field} from {target})",
                     [],
                 )
             elif isinstance(test, dict) and "accepted_values" in test:

@@ -27,22 +27,96 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from espfleet.parsers.schema import FLOW_TABLES, PARSER_TABLES, warehouse_schema
+from espfleet.parsers.schema import PARSER_TABLES, UTC_TS, column, table_schema
 
 DB_NAME = "espfleet.duckdb"
+# sql/macros/ holds the table macros the views read through; then the view layers.
 SQL_LAYERS = ("staging", "facts", "reports")
+
+# -- the warehouse's own tables ----------------------------------------------------
+
+# Prepended to every parser table: where each row came from.
+PROVENANCE = (
+    column(
+        "bundle_id",
+        pa.string(),
+        "SHA-256 of the bundle's content: its identity across runs and moves",
+        nullable=False,
+    ),
+    column(
+        "member",
+        pa.string(),
+        "path of the member inside the bundle (archive/inner name)",
+        nullable=False,
+    ),
+    column(
+        "ingest_run_id",
+        pa.string(),
+        "the nightly run that wrote the row (views keep each bundle's latest)",
+        nullable=False,
+    ),
+)
+_BUNDLE_ID, _MEMBER, _RUN_ID = PROVENANCE
+
+BUNDLES = table_schema(
+    "One row per bundle, from its latest ingest run.",
+    _BUNDLE_ID,
+    _RUN_ID,
+    column("source_uri", pa.string(), "where the bundle was found on the share"),
+    column("layout", pa.string(), "folder | archive"),
+    column("size_bytes", pa.int64(), "bytes of the bundle's files on the share"),
+    column("ingested_at", UTC_TS, "when the run read it"),
+    column("status", pa.string(), "ingested | quarantined"),
+    column("reason", pa.string(), "why it was quarantined, or a damage summary"),
+    column("serial_number", pa.string(), "the device's serial number"),
+    column("device_name", pa.string(), "the device's name"),
+    column("device_zone", pa.string(), "IANA zone of the device, when declared"),
+    column(
+        "device_zone_source",
+        pa.string(),
+        "which evidence declared the zone (DiagnosticsFrameworkData.json, "
+        "registry TimeZoneKeyName, registry ConfigureTimeZone, setupact.log)",
+    ),
+    column("collected_at", UTC_TS, "when the diagnostics were collected"),
+    column("n_members", pa.int32(), "members in the bundle (archives opened)"),
+    column("n_warnings", pa.int32(), "parser warnings over all members"),
+)
+
+MEMBERS = table_schema(
+    "One row per member of a bundle (latest ingest run).",
+    _BUNDLE_ID,
+    _RUN_ID,
+    _MEMBER,
+    column("size_bytes", pa.int64(), "bytes unpacked"),
+    column("sha256", pa.string(), "SHA-256 of the member"),
+    column("parser", pa.string(), "name of the parser that read it; null if none"),
+    column("rows", pa.int64(), "rows the parser gave"),
+    column("warnings", pa.int32(), "warnings the parser gave"),
+    column("skipped", pa.int32(), "records or fragments that could not be read"),
+    column("first_warning", pa.string(), "the first warning, with its line"),
+)
+
+MANIFEST = table_schema(
+    "One row per bundle a run saw on the share.",
+    column("source_uri", pa.string(), "where it was found"),
+    column("fingerprint", pa.string(), "cheap identity: paths, sizes, mtimes"),
+    column("bundle_id", pa.string(), "SHA-256 of its content"),
+    column("status", pa.string(), "ingested | quarantined | duplicate"),
+    column("ingest_run_id", pa.string(), "the run"),
+    column("seen_at", UTC_TS, "when the run saw it"),
+)
+
+# Tables the flow writes itself (no provenance prefix: they are the provenance).
+FLOW_TABLES: dict[str, pa.Schema] = {"bundles": BUNDLES, "members": MEMBERS}
 ALL_TABLES = tuple(FLOW_TABLES) + tuple(PARSER_TABLES)
 
-MANIFEST = pa.schema(
-    [
-        pa.field("source_uri", pa.string()),
-        pa.field("fingerprint", pa.string()),
-        pa.field("bundle_id", pa.string()),
-        pa.field("status", pa.string()),  # ingested | quarantined | duplicate
-        pa.field("ingest_run_id", pa.string()),
-        pa.field("seen_at", pa.timestamp("us", tz="UTC")),
-    ]
-)
+
+def warehouse_schema(name: str) -> pa.Schema:
+    """The schema `name` has in the warehouse (provenance first for parser tables)."""
+    if name in FLOW_TABLES:
+        return FLOW_TABLES[name]
+    parsed = PARSER_TABLES[name]
+    return pa.schema(list(PROVENANCE) + list(parsed), metadata=parsed.metadata)
 
 
 def new_run_id(now: datetime | None = None) -> str:
@@ -169,13 +243,14 @@ class Warehouse:
         return fps, ids
 
     def refresh(self) -> None:
-        """Rebuild espfleet.duckdb from sql/ (staging, facts, reports) atomically."""
+        """Rebuild espfleet.duckdb from sql/ (macros, then views) atomically."""
         self.root.mkdir(parents=True, exist_ok=True)
 
         def build(tmp: Path) -> None:
             con = duckdb.connect(str(tmp))
             try:
                 set_search_path(con, self.root)
+                create_macros(con)
                 create_views(con, list(sql_views()))
             finally:
                 con.close()
@@ -195,6 +270,14 @@ class Warehouse:
 
 def set_search_path(con: duckdb.DuckDBPyConnection, root: Path) -> None:
     con.execute(f"set file_search_path = {quote_literal(str(root.resolve()))}")
+
+
+def create_macros(con: duckdb.DuckDBPyConnection) -> None:
+    """Create the table macros of sql/macros/ (the staging views read through them)."""
+    folder = resources.files("espfleet.sql").joinpath("macros")
+    for entry in sorted(folder.iterdir(), key=lambda p: p.name):
+        if entry.name.endswith(".sql"):
+            con.execute(entry.read_text(encoding="utf-8"))
 
 
 def create_views(con: duckdb.DuckDBPyConnection, views: list[tuple[str, str]]) -> None:

@@ -24,8 +24,6 @@ from espfleet import pipeline  # noqa: E402
 from espfleet.progress import progress_bar  # noqa: E402
 from espfleet.warehouse import new_run_id  # noqa: E402
 
-REPORT_SQL = "select * from failure_rates order by day, phase, error_code"
-
 
 # Every task reads or writes live state (the share, the warehouse): a cached result
 # would skip real work, and hashing a batch's inputs for a cache key costs time.
@@ -58,20 +56,12 @@ def refresh_warehouse(warehouse: Path, run_id: str) -> Path:
 
 @task(cache_policy=NO_CACHE)
 def check_data_quality(warehouse: Path) -> list:
-    results = pipeline.quality_gate(warehouse)
-    failed = [r for r in results if not r.ok]
-    get_run_logger().info(
-        "data quality: %d checks, %d failed%s",
-        len(results),
-        len(failed),
-        "".join(f"\n  {r.view}: {r.check} ({r.failing_rows} rows)" for r in failed),
-    )
-    return failed
+    return pipeline.quality_gate(warehouse)
 
 
 @task(cache_policy=NO_CACHE)
 def failure_rates(warehouse: Path) -> list[dict]:
-    return pipeline.query(warehouse, REPORT_SQL).to_pylist()
+    return pipeline.failure_rates(warehouse).to_pylist()
 
 
 # Prefect types task runners by their future type, which its own constructors do
@@ -106,7 +96,9 @@ def nightly(
             summaries.append(future.result())
             advance(summaries[-1].bundles)
     refresh_warehouse(warehouse, run_id)
-    failed_checks = check_data_quality(warehouse)
+    checks = check_data_quality(warehouse)
+    failed_checks = [c for c in checks if not c.ok]
+    get_run_logger().info(pipeline.quality_summary(checks))
     rates = failure_rates(warehouse)
     totals = pipeline.add_up(summaries, seen=found.seen, run_id=run_id)
     totals["failed_checks"] = [f"{c.view}: {c.check}" for c in failed_checks]

@@ -1,8 +1,9 @@
-"""Every table espfleet writes, declared once.
+"""Every table the parsers and derivers write, declared once.
 
-Parser modules return tables with these columns (no provenance); the ingest flow
-prepends `PROVENANCE` before writing Parquet. Tests, the writer and the SQL
-staging views all read the column names from here.
+Each column carries its meaning in the field's metadata (``description``) and
+each schema its grain (``description``): the staging views, their `.yml` docs,
+`docs/warehouse.md` and the tests read them from here. The warehouse prepends
+its provenance columns (`espfleet.warehouse.PROVENANCE`) before writing Parquet.
 
 Conventions: timestamps are ``timestamp[us, tz=UTC]`` (`*_utc` / `*_at`), raw
 local times are naive ``timestamp[us]`` (`*_local`); error codes are stored as
@@ -15,211 +16,238 @@ import pyarrow as pa
 
 UTC_TS = pa.timestamp("us", tz="UTC")
 LOCAL_TS = pa.timestamp("us")
+DESCRIPTION = b"description"
 
-# Added by the ingest flow to every parser table.
-PROVENANCE = pa.schema(
-    [
-        pa.field("bundle_id", pa.string(), nullable=False),  # sha256 of the bundle
-        pa.field("member", pa.string(), nullable=False),  # path inside the bundle
-        pa.field("ingest_run_id", pa.string(), nullable=False),
-    ]
+
+def column(
+    name: str, type_: pa.DataType, description: str, *, nullable: bool = True
+) -> pa.Field:
+    """A field with its meaning attached (``field.metadata[b"description"]``)."""
+    return pa.field(name, type_, nullable, {DESCRIPTION: description.encode()})
+
+
+def table_schema(grain: str, *fields: pa.Field) -> pa.Schema:
+    """A schema whose metadata states its grain ("One row per ...")."""
+    return pa.schema(fields, metadata={DESCRIPTION: grain.encode()})
+
+
+def description(item: pa.Field | pa.Schema) -> str:
+    """The description attached to a field or schema ("" when none)."""
+    return (item.metadata or {}).get(DESCRIPTION, b"").decode()
+
+
+def _error_code(what: str) -> tuple[pa.Field, pa.Field]:
+    return (
+        column("error_code", pa.uint32(), f"{what}, as unsigned 32-bit"),
+        column("error_code_hex", pa.string(), "the same code as 0x%08X"),
+    )
+
+
+CM_LOG_ENTRIES = table_schema(
+    "One row per CMTrace or SMS-trace log record.",
+    column(
+        "record_no",
+        pa.int32(),
+        "1-based, in stitched (oldest to newest) order of the rollover set",
+        nullable=False,
+    ),
+    column("log_file", pa.string(), "member of the rollover set the record starts in"),
+    column("line_no", pa.int32(), "line (in log_file) where the record starts"),
+    column("format", pa.string(), "ccm | sms_trace | sms_trace_legacy"),
+    column("ts_utc", UTC_TS, "the instant, when it can be known"),
+    column(
+        "ts_local",
+        LOCAL_TS,
+        "wall-clock time as written, to the microsecond (7-digit fractions cut)",
+    ),
+    column(
+        "tz_bias_min",
+        pa.int16(),
+        "written bias in minutes, Windows sign: UTC = local + bias (+480 is UTC-8)",
+    ),
+    column(
+        "ts_confidence",
+        pa.string(),
+        "exact (bias written) | from_device_zone | untrusted (a writer known to "
+        "write +000 whatever the zone) | unknown",
+    ),
+    column("component", pa.string(), "component attribute, as written"),
+    column("context", pa.string(), "context attribute"),
+    column(
+        "severity",
+        pa.int8(),
+        "CMTrace type: 0 none, 1 info, 2 warning, 3 error; null when absent",
+    ),
+    column("thread", pa.int64(), "thread id; null when empty"),
+    column("file", pa.string(), "source file attribute (ccmsetup.cpp:10632)"),
+    column("message", pa.string(), "the text, line breaks kept"),
 )
 
-CM_LOG_ENTRIES = pa.schema(
-    [
-        pa.field("record_no", pa.int32(), nullable=False),  # 1-based, stitched order
-        pa.field("log_file", pa.string()),  # file of a rollover set it came from
-        pa.field("line_no", pa.int32()),  # line where the record starts
-        pa.field("format", pa.string()),  # ccm | sms_trace | sms_trace_legacy
-        pa.field("ts_utc", UTC_TS),
-        pa.field("ts_local", LOCAL_TS),
-        pa.field("tz_bias_min", pa.int16()),  # Windows sign: UTC = local + bias
-        # exact | from_device_zone | untrusted | unknown
-        pa.field("ts_confidence", pa.string()),
-        pa.field("component", pa.string()),
-        pa.field("context", pa.string()),
-        pa.field("severity", pa.int8()),  # CMTrace type: 0 none,1 info,2 warn,3 error
-        pa.field("thread", pa.int64()),
-        pa.field("file", pa.string()),  # source file attribute (ccmsetup.cpp:10632)
-        pa.field("message", pa.string()),
-    ]
+EVENTS = table_schema(
+    "One row per event record of any channel (.evtx, exported XML or text).",
+    column("source_format", pa.string(), "evtx | xml | text"),
+    column("channel", pa.string(), "Microsoft-Windows-Shell-Core/Operational, ..."),
+    column("provider", pa.string(), "Provider Name"),
+    column("event_id", pa.int32(), "EventID"),
+    column("record_id", pa.int64(), "EventRecordID (null for text renderings)"),
+    column("ts_utc", UTC_TS, "TimeCreated SystemTime (UTC)"),
+    column(
+        "level", pa.int8(), "1 critical, 2 error, 3 warning, 4 information, 5 verbose"
+    ),
+    column("computer", pa.string(), "Computer"),
+    column("event_data", pa.string(), "EventData (or UserData) as JSON"),
+    column("name", pa.string(), "Shell-Core 62407 Name"),
+    column("value", pa.string(), "Shell-Core 62407 Value"),
+    column("message", pa.string(), "rendered message, when the source has one"),
+    column("meaning", pa.string(), "decoded meaning of the event, when known"),
+    *_error_code("HRESULT found in the event's data or message"),
 )
 
-EVENTS = pa.schema(
-    [
-        pa.field("source_format", pa.string()),  # evtx | xml | text
-        pa.field("channel", pa.string()),
-        pa.field("provider", pa.string()),
-        pa.field("event_id", pa.int32()),
-        pa.field("record_id", pa.int64()),
-        pa.field("ts_utc", UTC_TS),
-        pa.field("level", pa.int8()),
-        pa.field("computer", pa.string()),
-        pa.field("event_data", pa.string()),  # EventData/UserData as JSON
-        pa.field("name", pa.string()),  # 62407 Name
-        pa.field("value", pa.string()),  # 62407 Value
-        pa.field("message", pa.string()),  # rendered text, when the source has it
-        pa.field("meaning", pa.string()),  # decoded meaning of (channel, event_id)
-        pa.field("error_code", pa.uint32()),  # HRESULT found in the data, if any
-        pa.field("error_code_hex", pa.string()),
-    ]
+REGISTRY_VALUES = table_schema(
+    "One row per registry value (or empty key) of a .reg export or registry dump.",
+    column("line_no", pa.int32(), "line where the value (or key) starts"),
+    column("dialect", pa.string(), "regedit5 | regedit4 | mdmdiag"),
+    column("key_path", pa.string(), "key as written, root spelled out"),
+    column("value_name", pa.string(), '"" for the default value (@); null on a key'),
+    column(
+        "value_type",
+        pa.string(),
+        "REG_SZ, REG_DWORD, ... REG_0x<N> for unknown types, KEY for a key",
+    ),
+    column("value_text", pa.string(), "string data; REG_MULTI_SZ joined with \\n"),
+    column("value_int", pa.int64(), "DWORD or QWORD (QWORD as two's complement)"),
+    column("value_hex", pa.string(), "raw bytes of hex data, lower case"),
+    column("is_deletion", pa.bool_(), 'a [-KEY] or "value"=- deletion'),
 )
 
-REGISTRY_VALUES = pa.schema(
-    [
-        pa.field("line_no", pa.int32()),
-        pa.field("dialect", pa.string()),  # regedit5 | regedit4 | mdmdiag
-        pa.field("key_path", pa.string()),  # as written, root spelled out
-        pa.field("value_name", pa.string()),  # "" for the default value (@)
-        pa.field("value_type", pa.string()),  # REG_SZ, REG_DWORD, ... or KEY
-        pa.field("value_text", pa.string()),
-        pa.field("value_int", pa.int64()),  # DWORD/QWORD; QWORD kept two's complement
-        pa.field("value_hex", pa.string()),  # raw bytes as hex, binary types
-        pa.field("is_deletion", pa.bool_()),
-    ]
+ESP_EVENTS = table_schema(
+    "One row per Shell-Core 62407 CommercialOOBE_* event, split into area, phase, "
+    "subcategory and outcome.",
+    column("record_id", pa.int64(), "EventRecordID of the event"),
+    column("ts_utc", UTC_TS, "time of the event (UTC)"),
+    column("name", pa.string(), "the 62407 Name (CommercialOOBE_...)"),
+    column("area", pa.string(), "ESPProgress, ESPDevicePreparation, WhiteGlove, ..."),
+    column("phase", pa.string(), "DevicePreparation | DeviceSetup | AccountSetup"),
+    column("subcategory", pa.string(), "AppsSubcategory, TPMAttestation, ..."),
+    column(
+        "outcome",
+        pa.string(),
+        "started, succeeded, failed, timed_out, cancelled, reboot_required, ...",
+    ),
+    *_error_code("the Value's error code (0 means none: null)"),
+    column("message", pa.string(), "the Value's message, or the raw Value"),
+    column("is_known_name", pa.bool_(), "the name is in the known-names table"),
+    column("meaning", pa.string(), "what the event means"),
 )
 
-ESP_EVENTS = pa.schema(
-    [
-        pa.field("record_id", pa.int64()),
-        pa.field("ts_utc", UTC_TS),
-        pa.field("name", pa.string()),
-        pa.field("area", pa.string()),  # ESPDevicePreparation, ESPProgress, ...
-        pa.field("phase", pa.string()),  # DevicePreparation|DeviceSetup|AccountSetup
-        pa.field("subcategory", pa.string()),
-        pa.field("outcome", pa.string()),  # started|succeeded|failed|timed_out|...
-        pa.field("error_code", pa.uint32()),
-        pa.field("error_code_hex", pa.string()),
-        pa.field("message", pa.string()),
-        pa.field("is_known_name", pa.bool_()),
-        pa.field("meaning", pa.string()),
-    ]
+ESP_TRACKING = table_schema(
+    "One row per decoded ESP tracking state, snapshot, FirstSync, Autopilot "
+    "profile, OS build or client-version setting.",
+    column(
+        "kind",
+        pa.string(),
+        "policy_provider | setup_app | snapshot | first_sync | autopilot_profile "
+        "| os_build | configmgr_client",
+    ),
+    column("key_path", pa.string(), "registry key (or file) it was read from"),
+    column("item", pa.string(), "ConfigMgr, Provisioning_TS, Win32App_<id>, ..."),
+    column("setting", pa.string(), "value name (InstallationState, ...)"),
+    column("value_int", pa.int64(), "the number, when the value is one"),
+    column("value_text", pa.string(), "the text, when the value is one"),
+    column("state", pa.string(), "value decoded on the scale of its key"),
+    column("scale", pa.string(), "which scale decoded it (setup_app_1_4, ...)"),
+    column("snapshot_at", UTC_TS, "time of an ESP tracking snapshot"),
 )
 
-ESP_TRACKING = pa.schema(
-    [
-        pa.field("kind", pa.string()),  # policy_provider|setup_app|snapshot|first_sync|
-        # autopilot_profile|os_build|configmgr_client
-        pa.field("key_path", pa.string()),
-        pa.field("item", pa.string()),  # ConfigMgr, Provisioning_TS, Win32App_<id>...
-        pa.field("setting", pa.string()),  # value name
-        pa.field("value_int", pa.int64()),
-        pa.field("value_text", pa.string()),
-        pa.field("state", pa.string()),  # decoded with the key's own scale
-        pa.field("scale", pa.string()),  # which scale decoded it
-        pa.field("snapshot_at", UTC_TS),
-    ]
+CCMSETUP_RUNS = table_schema(
+    "One row per ccmsetup run (segmented by its start banner).",
+    column(
+        "run_no",
+        pa.int32(),
+        "0 before the first banner, then 1, 2, ...",
+        nullable=False,
+    ),
+    column("pid", pa.int64(), "process id from the banner"),
+    column("started_at", UTC_TS, "UTC of the run's first record"),
+    column("ended_at", UTC_TS, "UTC of the run's last record"),
+    column("started_local", LOCAL_TS, "local wall-clock time of the first record"),
+    column("ts_confidence", pa.string(), "confidence of the first record's UTC"),
+    column("return_code", pa.int32(), "CcmSetup is exiting with return code <N>"),
+    column(
+        "return_meaning",
+        pa.string(),
+        "return code decoded: success, error, reboot required, ...",
+    ),
+    *_error_code("CcmSetup failed with error code ..., else the MSI failure"),
+    column("client_version", pa.string(), "client version being installed"),
+    column("mp_host", pa.string(), "management point or CMG host"),
+    column("used_cmg", pa.bool_(), "the run went through a cloud management gateway"),
+    column("provisionts", pa.string(), "PROVISIONTS property (co-management TS id)"),
+    column("command_line", pa.string(), "the run's command line"),
+    column("properties", pa.string(), "JSON object of the command-line properties"),
+    column("last_msi_action", pa.string(), "the last MSI action logged"),
+    column("first_record_no", pa.int32(), "record_no of the run's first record"),
+    column("last_record_no", pa.int32(), "record_no of the run's last record"),
 )
 
-CCMSETUP_RUNS = pa.schema(
-    [
-        pa.field("run_no", pa.int32(), nullable=False),
-        pa.field("pid", pa.int64()),
-        pa.field("started_at", UTC_TS),
-        pa.field("ended_at", UTC_TS),
-        pa.field("started_local", LOCAL_TS),
-        pa.field("ts_confidence", pa.string()),
-        pa.field("return_code", pa.int32()),
-        pa.field("return_meaning", pa.string()),
-        pa.field("error_code", pa.uint32()),
-        pa.field("error_code_hex", pa.string()),
-        pa.field("client_version", pa.string()),
-        pa.field("mp_host", pa.string()),
-        pa.field("used_cmg", pa.bool_()),
-        pa.field("provisionts", pa.string()),
-        pa.field("command_line", pa.string()),
-        pa.field("properties", pa.string()),  # JSON object of command-line properties
-        pa.field("last_msi_action", pa.string()),
-        pa.field("first_record_no", pa.int32()),
-        pa.field("last_record_no", pa.int32()),
-    ]
+TS_STEPS = table_schema(
+    "One row per executed task-sequence step.",
+    column("step_no", pa.int32(), "1, 2, ... in execution order", nullable=False),
+    column("name", pa.string(), "step (instruction) name"),
+    column("group_name", pa.string(), "innermost group running at the start"),
+    column("instruction_pointer", pa.int32(), "the engine's instruction pointer"),
+    column("action_type", pa.string(), "action type (newer logs only)"),
+    column("started_at", UTC_TS, "UTC of the start line"),
+    column("ended_at", UTC_TS, "UTC of the outcome line"),
+    column("exit_code", pa.int64(), "exit code of the step's action"),
+    *_error_code("error of a failed or aborted step"),
+    column(
+        "outcome",
+        pa.string(),
+        "succeeded | failed | skipped | aborted | running",
+    ),
+    column("reboots", pa.int16(), "reboots requested or initiated by the step"),
+    column("first_record_no", pa.int32(), "record_no of the start line"),
+    column("last_record_no", pa.int32(), "record_no of the step's last line"),
 )
 
-TS_STEPS = pa.schema(
-    [
-        pa.field("step_no", pa.int32(), nullable=False),  # execution order
-        pa.field("name", pa.string()),
-        pa.field("group_name", pa.string()),
-        pa.field("instruction_pointer", pa.int32()),
-        pa.field("action_type", pa.string()),
-        pa.field("started_at", UTC_TS),
-        pa.field("ended_at", UTC_TS),
-        pa.field("exit_code", pa.int64()),
-        pa.field("error_code", pa.uint32()),
-        pa.field("error_code_hex", pa.string()),
-        pa.field("outcome", pa.string()),  # succeeded|failed|skipped|aborted|running
-        pa.field("reboots", pa.int16()),
-        pa.field("first_record_no", pa.int32()),
-        pa.field("last_record_no", pa.int32()),
-    ]
+TS_RUNS = table_schema(
+    "One row per task-sequence run.",
+    column("run_no", pa.int32(), "1, 2, ... per smsts log", nullable=False),
+    column("package_id", pa.string(), "task sequence package id, when logged"),
+    column("started_at", UTC_TS, "UTC of the run's first record"),
+    column("ended_at", UTC_TS, "UTC of its last end-of-run line (null while running)"),
+    column(
+        "duration_s",
+        pa.float64(),
+        "ended_at - started_at; while running, to the last record",
+    ),
+    column("outcome", pa.string(), "succeeded | failed | running"),
+    column("engine_code", pa.string(), "engine result name (enExecutionFail, ...)"),
+    column("failed_step", pa.string(), "the step that failed the run"),
+    *_error_code("the run's error"),
 )
 
-TS_RUNS = pa.schema(
-    [
-        pa.field("run_no", pa.int32(), nullable=False),
-        pa.field("package_id", pa.string()),
-        pa.field("started_at", UTC_TS),
-        pa.field("ended_at", UTC_TS),
-        pa.field("duration_s", pa.float64()),
-        pa.field("outcome", pa.string()),  # succeeded|failed|running
-        pa.field("engine_code", pa.string()),  # enExecutionFail, ...
-        pa.field("failed_step", pa.string()),
-        pa.field("error_code", pa.uint32()),
-        pa.field("error_code_hex", pa.string()),
-        pa.field("esp_timeout_min", pa.int32()),
-        pa.field("ran_past_esp_timeout", pa.bool_()),
-    ]
+DEVICE_FACTS = table_schema(
+    "One row per statement an identity file of a bundle makes about its device.",
+    column(
+        "source",
+        pa.string(),
+        "DiagnosticsFrameworkData.json | DeviceHash | MDMDiagReport.xml | "
+        "MdmDiagLogMetadata.json | setupact.log",
+        nullable=False,
+    ),
+    column(
+        "attribute",
+        pa.string(),
+        "serial_number | device_name | windows_zone | os_build | model | collected_at",
+        nullable=False,
+    ),
+    column("value", pa.string(), "the value as written"),
+    column("value_at", UTC_TS, "the value, for instants (collected_at)"),
 )
 
-DEVICE_FACTS = pa.schema(
-    [
-        # DiagnosticsFrameworkData.json | DeviceHash | MDMDiagReport.xml |
-        # MdmDiagLogMetadata.json | setupact.log
-        pa.field("source", pa.string(), nullable=False),
-        # serial_number | device_name | windows_zone | os_build | model | collected_at
-        pa.field("attribute", pa.string(), nullable=False),
-        pa.field("value", pa.string()),  # as written
-        pa.field("value_at", UTC_TS),  # instants (collected_at), in UTC
-    ]
-)
-
-# Written by the ingest flow itself (no PROVENANCE prefix: they are the provenance).
-BUNDLES = pa.schema(
-    [
-        pa.field("bundle_id", pa.string(), nullable=False),
-        pa.field("ingest_run_id", pa.string(), nullable=False),
-        pa.field("source_uri", pa.string()),
-        pa.field("layout", pa.string()),  # folder | archive
-        pa.field("size_bytes", pa.int64()),
-        pa.field("ingested_at", UTC_TS),
-        pa.field("status", pa.string()),  # ingested | quarantined
-        pa.field("reason", pa.string()),  # why quarantined, or damage summary
-        pa.field("serial_number", pa.string()),
-        pa.field("device_name", pa.string()),
-        pa.field("device_zone", pa.string()),  # IANA zone, when declared
-        pa.field("device_zone_source", pa.string()),  # which member declared it
-        pa.field("collected_at", UTC_TS),
-        pa.field("n_members", pa.int32()),
-        pa.field("n_warnings", pa.int32()),
-    ]
-)
-
-MEMBERS = pa.schema(
-    [
-        pa.field("bundle_id", pa.string(), nullable=False),
-        pa.field("ingest_run_id", pa.string(), nullable=False),
-        pa.field("member", pa.string(), nullable=False),
-        pa.field("size_bytes", pa.int64()),
-        pa.field("sha256", pa.string()),
-        pa.field("parser", pa.string()),  # NAME of the parser used, null if none
-        pa.field("rows", pa.int64()),
-        pa.field("warnings", pa.int32()),
-        pa.field("skipped", pa.int32()),
-        pa.field("first_warning", pa.string()),
-    ]
-)
-
-# Parser tables: rows get PROVENANCE prepended when written.
+# Every table a parser or deriver writes, by name.
 PARSER_TABLES: dict[str, pa.Schema] = {
     "cm_log_entries": CM_LOG_ENTRIES,
     "events": EVENTS,
@@ -231,15 +259,6 @@ PARSER_TABLES: dict[str, pa.Schema] = {
     "ts_runs": TS_RUNS,
     "device_facts": DEVICE_FACTS,
 }
-
-FLOW_TABLES: dict[str, pa.Schema] = {"bundles": BUNDLES, "members": MEMBERS}
-
-
-def warehouse_schema(table: str) -> pa.Schema:
-    """The schema a table has in the warehouse (provenance first for parser tables)."""
-    if table in FLOW_TABLES:
-        return FLOW_TABLES[table]
-    return pa.schema(list(PROVENANCE) + list(PARSER_TABLES[table]))
 
 
 def empty(schema: pa.Schema) -> pa.Table:

@@ -57,7 +57,6 @@ run starts when a step or the engine starts after the previous run ended.
     failed_step: ``Failed to run the last action: <n>``, else the run's last
         failed step.
     error_code / error_code_hex: from the engine lines, else the failed step.
-    esp_timeout_min / ran_past_esp_timeout: duration_s > esp_timeout_min * 60.
 """
 
 from __future__ import annotations
@@ -227,15 +226,11 @@ class _State:
             run.last_failed, run.failed_error = step.name, step.error
 
 
-def derive_steps(
-    entries: pa.Table, esp_timeout_min: int = 60
-) -> tuple[pa.Table, pa.Table]:
+def derive_steps(entries: pa.Table) -> tuple[pa.Table, pa.Table]:
     """Turn the records of one smsts log into steps and task-sequence runs.
 
     Args:
         entries: rows of schema.CM_LOG_ENTRIES for one log, in record order.
-        esp_timeout_min: ESP timeout that applied (minutes) for
-            `ran_past_esp_timeout`.
 
     Returns:
         (ts_steps, ts_runs) tables with schema.TS_STEPS and schema.TS_RUNS.
@@ -256,9 +251,7 @@ def derive_steps(
             last.outcome = "running"
     if st.runs:
         st.runs[-1].last = n - 1
-    return _steps_table(st.steps, entries), _runs_table(
-        st.runs, entries, esp_timeout_min
-    )
+    return _steps_table(st.steps, entries), _runs_table(st.runs, entries)
 
 
 def _record(st: _State, i: int, message: str) -> None:
@@ -440,7 +433,7 @@ def _steps_table(steps: list[_Step], entries: pa.Table) -> pa.Table:
     )
 
 
-def _runs_table(runs: list[_Run], entries: pa.Table, esp_timeout_min: int) -> pa.Table:
+def _runs_table(runs: list[_Run], entries: pa.Table) -> pa.Table:
     runs = [r for r in runs if r.has_ts]
     # A running TS is measured to its last record; a finished one to its end line.
     ends = [r.end if r.outcome else r.last for r in runs]
@@ -476,10 +469,6 @@ def _runs_table(runs: list[_Run], entries: pa.Table, esp_timeout_min: int) -> pa
             ],
             "error_code": errors,
             "error_code_hex": [to_hex(e) for e in errors],
-            "esp_timeout_min": [esp_timeout_min] * len(runs),
-            "ran_past_esp_timeout": [
-                None if d is None else d > esp_timeout_min * 60 for d in durations
-            ],
         },
         schema=schema.TS_RUNS,
     )

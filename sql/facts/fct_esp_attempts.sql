@@ -17,7 +17,7 @@ device_preparation_start as (
     from esp
     where
         name = 'CommercialOOBE_ESPProgress_Category_Started'
-        and message ilike '%DevicePreparationCategory%'
+        and phase = 'DevicePreparation'
     group by bundle_id
 ),
 
@@ -53,7 +53,7 @@ setup_done as (
         bool_or(
             phase = 'DeviceSetup' and outcome = 'succeeded'
         ) as has_device_setup_success,
-        bool_or(name ilike '%WhiteGlove%') as has_preprovisioning,
+        bool_or(name_key like '%whiteglove%') as has_preprovisioning,
         count(*) as n_esp_events
     from esp
     group by bundle_id
@@ -63,6 +63,7 @@ final as (
     select
         -- ids
         bundles.bundle_id,
+        bundles.device_key,
         bundles.serial_number,
         bundles.device_name,
         bundles.source_uri,

@@ -1,4 +1,5 @@
--- one row per ingested bundle: ESP tracking states and Autopilot profile facts
+-- one row per bundle with ESP tracking rows: decoded provider and task
+-- sequence states, the device's ESP timeout policy, Autopilot profile facts
 with
 
 tracking as (
@@ -8,34 +9,44 @@ tracking as (
 per_bundle as (
     select
         bundle_id,
-        max(value_int) filter (
+        any_value(state) filter (
             where
             kind = 'policy_provider'
-            and lower(item) = 'configmgr'
-            and lower(setting) = 'installationstate'
+            and item_key = 'configmgr'
+            and setting_key = 'installationstate'
         ) as configmgr_provider_state,
-        max(value_int) filter (
+        any_value(state) filter (
             where
             kind = 'setup_app'
-            and lower(item) = 'provisioning_ts'
-            and lower(setting) = 'installationstate'
+            and item_key = 'provisioning_ts'
+            and setting_key = 'installationstate'
         ) as provisioning_ts_state,
-        max(value_int) filter (
+        -- the device's own FirstSync policy (a user's twin key holds a SID)
+        nullif(
+            max(value_int) filter (
+                where
+                kind = 'first_sync'
+                and setting_key = 'syncfailuretimeout'
+                and not contains(item, '\')
+            ),
+            0
+        ) as esp_timeout_policy_min,
+        any_value(state) filter (
             where
             kind = 'autopilot_profile'
-            and lower(setting) = 'cloudassigneddomainjoinmethod'
+            and setting_key = 'cloudassigneddomainjoinmethod'
         ) as domain_join_method,
-        max(value_text) filter (
+        any_value(value_text) filter (
             where
             kind = 'autopilot_profile'
-            and lower(setting) = 'deploymentprofilename'
+            and setting_key = 'deploymentprofilename'
         ) as deployment_profile,
-        max(value_text) filter (
-            where kind = 'os_build' and lower(setting) = 'fullbuild'
+        any_value(value_text) filter (
+            where kind = 'os_build' and setting_key = 'fullbuild'
         ) as os_build,
-        max(value_text) filter (
+        any_value(value_text) filter (
             where kind = 'configmgr_client'
-            and lower(setting) = 'productversion'
+            and setting_key = 'productversion'
         ) as client_version
     from tracking
     group by bundle_id

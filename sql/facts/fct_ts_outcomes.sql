@@ -16,7 +16,6 @@ last_run as (
         engine_code as ts_engine_code,
         failed_step as ts_failed_step,
         error_code as ts_error_code,
-        ran_past_esp_timeout as ts_ran_past_esp_timeout,
         duration_s as ts_duration_s
     from runs
     qualify
@@ -44,7 +43,6 @@ final as (
             as ts_failed_step,
         coalesce(step_summary.failed_step_error_code, last_run.ts_error_code)
             as ts_error_code,
-        last_run.ts_ran_past_esp_timeout,
         last_run.ts_duration_s,
         coalesce(step_summary.has_running_step, false) as has_running_step
     from last_run

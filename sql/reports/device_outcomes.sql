@@ -36,22 +36,23 @@ classified as (
         case
             when failed_phase is null and has_device_setup_success then 'ok'
             when failed_phase is null then 'no_esp_result'
-            when domain_join_method = 1 then 'unsupported_hybrid_join'
+            when domain_join_method = 'hybrid_joined'
+                then 'unsupported_hybrid_join'
             when has_preprovisioning then 'unsupported_preprovisioning'
             when failed_phase = 'DevicePreparation'
                 then
                     case
                         when
-                            configmgr_provider_state = 1
+                            configmgr_provider_state = 'not_installed'
                             and coalesce(n_ccmsetup_runs, 0) = 0
                             then 'ccmsetup_never_ran'
                         when
-                            configmgr_provider_state = 4
+                            configmgr_provider_state = 'error'
                             or ccmsetup_error_code is not null
                             or failed_return_code is not null
                             then 'ccmsetup_failed'
                         when
-                            configmgr_provider_state = 3
+                            configmgr_provider_state = 'complete'
                             or succeeded_at > failed_at
                             then 'ccmsetup_too_late'
                         else 'unexplained'
@@ -60,10 +61,12 @@ classified as (
                 then
                     case
                         when
-                            provisioning_ts_state in (1, 2) or has_running_step
+                            provisioning_ts_state
+                            in ('not_installed', 'in_progress')
+                            or has_running_step
                             then 'ts_still_running'
                         when
-                            provisioning_ts_state = 4
+                            provisioning_ts_state = 'error'
                             or ts_outcome = 'failed'
                             or ts_failed_step is not null
                             then 'ts_step_failed'
@@ -92,8 +95,7 @@ final as (
         serial_number,
         device_name,
         row_number() over (
-            partition by coalesce(serial_number, device_name, bundle_id)
-            order by started_at, bundle_id
+            partition by device_key order by started_at, bundle_id
         ) as attempt,
         -- timestamps
         started_at,
@@ -126,7 +128,7 @@ final as (
             when 'ccmsetup_never_ran'
                 then
                     'ESP timed out waiting for the ConfigMgr client: '
-                    || 'ccmsetup.msi never ran (provider state 1)'
+                    || 'ccmsetup.msi never ran (provider not installed)'
             when 'ccmsetup_failed'
                 then
                     'ESP timed out waiting for the ConfigMgr client: '
@@ -167,7 +169,10 @@ final as (
         ) as evidence,
         os_build,
         coalesce(client_version, ccmsetup_client_version) as client_version,
-        deployment_profile
+        deployment_profile,
+        -- the ESP's default (60 minutes) when the device has no policy
+        coalesce(esp_timeout_policy_min, 60) as esp_timeout_min,
+        device_key
     from coded
 )
 

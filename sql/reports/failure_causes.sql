@@ -18,8 +18,7 @@ grouped as (
         error_code,
         cause,
         count(*) as failures,
-        count(distinct coalesce(serial_number, device_name, bundle_id))
-            as devices,
+        count(distinct device_key) as devices,
         min(day) as first_day,
         max(day) as last_day,
         any_value(diagnosis order by started_at desc) as example_diagnosis

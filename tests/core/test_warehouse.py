@@ -7,7 +7,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from espfleet import warehouse as wh
-from espfleet.parsers.schema import warehouse_schema
+from espfleet.warehouse import warehouse_schema
 
 
 def test_a_failed_write_leaves_no_file_behind(tmp_path, monkeypatch):

@@ -45,6 +45,18 @@ def timed_out(bundle, minutes=60):
     )
 
 
+# InstallationState as the esp_tracking deriver decodes it (docs/formats.md §4.3).
+STATES = {
+    "policy_provider": {
+        1: "not_installed",
+        2: "not_required",
+        3: "complete",
+        4: "error",
+    },
+    "setup_app": {1: "not_installed", 2: "in_progress", 3: "complete", 4: "error"},
+}
+
+
 def state(bundle, kind, item, value):
     return {
         "bundle_id": bundle,
@@ -52,6 +64,7 @@ def state(bundle, kind, item, value):
         "item": item,
         "setting": "InstallationState",
         "value_int": value,
+        "state": STATES[kind][value],
     }
 
 
@@ -106,7 +119,7 @@ def test_success_needs_a_device_setup_success(duck):
     assert outcome(duck, "b2")[0] == "unknown"
 
 
-def test_timeout_with_provider_state_1_and_no_ccmsetup_means_never_ran(duck):
+def test_timeout_with_provider_not_installed_and_no_ccmsetup_means_never_ran(duck):
     given(duck, "stg_ingest__bundles", [bundle("b1")])
     given(duck, "stg_esp__events", [start("b1"), timed_out("b1")])
     given(duck, "stg_esp__tracking", [state("b1", "policy_provider", "ConfigMgr", 1)])
@@ -221,6 +234,7 @@ def test_hybrid_join_is_unsupported_before_any_ccmsetup_rule(duck):
                 "kind": "autopilot_profile",
                 "setting": "CloudAssignedDomainJoinMethod",
                 "value_int": 1,
+                "state": "hybrid_joined",
             },
         ],
     )
@@ -287,3 +301,33 @@ def test_first_failure_event_decides_the_phase(duck):
         ],
     )
     assert outcome(duck, "b1")[1:3] == ("DevicePreparation", "0x800705B4")
+
+
+def first_sync_timeout(bundle_id, item, minutes):
+    return {
+        "bundle_id": bundle_id,
+        "kind": "first_sync",
+        "item": item,
+        "setting": "SyncFailureTimeout",
+        "value_int": minutes,
+        "state": f"{minutes} min",
+    }
+
+
+def test_esp_timeout_is_the_devices_policy_else_60_minutes(duck):
+    given(duck, "stg_ingest__bundles", [bundle("b1"), bundle("b2", "S2")])
+    given(duck, "stg_esp__events", [start("b1"), start("b2")])
+    given(
+        duck,
+        "stg_esp__tracking",
+        [
+            first_sync_timeout("b1", "{6E3D8E5C-0001}", 90),
+            # a user's FirstSync twin does not set the device's timeout
+            first_sync_timeout("b1", "{6E3D8E5C-0001}\\S-1-12-1-1", 30),
+            first_sync_timeout("b2", "{6E3D8E5C-0002}\\S-1-12-1-1", 45),
+        ],
+    )
+    timeouts = duck.execute(
+        "select bundle_id, esp_timeout_min from device_outcomes order by bundle_id"
+    ).fetchall()
+    assert timeouts == [("b1", 90), ("b2", 60)]
