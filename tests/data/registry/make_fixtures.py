@@ -1,7 +1,7 @@
 """Write the .reg fixtures of this folder (run from the repo root).
 
-Written from FORMATS.md 4.1 (grammar) and 4.3 (keys and value meanings); no byte
-comes from a real export. `python tests/data/registry/make_fixtures.py`
+Written from docs/formats.md §4.1 (grammar) and §4.3 (keys and value meanings); no
+byte comes from a real export. `python tests/data/registry/make_fixtures.py`
 """
 
 from __future__ import annotations
