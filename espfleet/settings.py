@@ -3,7 +3,8 @@
 Prefect must work on a fresh machine with no server: its temporary API server
 needs about 27 s of migrations on the first run on 2 cores (the default 20 s
 startup timeout fails), telemetry has no network to talk to, and its home goes
-under the working directory unless the user chose one (STACK.md).
+under the working directory unless the user chose one (measured on a 2-core
+machine; docs/architecture.md "Prefect").
 """
 
 from __future__ import annotations

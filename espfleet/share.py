@@ -1,7 +1,7 @@
 """Find bundles on a share and fetch their bytes, through fsspec.
 
-A *bundle* is one collection from one device at one time (DESIGN.md "Bundles
-on the share"):
+A *bundle* is one collection from one device at one time (docs/formats.md §7
+describes how organisations put them on shares):
 
 - a folder holding loose ConfigMgr logs (and usually one CAB or ZIP): one
   bundle made of every file directly in it;
@@ -26,7 +26,7 @@ from fsspec.core import url_to_fs
 
 from .unpack import ARCHIVE_SUFFIXES
 
-# Loose evidence that makes a folder a bundle (DESIGN.md; COLLECTION.md 3): logs and
+# Loose evidence that makes a folder a bundle (docs/formats.md §7.2): logs and
 # their rollovers, registry exports, event logs and their XML/text exports. Other
 # files (a CSV, a README) ride along in a bundle but never make one.
 _LOOSE = re.compile(r"(\.log|\.lo_|\.reg|\.evtx|\.xml)$", re.IGNORECASE)

@@ -1,6 +1,6 @@
 """The warehouse on disk: Parquet tables, manifest, quarantine and the DuckDB file.
 
-Layout (DESIGN.md)::
+Layout (docs/architecture.md)::
 
     <warehouse>/parquet/<table>/ingest_date=YYYY-MM-DD/<run>-<batch>.parquet
     <warehouse>/manifest/<run>-<batch>.parquet      what was seen and ingested

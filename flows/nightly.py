@@ -2,7 +2,7 @@
 
 Thin on purpose: each task wraps one function of `espfleet.pipeline`, which
 holds the logic and is tested without Prefect. Tasks work on batches of
-bundles, because a task costs ~14 ms of orchestration (STACK.md).
+bundles, because a task costs ~14 ms of orchestration (docs/architecture.md).
 """
 
 from __future__ import annotations

@@ -1,12 +1,12 @@
 """AutopilotDDSZTDFile.json (the downloaded Autopilot profile) -> `esp_tracking`.
 
 ``%WINDIR%\\ServiceState\\wmansvc\\AutopilotDDSZTDFile.json`` is UTF-16LE with a
-BOM and one line (corpus/FINDINGS.md 5). Three shapes are seen: the full profile
+BOM and one line (docs/formats.md §9.5). Three shapes are seen: the full profile
 (``CloudAssignedTenantId``, ``DeploymentProfileName``, ...), an error
 (``{"ErrorCode":908,"ErrorReason":"HardwareMarkerMismatch, ..."}``) and date
 only (``{"PolicyDownloadDate":"..."}``). Every top-level field becomes one row of
 kind ``autopilot_profile``; ``ErrorCode`` is decoded with the DDS/ZTD meanings
-of FORMATS.md 6.6, and known profile fields with the scales in `espscales`.
+of docs/formats.md §6.6, and known profile fields with `derivers.scales`.
 
 Columns (schema.ESP_TRACKING):
     kind (string): always ``autopilot_profile``.

@@ -2,10 +2,10 @@
 
 Logs print the same HRESULT as ``0x800705B4``, ``800705b4``, ``2147943860`` or
 ``-2147023436``; MSI and Win32 codes arrive as small decimals (1603). Everything
-is stored as ``u32`` plus its ``0x%08X`` spelling (FORMATS.md 6.1).
+is stored as ``u32`` plus its ``0x%08X`` spelling (docs/formats.md §6.1).
 
 `explain` reads the catalogue kept as data, ``parsers/data/error_codes.csv``
-(code, domain, symbol, meaning in our own words, source, confidence; FORMATS.md
+(code, domain, symbol, meaning in our own words, source, confidence; docs/formats.md
 section 6). Domains: ``hresult`` and ``configmgr`` (32-bit codes keyed
 ``0x%08X``), ``msi_exit``, ``ccmsetup_exit`` and ``dds`` (small decimals),
 ``ts_engine`` (enum names such as ``enExecutionFail``). A small decimal is
@@ -107,7 +107,7 @@ FACILITIES: dict[int, str] = {
     33: "CONFIGURATION",
     36: "WINDOWSUPDATE",
 }
-# Facilities that FORMATS.md 6.1 names by what they carry in this domain.
+# Facilities that docs/formats.md §6.1 names by what they carry in this domain.
 _DOMAIN_FACILITIES: dict[int, str] = {
     0x18: "MDM enrollment (MENROLL_E_*)",
     0x1C: "Entra device registration",
@@ -122,7 +122,7 @@ def facility_of(code: int) -> int:
 
 
 def facility_name(code: int) -> str:
-    """A readable facility for an HRESULT, with the FORMATS.md 6.1 hints.
+    """A readable facility for an HRESULT, with the docs/formats.md §6.1 hints.
 
     Args:
         code: the error code (any int; normalised to u32).
@@ -204,7 +204,7 @@ class Explanation:
         hex: ``0x%08X`` of `code`.
         signed: `code` as a signed 32-bit integer.
         win32: the Win32 error inside a FACILITY_WIN32 HRESULT.
-        facility: facility name (FORMATS.md 6.1).
+        facility: facility name (docs/formats.md §6.1).
         severity: ``failure`` / ``success``.
         reading: how the input was read (``HRESULT``, ``Win32 code 1603``, ...).
         symbol, meaning, source, confidence: from the catalogue (None if absent).

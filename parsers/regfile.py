@@ -1,6 +1,6 @@
 """Registry exports (.reg) in three dialects -> `registry_values`.
 
-Dialects (FORMATS.md 4.1-4.2, corpus/FINDINGS.md 4):
+Dialects (docs/formats.md §4.1-4.2, §9.4):
 
 * ``regedit5``: ``Windows Registry Editor Version 5.00`` header, UTF-16LE with BOM,
   CRLF; strings escape ``\\\\`` and ``\\"``; ``hex(N):`` data wrapped with ``,\\``

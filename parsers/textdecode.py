@@ -1,4 +1,4 @@
-"""Bytes -> text the way Windows tools wrote it (FORMATS.md 1.6).
+"""Bytes -> text the way Windows tools wrote it (docs/formats.md §1.6).
 
 Order: BOM (UTF-8, UTF-16LE, UTF-16BE), then UTF-16 without BOM recognised by
 NUL bytes in every other position, then strict UTF-8, then cp1252 (which maps

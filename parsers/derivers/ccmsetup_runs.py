@@ -4,7 +4,7 @@ Works on the `cm_log_entries` rows of ONE ccmsetup log (rollover set already
 stitched by the CMTrace parser), in record order. Pure: no I/O.
 
 A run starts at the banner ``==========[ ccmsetup started in process <pid> ]==========``
-(FORMATS.md 2.1). Records before the first banner (a rolled file that starts
+(docs/formats.md §2.1). Records before the first banner (a rolled file that starts
 mid-run) form run 0, only when there are any. ccmsetup relaunches itself as a
 service, so two processes log at once: the launcher's last lines (``CcmSetup is
 exiting with return code 0``) land after the service's banner (corpus
@@ -21,7 +21,7 @@ Columns (schema.CCMSETUP_RUNS):
     started_local: local wall-clock time of the first record.
     ts_confidence: confidence of the first record's UTC (exact, ...).
     return_code: N of ``CcmSetup is exiting with return code <N>``.
-    return_meaning: N decoded (FORMATS.md 6.4: 0 success, 6 error, 7 reboot
+    return_meaning: N decoded (docs/formats.md §6.4: 0 success, 6 error, 7 reboot
         required, 8 setup already running, 9 prerequisite evaluation failure,
         10 setup manifest hash validation failure).
     error_code / error_code_hex: ``CcmSetup failed with error code 0x...``;

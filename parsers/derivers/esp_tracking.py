@@ -1,7 +1,7 @@
 """ESP tracking facts derived from `registry_values` -> `esp_tracking`.
 
 Not a file parser: `derive_esp_tracking` reads a registry table (any dialect)
-and decodes each value with the scale that belongs to its key (FORMATS.md 4.3).
+and decodes each value with the scale that belongs to its key (docs/formats.md §4.3).
 Keys are matched case-insensitively (real dumps are mostly lower-case).
 
 Kinds (key paths under ``HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft``):

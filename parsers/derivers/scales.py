@@ -1,6 +1,6 @@
 """The value scales of the ESP tracking keys and the Autopilot profile.
 
-The same number means different things under different keys (FORMATS.md 4.3):
+The same number means different things under different keys (docs/formats.md §4.3):
 ``InstallationState`` 2 is "not required" under DevicePreparation\\PolicyProviders
 but "in progress" under Setup\\Apps\\Tracking. Each scale has a name, stored in
 `esp_tracking.scale` beside the decoded `state`, so a reader can tell which one

@@ -1,7 +1,7 @@
 """smsts.log records -> task-sequence steps (`ts_steps`) and runs (`ts_runs`).
 
 Works on the `cm_log_entries` rows of ONE smsts log (rollover set already
-stitched), in record order. Pure: no I/O. Templates: FORMATS.md 2.2 and the
+stitched), in record order. Pure: no I/O. Templates: docs/formats.md §2.2 and the
 corpus smsts logs (smsts_ErnestoLeon87-log_reader_1.log,
 smsts_maxmoonACR-MDTLOGFiles_1.log).
 

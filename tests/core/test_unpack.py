@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import io
 import zipfile
 
@@ -81,3 +82,22 @@ def test_loose_files_pass_through_unchanged():
     assert unpack({"ccmsetup.log": b"<![LOG[x]LOG]!>"}) == {
         "ccmsetup.log": b"<![LOG[x]LOG]!>"
     }
+
+
+@pytest.mark.parametrize("name", ["itziktdk-MyRes_2024", "joopjaeng-jaeng_2020"])
+def test_real_lzx_cab_members_equal_the_extracted_copies(corpus, name):
+    """libarchive's LZX output, byte for byte, against members extracted elsewhere."""
+    members = read_archive(
+        "x.cab", corpus_file(corpus, f"cab/MDMDiagReport_{name}.cab").read_bytes()
+    )
+    folder = corpus / "cab" / f"extracted_{name.rsplit('_', 1)[0]}"
+    compared = 0
+    for path in sorted(folder.iterdir()):
+        data = path.read_bytes()
+        member = path.name.split("__", 1)[-1]
+        if member.endswith(".gz"):
+            member, data = member[: -len(".gz")], gzip.decompress(data)
+        if member in members:
+            assert members[member] == data, member
+            compared += 1
+    assert compared >= 5
