@@ -2,8 +2,9 @@
 
 libarchive reads MSZIP and LZX CABs (every real mdmdiagnosticstool CAB is LZX)
 and ZIPs, streaming from memory. Member names are checked before anything uses
-them: libarchive turns ``..\\..\\x`` into ``../../x`` (docs/formats.md §5.3), so absolute and
-parent-relative names are refused, and sizes are capped against archive bombs.
+them: libarchive turns ``..\\..\\x`` into ``../../x`` (docs/formats.md §5.3), so
+absolute and parent-relative names are refused, and sizes are capped against
+archive bombs.
 A damaged archive raises `BundleError`; the flow quarantines the bundle.
 """
 
