@@ -15,7 +15,7 @@ from pathlib import Path
 import pyarrow as pa
 
 from . import reports
-from .ingest import ingest_bundle
+from .ingest import BundleTables, ingest_bundle
 from .quality import CheckResult, check_views
 from .share import BundleRef, content_id, discover, filesystem, read_bundle
 from .unpack import BundleError, unpack
@@ -70,6 +70,122 @@ def _bundle_row(**values: object) -> dict:
     return row
 
 
+@dataclass
+class _Batch:
+    """What one batch has read so far, and will write at its end."""
+
+    run_id: str
+    now: datetime
+    summary: BatchSummary
+    tables: dict[str, list[pa.Table]] = field(default_factory=dict)
+    bundles: list[dict] = field(default_factory=list)
+    members: list[dict] = field(default_factory=list)
+    manifest: list[dict] = field(default_factory=list)
+    ingested_ids: set[str] = field(default_factory=set)
+
+
+def _damage(result: BundleTables) -> str | None:
+    """A bundle's damage summary: the members with warnings or skips."""
+    damaged = [m for m in result.members if m.skipped or m.warnings]
+    text = "; ".join(
+        f"{m.member}: {m.warnings} warnings, {m.skipped} skipped" for m in damaged
+    )
+    return text or None
+
+
+def _add_ingested(out: _Batch, base: dict, result: BundleTables) -> None:
+    bundle_id, run_id = base["bundle_id"], out.run_id
+    for name, parts in result.tables.items():
+        for member, table in parts:
+            out.tables.setdefault(name, []).append(
+                with_provenance(
+                    name, table, bundle_id=bundle_id, member=member, run_id=run_id
+                )
+            )
+    device = result.device
+    out.bundles.append(
+        _bundle_row(
+            **base,
+            status="ingested",
+            reason=_damage(result),
+            serial_number=device.serial_number,
+            device_name=device.device_name,
+            device_zone=device.device_zone,
+            device_zone_source=device.zone_source,
+            collected_at=device.collected_at,
+            n_members=len(result.members),
+            n_warnings=result.n_warnings,
+        )
+    )
+    out.members.extend(
+        {"bundle_id": bundle_id, "ingest_run_id": run_id} | vars(m)
+        for m in result.members
+    )
+    out.summary.ingested += 1
+    out.summary.warnings += result.n_warnings
+
+
+def _ingest_one(
+    out: _Batch,
+    wh: Warehouse,
+    ref: BundleRef,
+    files: dict[str, bytes],
+    skip_ids: frozenset[str],
+) -> None:
+    """Read one fetched bundle into `out`: duplicate, quarantined or ingested."""
+    bundle_id = content_id(files)
+    seen = {
+        "source_uri": ref.uri,
+        "fingerprint": ref.fingerprint,
+        "bundle_id": bundle_id,
+        "ingest_run_id": out.run_id,
+        "seen_at": out.now,
+    }
+    if bundle_id in skip_ids or bundle_id in out.ingested_ids:
+        out.manifest.append(seen | {"status": "duplicate"})
+        out.summary.duplicates += 1
+        return
+    out.ingested_ids.add(bundle_id)
+    base = {
+        "bundle_id": bundle_id,
+        "ingest_run_id": out.run_id,
+        "source_uri": ref.uri,
+        "layout": ref.layout,
+        "size_bytes": ref.size_bytes,
+        "ingested_at": out.now,
+    }
+    try:
+        unpacked = unpack(files)
+    except BundleError as error:
+        reason = str(error)
+        wh.quarantine(bundle_id, ref.uri, reason, out.run_id)
+        out.bundles.append(_bundle_row(**base, status="quarantined", reason=reason))
+        out.manifest.append(seen | {"status": "quarantined"})
+        out.summary.quarantined += 1
+        out.summary.quarantine_reasons.append((ref.uri, reason))
+        return
+    _add_ingested(out, base, ingest_bundle(unpacked))
+    out.manifest.append(seen | {"status": "ingested"})
+
+
+def _write(wh: Warehouse, out: _Batch, batch: str) -> None:
+    """Every table of the batch, then its manifest (last: it commits the batch)."""
+    day, run_id = out.now.date(), out.run_id
+    for name, parts in sorted(out.tables.items()):
+        table = pa.concat_tables(parts)
+        wh.write_table(name, table, run_id, batch, day)
+        out.summary.rows[name] = table.num_rows
+    for name, rows, schema in (
+        ("bundles", out.bundles, BUNDLES),
+        ("members", out.members, MEMBERS),
+    ):
+        if rows:
+            wh.write_table(
+                name, pa.Table.from_pylist(rows, schema=schema), run_id, batch, day
+            )
+    wh.write_manifest(out.manifest, run_id, batch)
+
+
 def ingest_batch(
     source: str,
     refs: list[BundleRef],
@@ -91,104 +207,17 @@ def ingest_batch(
     """
     fs, _root = filesystem(source)
     wh = Warehouse(warehouse)
-    ingested_here: set[str] = set()
-    now = datetime.now(UTC)
-    summary = BatchSummary(batch=batch)
-    tables: dict[str, list[pa.Table]] = {}
-    bundles: list[dict] = []
-    members: list[dict] = []
-    manifest: list[dict] = []
-
+    out = _Batch(run_id, datetime.now(UTC), BatchSummary(batch=batch))
+    skip_ids = frozenset() if reprocess else known_ids
     for ref in refs:
         try:
             files = read_bundle(fs, ref)
         except OSError as error:
-            summary.deferred.append((ref.uri, f"{type(error).__name__}: {error}"))
+            out.summary.deferred.append((ref.uri, f"{type(error).__name__}: {error}"))
             continue
-        bundle_id = content_id(files)
-        seen = {
-            "source_uri": ref.uri,
-            "fingerprint": ref.fingerprint,
-            "bundle_id": bundle_id,
-            "ingest_run_id": run_id,
-            "seen_at": now,
-        }
-        if (bundle_id in known_ids and not reprocess) or bundle_id in ingested_here:
-            manifest.append(seen | {"status": "duplicate"})
-            summary.duplicates += 1
-            continue
-        ingested_here.add(bundle_id)
-        base = {
-            "bundle_id": bundle_id,
-            "ingest_run_id": run_id,
-            "source_uri": ref.uri,
-            "layout": ref.layout,
-            "size_bytes": ref.size_bytes,
-            "ingested_at": now,
-        }
-        try:
-            unpacked = unpack(files)
-        except BundleError as error:
-            reason = str(error)
-            wh.quarantine(bundle_id, ref.uri, reason, run_id)
-            bundles.append(_bundle_row(**base, status="quarantined", reason=reason))
-            manifest.append(seen | {"status": "quarantined"})
-            summary.quarantined += 1
-            summary.quarantine_reasons.append((ref.uri, reason))
-            continue
-        result = ingest_bundle(unpacked)
-        for name, parts in result.tables.items():
-            for member, table in parts:
-                tables.setdefault(name, []).append(
-                    with_provenance(
-                        name, table, bundle_id=bundle_id, member=member, run_id=run_id
-                    )
-                )
-        damaged = [m for m in result.members if m.skipped or m.warnings]
-        device = result.device
-        bundles.append(
-            _bundle_row(
-                **base,
-                status="ingested",
-                reason=(
-                    "; ".join(
-                        f"{m.member}: {m.warnings} warnings, {m.skipped} skipped"
-                        for m in damaged
-                    )
-                    or None
-                ),
-                serial_number=device.serial_number,
-                device_name=device.device_name,
-                device_zone=device.device_zone,
-                device_zone_source=device.zone_source,
-                collected_at=device.collected_at,
-                n_members=len(result.members),
-                n_warnings=result.n_warnings,
-            )
-        )
-        members.extend(
-            {"bundle_id": bundle_id, "ingest_run_id": run_id} | vars(m)
-            for m in result.members
-        )
-        manifest.append(seen | {"status": "ingested"})
-        summary.ingested += 1
-        summary.warnings += result.n_warnings
-
-    day = now.date()
-    for name, parts in sorted(tables.items()):
-        table = pa.concat_tables(parts)
-        wh.write_table(name, table, run_id, batch, day)
-        summary.rows[name] = table.num_rows
-    if bundles:
-        wh.write_table(
-            "bundles", pa.Table.from_pylist(bundles, schema=BUNDLES), run_id, batch, day
-        )
-    if members:
-        wh.write_table(
-            "members", pa.Table.from_pylist(members, schema=MEMBERS), run_id, batch, day
-        )
-    wh.write_manifest(manifest, run_id, batch)
-    return summary
+        _ingest_one(out, wh, ref, files, skip_ids)
+    _write(wh, out, batch)
+    return out.summary
 
 
 def refresh_warehouse(warehouse: Path, run_id: str) -> Path:

@@ -18,7 +18,7 @@ Columns:
     line_no (int32): 1-based line where the value (or key) starts.
     dialect (string): regedit5 | regedit4 | mdmdiag.
     key_path (string): key as written (``HKEY_LOCAL_MACHINE\\software\\...``);
-        match it with `key_matches` (case-insensitive).
+        compare it through `normalize_key` (exports mix upper and lower case).
     value_name (string): value name, ``""`` for the default value (``@``),
         null on a ``KEY`` row.
     value_type (string): REG_SZ, REG_EXPAND_SZ, REG_MULTI_SZ, REG_DWORD,
@@ -35,11 +35,9 @@ Columns:
 
 from __future__ import annotations
 
-import fnmatch
 import re
 
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from . import schema
 from .base import (
@@ -101,51 +99,6 @@ def normalize_key(path: str) -> str:
     p = p.strip("\\").lower()
     root, sep, rest = p.partition("\\")
     return _ROOTS.get(root, root) + sep + rest
-
-
-def key_matches(path: str, pattern: str) -> bool:
-    """Case-insensitive key match; pattern segments may use ``*``/``?`` globs.
-
-    A ``**`` segment matches any number (zero or more) of segments. Roots may be
-    abbreviated (``HKLM``) on either side.
-
-    Args:
-        path: a key path as written in the export.
-        pattern: e.g. ``HKLM\\SOFTWARE\\Microsoft\\Enrollments\\*\\FirstSync``.
-
-    Returns:
-        True when every segment matches.
-    """
-    return _match_segments(
-        normalize_key(path).split("\\"), normalize_key(pattern).split("\\")
-    )
-
-
-def _match_segments(segs: list[str], pats: list[str]) -> bool:
-    if not pats:
-        return not segs
-    head = pats[0]
-    if head == "**":
-        return any(_match_segments(segs[i:], pats[1:]) for i in range(len(segs) + 1))
-    if not segs:
-        return False
-    if head == segs[0] or (
-        any(c in head for c in "*?[") and fnmatch.fnmatchcase(segs[0], head)
-    ):
-        return _match_segments(segs[1:], pats[1:])
-    return False
-
-
-def lower_keys(table: pa.Table) -> pa.Array:
-    """The `key_path` column lower-cased, for vectorised prefix/substring filters."""
-    return pc.utf8_lower(table.column("key_path")).combine_chunks()
-
-
-def select_keys(table: pa.Table, pattern: str) -> pa.Table:
-    """Rows of a `registry_values` table whose key matches `pattern` (`key_matches`)."""
-    keys = table.column("key_path").to_pylist()
-    hits = {k: key_matches(k, pattern) for k in set(keys) if k is not None}
-    return table.filter(pa.array([hits.get(k, False) for k in keys], pa.bool_()))
 
 
 # --------------------------------------------------------------------------- sniff
@@ -255,6 +208,187 @@ def _string_closed(data: str, escaped: bool) -> bool:
     return (len(data) - 2 - k) % 2 == 0
 
 
+def _dialect(lines: list[str]) -> tuple[str, int]:
+    """(dialect, index of the first line after the header) from the first line."""
+    first = 0
+    while first < len(lines) and not lines[first].strip(" \t\r\ufeff"):
+        first += 1
+    head = lines[first].strip(" \t\r\ufeff") if first < len(lines) else ""
+    if head == HEADER_V5:
+        return "regedit5", first + 1
+    if head == HEADER_V4:
+        return "regedit4", first + 1
+    return "mdmdiag", first
+
+
+class _Reader:
+    """One pass over the lines of an export; each line kind has its method.
+
+    A method returns the row it read (or None after recording a failure); the
+    line index `i` advances past continuation lines as a value consumes them.
+    """
+
+    def __init__(self, lines: list[str], dialect: str, start: int) -> None:
+        self.lines, self.n, self.i = lines, len(lines), start
+        self.escaped = dialect != "mdmdiag"
+        self.ansi = dialect == "regedit4"
+        self.rows: list[tuple] = []
+        self.warnings: list[ParseWarning] = []
+        self.skipped = self.failures = 0
+        self.key: str | None = None
+        self.key_line = 0
+        self.key_has_values = True
+
+    def fail(self, line_no: int, reason: str, text: str) -> tuple | None:
+        """Record an unreadable line; returns no row (``return self.fail(...)``)."""
+        self.warnings.append(ParseWarning.at(line_no, reason, text))
+        self.failures += 1
+        self.skipped += 1
+        return None
+
+    def run(self) -> None:
+        lines, add = self.lines, self.rows.append
+        while self.i < self.n:
+            if self.failures >= MAX_CONSECUTIVE_FAILURES:
+                self.warnings.append(
+                    ParseWarning.at(
+                        self.i, "stopped: too many consecutive failures", ""
+                    )
+                )
+                break
+            line = lines[self.i]
+            self.i += 1
+            cr = line.endswith("\r")
+            if cr:
+                line = line[:-1]
+            s = line.lstrip(" \t")
+            if not s or s[0] == ";":
+                continue
+            if s[0] == "[":
+                self.key_line_(s)
+                continue
+            row = self.value_line(s, cr)
+            if row is not None:
+                add(row)
+                self.key_has_values = True
+                self.failures = 0
+        if self.key is not None and not self.key_has_values:
+            add((self.key_line, self.key, None, "KEY") + _NO_DATA)
+
+    def key_line_(self, s: str) -> None:
+        line_no = self.i
+        s = s.rstrip(" \t")
+        if not s.endswith("]"):
+            self.fail(line_no, "key line without closing ]", s)
+            return
+        if not self.key_has_values:
+            self.rows.append((self.key_line, self.key, None, "KEY") + _NO_DATA)
+        if s[1:2] == "-":
+            self.key = s[2:-1]
+            self.rows.append((line_no, self.key, None, "KEY", None, None, None, True))
+            self.key_has_values = True
+        else:
+            self.key = s[1:-1]
+            self.key_line, self.key_has_values = line_no, False
+        self.failures = 0
+
+    def value_line(self, s: str, cr: bool) -> tuple | None:
+        """``"name"=data`` or ``@=data`` -> its row (None when unreadable)."""
+        line_no = self.i
+        if s[0] == "@":
+            rest = s[1:].lstrip(" ")
+            if not rest.startswith("="):
+                return self.fail(line_no, "default value without =", s)
+            name, val = "", rest[1:]
+        elif s[0] == '"':
+            scanned = _scan_name(s, self.escaped)
+            if scanned is None:
+                return self.fail(line_no, "value name without closing quote and =", s)
+            name, end = scanned
+            val = s[end:]
+        else:
+            return self.fail(line_no, "unrecognised line", s)
+        if self.key is None:
+            return self.fail(line_no, "value before any key", s)
+        val = val.lstrip(" ")
+        v0, low = val[:1], val[:9].lower()
+        if v0 == '"' or low.startswith("multi_sz:"):
+            return self.string(line_no, name, val, cr, s)
+        if v0 == "-":
+            return (line_no, self.key, name, None, None, None, None, True)
+        if low.startswith("dword:") or low.startswith("qword:"):
+            return self.number(line_no, name, val, low, s)
+        if low.startswith("hex"):
+            return self.hex_data(line_no, name, val, s)
+        return self.fail(line_no, "unknown data type", s)
+
+    def string(self, line_no: int, name: str, val: str, cr: bool, s: str) -> tuple:
+        vtype = "REG_SZ"
+        if val[:1] != '"':
+            vtype, val = "REG_MULTI_SZ", val[9:].lstrip(" ")
+        body = val.rstrip(" \t")
+        if not _string_closed(body, self.escaped):
+            # Unterminated: the string runs over the next lines (XML in MdmDiag
+            # dumps) up to the next key or value line.
+            parts = [val + "\r" if cr else val]
+            while self.i < self.n and not _is_structural(
+                self.lines[self.i].lstrip(" \t")
+            ):
+                parts.append(self.lines[self.i])
+                self.i += 1
+            body = "\n".join(parts).rstrip("\r\n \t")
+        last = body.rfind('"')
+        if last <= 0:
+            self.warnings.append(ParseWarning.at(line_no, "unterminated string", s))
+            text = body[1:] if body.startswith('"') else body
+        else:
+            text = body[1:last]
+        if self.escaped and "\\" in text:
+            text = _UNESCAPE.sub(r"\1", text)
+        return (line_no, self.key, name, vtype, text, None, None, False)
+
+    def number(
+        self, line_no: int, name: str, val: str, low: str, s: str
+    ) -> tuple | None:
+        try:
+            num = int(val[6:].strip(), 16)
+        except ValueError:
+            return self.fail(line_no, "bad DWORD/QWORD digits", s)
+        if low[0] == "d":
+            if num > 0xFFFFFFFF:
+                return self.fail(line_no, "DWORD wider than 32 bits", s)
+            return (line_no, self.key, name, "REG_DWORD", None, num, None, False)
+        if num >= 1 << 64:
+            return self.fail(line_no, "QWORD wider than 64 bits", s)
+        return (line_no, self.key, name, "REG_QWORD", None, _to_int64(num), None, False)
+
+    def hex_data(self, line_no: int, name: str, val: str, s: str) -> tuple | None:
+        colon = val.find(":")
+        tag = val[3:colon].strip() if colon > 0 else "?"
+        try:
+            regtype = int(tag[1:-1], 16) if tag else 3
+            if tag and not (tag[0] == "(" and tag[-1] == ")"):
+                raise ValueError(tag)
+        except ValueError:
+            return self.fail(line_no, "bad hex(N) type", s)
+        body = val[colon + 1 :].rstrip(" \t")
+        if body.endswith("\\"):  # wrapped: ",\" then indented continuation lines
+            parts = [body[:-1]]
+            while self.i < self.n:
+                nxt = self.lines[self.i].strip(" \t\r")
+                self.i += 1
+                parts.append(nxt[:-1] if nxt.endswith("\\") else nxt)
+                if not nxt.endswith("\\"):
+                    break
+            body = "".join(parts)
+        try:
+            raw = bytes.fromhex(body.replace(",", ""))
+        except ValueError:
+            return self.fail(line_no, "bad hex bytes", s)
+        vtype, text, num = _hex_value(regtype, raw, self.ansi)
+        return (line_no, self.key, name, vtype, text, num, raw.hex(), False)
+
+
 def parse(data: bytes, context: ParseContext | None = None) -> ParseResult:
     """Parse a .reg export (any of the three dialects) into `registry_values`.
 
@@ -265,181 +399,11 @@ def parse(data: bytes, context: ParseContext | None = None) -> ParseResult:
     Returns:
         Rows in file order; warnings for lines that could not be read.
     """
-    dec = decode(data)
-    lines = dec.text.split("\n")
-    warnings: list[ParseWarning] = []
-    skipped = 0
-
-    # Header: first non-blank line.
-    first = 0
-    while first < len(lines) and not lines[first].strip(" \t\r\ufeff"):
-        first += 1
-    head = lines[first].strip(" \t\r\ufeff") if first < len(lines) else ""
-    if head == HEADER_V5:
-        dialect, start = "regedit5", first + 1
-    elif head == HEADER_V4:
-        dialect, start = "regedit4", first + 1
-    else:
-        dialect, start = "mdmdiag", first
-    escaped = dialect != "mdmdiag"
-    ansi = dialect == "regedit4"
-    rows: list[tuple] = []
-    add = rows.append
-
-    key: str | None = None
-    key_line = 0
-    key_has_values = True
-    failures = 0
-    n = len(lines)
-    i = start
-
-    def fail(line_no: int, reason: str, text: str) -> None:
-        nonlocal failures, skipped
-        warnings.append(ParseWarning.at(line_no, reason, text))
-        failures += 1
-        skipped += 1
-
-    while i < n:
-        if failures >= MAX_CONSECUTIVE_FAILURES:
-            warnings.append(
-                ParseWarning.at(i, "stopped: too many consecutive failures", "")
-            )
-            break
-        line = lines[i]
-        i += 1
-        line_no = i
-        cr = line.endswith("\r")
-        if cr:
-            line = line[:-1]
-        s = line.lstrip(" \t")
-        if not s:
-            continue
-        c = s[0]
-        if c == ";":
-            continue
-
-        if c == "[":
-            s = s.rstrip(" \t")
-            if not s.endswith("]"):
-                fail(line_no, "key line without closing ]", s)
-                continue
-            if not key_has_values:
-                add((key_line, key, None, "KEY") + _NO_DATA)
-            if s[1:2] == "-":
-                key = s[2:-1]
-                add((line_no, key, None, "KEY", None, None, None, True))
-                key_has_values = True
-            else:
-                key = s[1:-1]
-                key_line, key_has_values = line_no, False
-            failures = 0
-            continue
-
-        if c == "@":
-            rest = s[1:].lstrip(" ")
-            if not rest.startswith("="):
-                fail(line_no, "default value without =", s)
-                continue
-            name, val = "", rest[1:]
-        elif c == '"':
-            scanned = _scan_name(s, escaped)
-            if scanned is None:
-                fail(line_no, "value name without closing quote and =", s)
-                continue
-            name, end = scanned
-            val = s[end:]
-        else:
-            fail(line_no, "unrecognised line", s)
-            continue
-        if key is None:
-            fail(line_no, "value before any key", s)
-            continue
-        val = val.lstrip(" ")
-        v0 = val[:1]
-        low = val[:9].lower()
-
-        if v0 == '"' or low.startswith("multi_sz:"):
-            vtype = "REG_SZ"
-            if v0 != '"':
-                vtype, val = "REG_MULTI_SZ", val[9:].lstrip(" ")
-            body = val.rstrip(" \t")
-            if not _string_closed(body, escaped):
-                # Unterminated: the string runs over the next lines (XML in
-                # MdmDiag dumps) up to the next key or value line.
-                parts = [val + "\r" if cr else val]
-                while i < n and not _is_structural(lines[i].lstrip(" \t")):
-                    parts.append(lines[i])
-                    i += 1
-                joined = "\n".join(parts)
-                body = joined.rstrip("\r\n \t")
-            last = body.rfind('"')
-            if last <= 0:
-                warnings.append(ParseWarning.at(line_no, "unterminated string", s))
-                text = body[1:] if body.startswith('"') else body
-            else:
-                text = body[1:last]
-            if escaped and "\\" in text:
-                text = _UNESCAPE.sub(r"\1", text)
-            add((line_no, key, name, vtype, text, None, None, False))
-        elif v0 == "-":
-            add((line_no, key, name, None, None, None, None, True))
-        elif low.startswith("dword:") or low.startswith("qword:"):
-            digits = val[6:].strip()
-            try:
-                num = int(digits, 16)
-            except ValueError:
-                fail(line_no, "bad DWORD/QWORD digits", s)
-                continue
-            if low[0] == "d":
-                if num > 0xFFFFFFFF:
-                    fail(line_no, "DWORD wider than 32 bits", s)
-                    continue
-                add((line_no, key, name, "REG_DWORD", None, num, None, False))
-            else:
-                if num >= 1 << 64:
-                    fail(line_no, "QWORD wider than 64 bits", s)
-                    continue
-                add(
-                    (line_no, key, name, "REG_QWORD", None, _to_int64(num), None, False)
-                )
-        elif low.startswith("hex"):
-            colon = val.find(":")
-            tag = val[3:colon].strip() if colon > 0 else "?"
-            try:
-                regtype = int(tag[1:-1], 16) if tag else 3
-                if tag and not (tag[0] == "(" and tag[-1] == ")"):
-                    raise ValueError(tag)
-            except ValueError:
-                fail(line_no, "bad hex(N) type", s)
-                continue
-            body = val[colon + 1 :].rstrip(" \t")
-            if body.endswith("\\"):
-                parts = [body[:-1]]
-                while i < n:
-                    nxt = lines[i].strip(" \t\r")
-                    i += 1
-                    if nxt.endswith("\\"):
-                        parts.append(nxt[:-1])
-                    else:
-                        parts.append(nxt)
-                        break
-                body = "".join(parts)
-            try:
-                raw = bytes.fromhex(body.replace(",", ""))
-            except ValueError:
-                fail(line_no, "bad hex bytes", s)
-                continue
-            vtype, text, num = _hex_value(regtype, raw, ansi)
-            add((line_no, key, name, vtype, text, num, raw.hex(), False))
-        else:
-            fail(line_no, "unknown data type", s)
-            continue
-        key_has_values = True
-        failures = 0
-
-    if key is not None and not key_has_values:
-        add((key_line, key, None, "KEY") + _NO_DATA)
-    return ParseResult(_table(dialect, rows), warnings, skipped)
+    lines = decode(data).text.split("\n")
+    dialect, start = _dialect(lines)
+    reader = _Reader(lines, dialect, start)
+    reader.run()
+    return ParseResult(_table(dialect, reader.rows), reader.warnings, reader.skipped)
 
 
 PARSER = Parser(

@@ -233,6 +233,13 @@ def derive_esp_tracking(registry_values: pa.Table) -> pa.Table:
                 "snapshot_at": when,
             }
         )
+    rows += _full_builds(builds)
+    return pa.Table.from_pylist(rows, schema=SCHEMA)
+
+
+def _full_builds(builds: dict[str, dict[str, object]]) -> list[dict]:
+    """A ``FullBuild`` row (``<CurrentBuild>.<UBR>``) per CurrentVersion key."""
+    rows = []
     for key, found in builds.items():
         build = found.get("currentbuild") or found.get("currentbuildnumber")
         if build is not None and found.get("ubr") is not None:
@@ -249,7 +256,7 @@ def derive_esp_tracking(registry_values: pa.Table) -> pa.Table:
                     "snapshot_at": None,
                 }
             )
-    return pa.Table.from_pylist(rows, schema=SCHEMA)
+    return rows
 
 
 def _json_rows(text: str, key: str) -> list[dict]:

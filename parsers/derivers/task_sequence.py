@@ -61,7 +61,6 @@ run starts when a step or the engine starts after the previous run ended.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -70,91 +69,7 @@ import pyarrow.compute as pc
 
 from .. import schema
 from ..errorcodes import hresult_from_win32, parse_code, to_hex
-
-_START_NEW = re.compile(
-    r"Start executing an instruction\. Instruction name: '(?P<name>.*)'\.\s+"
-    r"Pointer: (?P<ptr>\d+)(?:\.\s+Type: '(?P<type>[^']*)')?"
-)
-_START_OLD = re.compile(
-    r"Start executing an instruction\. Instruction name: (?P<name>.*)\. "
-    r"Instruction pointer: (?P<ptr>\d+)"
-)
-_GROUP = re.compile(
-    r"^The group \((?P<name>.*)\) has been (?:successfully )?"
-    r"(?P<how>started|completed|skipped)"
-)
-_GROUP_ABORT = re.compile(
-    r"^The execution of the group \((?P<name>.*)\) has failed and the execution "
-    r"has been aborted"
-)
-_SUCCEEDED = re.compile(
-    r"^Successfully completed the action \((?P<name>.*)\) with the exit win32 code "
-    r"(?P<code>-?\d+)"
-)
-_FAILED = re.compile(
-    r"^Failed to run the action: (?P<name>.*?)\.\s*(?:Error (?P<err>-?\d+)\.?)?\s*$"
-)
-_SKIPPED = re.compile(r"^The action \((?P<name>.*)\) has been skipped")
-_INSTR_SKIPPED = re.compile(
-    r"^Execution of the instruction \((?P<name>.*)\) has been skipped"
-)
-_PROCESS_EXIT = re.compile(r"^Process completed with exit code (?P<code>-?\d+)")
-_BARE_ERROR = re.compile(r"\(Error: (?P<hex>[0-9A-Fa-f]{1,8}); Source: [^)]*\)")
-_CMD_FAILED = re.compile(
-    r"^Command line execution failed \((?P<hex>[0-9A-Fa-f]{1,8})\)"
-)
-_OP_ABORTED = re.compile(r"^Operation aborted \(Error: (?P<hex>[0-9A-Fa-f]{1,8});")
-_REBOOT = re.compile(
-    r"\breboot(?:ing)?\b.{0,40}?\b(?:requested|initiated)\b"
-    r"|\b(?:requested|initiated)\b.{0,20}?\breboot\b"
-    r"|RebootSystem\(\)"
-    r"|\bSMSTSRebootRequested=\s*(?!false\b)\S",
-    re.I,
-)
-_RESUME = re.compile(
-    r"^(?:Resuming Task Sequence|The task execution engine started execution"
-    r"|Starting Task Sequence Engine|NextInstructionPointer: )",
-    re.I,
-)
-_ENGINE_START = re.compile(
-    r"^(?:Starting Task Sequence Engine|The task execution engine started)"
-)
-_PACKAGE = re.compile(
-    r"(?:_SMSTSPackageID\s*(?:=|:|to)\s*|Executing task sequence\s+|"
-    r"task sequence(?: package| ID)?[: ]\s*)'?(?P<id>[A-Z0-9]{3}[0-9A-F]{5})\b"
-)
-_ENGINE_FAILED = re.compile(
-    r"Task Sequence Engine failed!\s*Code:\s*(?P<code>\w+)", re.I
-)
-_EXEC_FAILED = re.compile(
-    r"Task sequence execution failed with error code (?:0x)?(?P<hex>[0-9A-Fa-f]{1,8})",
-    re.I,
-)
-_MANAGER_FAILED = re.compile(
-    r"Task Sequence Mana[qg]er failed to execute task sequence\. Code "
-    r"(?:0x)?(?P<hex>[0-9A-Fa-f]{1,8})",
-    re.I,
-)
-_LAST_ACTION = re.compile(
-    r"^Failed to run the last action: (?P<name>.*?)\. Execution of task sequence failed"
-)
-_RESULT = re.compile(r"^Execution engine result code: (?P<word>\w+) \((?P<n>-?\d+)\)")
-_ENGINE_OK = re.compile(r"^The task ex(?:ecu|eu)tion engine successfully completed")
-_TS_COMPLETED = re.compile(
-    r"^Task sequence completed (?:0x)?(?P<hex>[0-9A-Fa-f]{1,8})\b"
-)
-
-
-# Records worth a Python look (RE2 syntax, run by Arrow over the column): the
-# step, group and engine lines above, reboot markers and package ids.
-_WANTED = (
-    r"^(?:Start executing an instruction|The group \(|The execution of the group"
-    r"|Successfully completed the action|Failed to run the|The action \("
-    r"|Execution of the instruction|Process completed with exit code"
-    r"|Command line execution failed|Operation aborted|NextInstructionPointer: "
-    r"|Execution engine result code|The task ex)"
-    r"|(?i:reboot|task sequence)|_SMSTSPackageID"
-)
+from . import smsts_templates as line_kinds
 
 
 @dataclass
@@ -237,7 +152,7 @@ def derive_steps(entries: pa.Table) -> tuple[pa.Table, pa.Table]:
     """
     n = entries.num_rows
     messages = entries.column("message")
-    wanted = pc.fill_null(pc.match_substring_regex(messages, _WANTED), False)
+    wanted = pc.fill_null(pc.match_substring_regex(messages, line_kinds.WANTED), False)
     rows = pc.indices_nonzero(wanted)
     st = _State()
     for i, message in zip(
@@ -258,8 +173,10 @@ def _record(st: _State, i: int, message: str) -> None:
     first_line = message.split("\n", 1)[0].rstrip("\r")
     start = None
     if first_line.startswith("Start executing an instruction"):
-        start = _START_NEW.search(first_line) or _START_OLD.search(first_line)
-    opens = start is not None or bool(_ENGINE_START.match(first_line))
+        start = line_kinds.START_NEW.search(first_line) or line_kinds.START_OLD.search(
+            first_line
+        )
+    opens = start is not None or bool(line_kinds.ENGINE_START.match(first_line))
     run = st.run_for(i, opens)
     if start:
         st.close_open(i)
@@ -284,7 +201,7 @@ def _record(st: _State, i: int, message: str) -> None:
 
 def _step_line(st: _State, step: _Step | None, i: int, line: str, message: str) -> bool:
     """Outcome and group lines of the open instruction; True when consumed."""
-    if m := _GROUP.match(line):
+    if m := line_kinds.GROUP.match(line):
         how = m["how"]
         if step is not None and step.outcome is None:
             step.kind = "group"
@@ -293,38 +210,40 @@ def _step_line(st: _State, step: _Step | None, i: int, line: str, message: str) 
         elif how == "completed":
             _pop_group(st, m["name"])
         return True
-    if m := _GROUP_ABORT.match(line):
+    if m := line_kinds.GROUP_ABORT.match(line):
         if step is not None and step.kind != "group" and step.outcome is None:
             _end(step, i, "aborted")
-            if e := _BARE_ERROR.search(message):  # "Operation aborted (Error: ...)"
+            if e := line_kinds.BARE_ERROR.search(
+                message
+            ):  # "Operation aborted (Error: ...)"
                 step.error = parse_code(e["hex"], bare_hex=True)
         _pop_group(st, m["name"])
         return True
     if step is None:
         return False
-    if m := _OP_ABORTED.match(line):
+    if m := line_kinds.OP_ABORTED.match(line):
         if step.outcome == "aborted" and step.error is None:
             step.error = parse_code(m["hex"], bare_hex=True)
         return True
     if step.outcome is not None:
         return False
-    if m := _SUCCEEDED.match(line):
+    if m := line_kinds.SUCCEEDED.match(line):
         step.exit_code = int(m["code"])
         _end(step, i, "succeeded")
-    elif m := _FAILED.match(line):
+    elif m := line_kinds.FAILED.match(line):
         if m["err"] is not None:
             step.error = parse_code(m["err"])
-        elif e := _BARE_ERROR.search(message):
+        elif e := line_kinds.BARE_ERROR.search(message):
             step.error = parse_code(e["hex"], bare_hex=True)
         _end(step, i, "failed")
         if step.error is None and step.exit_code:
             step.error = _exit_to_error(step.exit_code)
-    elif _SKIPPED.match(line) or _INSTR_SKIPPED.match(line):
+    elif line_kinds.SKIPPED.match(line) or line_kinds.INSTR_SKIPPED.match(line):
         if step.kind != "group":
             _end(step, i, "skipped")
-    elif m := _PROCESS_EXIT.match(line):
+    elif m := line_kinds.PROCESS_EXIT.match(line):
         step.exit_code = int(m["code"])
-    elif m := _CMD_FAILED.match(line):
+    elif m := line_kinds.CMD_FAILED.match(line):
         step.error = parse_code(m["hex"], bare_hex=True)
     else:
         return False
@@ -359,10 +278,10 @@ def _pop_group(st: _State, name: str) -> None:
 
 
 def _reboot_line(st: _State, line: str) -> None:
-    if _RESUME.match(line):
+    if line_kinds.RESUME.match(line):
         st.reboot_open = False
         return
-    if not _REBOOT.search(line) or st.reboot_open:
+    if not line_kinds.REBOOT.search(line) or st.reboot_open:
         return
     is_step = st.open is not None and st.open.kind != "group"
     target = st.open if is_step else st.last_action
@@ -372,22 +291,24 @@ def _reboot_line(st: _State, line: str) -> None:
 
 
 def _run_line(run: _Run, i: int, line: str) -> None:
-    if run.package_id is None and (m := _PACKAGE.search(line)):
+    if run.package_id is None and (m := line_kinds.PACKAGE.search(line)):
         run.package_id = m["id"]
-    if m := _ENGINE_FAILED.search(line):
+    if m := line_kinds.ENGINE_FAILED.search(line):
         run.engine_code = m["code"]
         _finish(run, "failed")
-    elif m := _EXEC_FAILED.search(line) or _MANAGER_FAILED.search(line):
+    elif m := line_kinds.EXEC_FAILED.search(line) or line_kinds.MANAGER_FAILED.search(
+        line
+    ):
         run.error = run.error or parse_code(m["hex"], bare_hex=True)
         _finish(run, "failed")
-    elif m := _LAST_ACTION.match(line):
+    elif m := line_kinds.LAST_ACTION.match(line):
         run.failed_step = m["name"]
         _finish(run, "failed")
-    elif m := _RESULT.match(line):
+    elif m := line_kinds.RESULT.match(line):
         _finish(run, "succeeded" if m["word"].lower() == "success" else "failed")
-    elif _ENGINE_OK.match(line):
+    elif line_kinds.ENGINE_OK.match(line):
         _finish(run, "succeeded")
-    elif m := _TS_COMPLETED.match(line):
+    elif m := line_kinds.TS_COMPLETED.match(line):
         code = parse_code(m["hex"], bare_hex=True)
         if code:
             run.error = run.error or code

@@ -35,7 +35,10 @@ def value(table_rows: list[dict], name: str, key: str | None = None) -> dict:
         r
         for r in table_rows
         if r["value_name"] == name
-        and (key is None or regfile.key_matches(r["key_path"], key))
+        and (
+            key is None
+            or regfile.normalize_key(r["key_path"]).endswith(regfile.normalize_key(key))
+        )
     ]
     assert hits, name
     return hits[0]
@@ -76,7 +79,7 @@ def test_regedit5_golden():
     assert (len(t), result.warnings, result.skipped) == (35, [], 0)
     assert {r["dialect"] for r in t} == {"regedit5"}
     # "InstallationState"=dword:00000002 under ...\Tracking\ConfigMgr\Provisioning_TS
-    ts = value(t, "InstallationState", r"HKLM\**\Tracking\ConfigMgr\Provisioning_TS")
+    ts = value(t, "InstallationState", r"\Tracking\ConfigMgr\Provisioning_TS")
     assert (ts["value_type"], ts["value_int"]) == ("REG_DWORD", 2)
 
 
@@ -205,11 +208,11 @@ def test_stops_after_twenty_consecutive_failures():
     assert "stopped" in result.warnings[-1].reason
 
 
-def test_key_matches_is_case_insensitive_with_globs():
-    path = r"HKEY_LOCAL_MACHINE\software\microsoft\enrollments\ABC\FirstSync"
-    assert regfile.key_matches(path, r"HKLM\SOFTWARE\Microsoft\Enrollments\*\FirstSync")
-    assert regfile.key_matches(path, r"HKLM\**\firstsync")
-    assert not regfile.key_matches(path, r"HKLM\SOFTWARE\Microsoft\Enrollments\*")
+def test_normalize_key_spells_out_the_root_and_lowercases():
+    assert (
+        regfile.normalize_key(r"[HKLM\SOFTWARE\Microsoft\Enrollments\ABC\FirstSync\]")
+        == r"hkey_local_machine\software\microsoft\enrollments\abc\firstsync"
+    )
 
 
 # --- real dumps ------------------------------------------------------------------
@@ -296,14 +299,3 @@ def test_regedit_value_names_with_escapes_equals_and_brackets():
         ('a"b', 1, None),
         ("x=]y", None, "v"),
     ]
-
-
-def test_select_keys_and_lower_keys():
-    table = regfile.parse(V5.read_bytes()).table
-    first_sync = regfile.select_keys(
-        table, r"HKLM\SOFTWARE\Microsoft\Enrollments\*\FirstSync"
-    )
-    assert first_sync.num_rows == 4
-    assert (
-        regfile.lower_keys(table)[0].as_py().startswith("hkey_local_machine\\software")
-    )
