@@ -8,7 +8,7 @@ only (``{"PolicyDownloadDate":"..."}``). Every top-level field becomes one row o
 kind ``autopilot_profile``; ``ErrorCode`` is decoded with the DDS/ZTD meanings
 of docs/formats.md §6.6, and known profile fields with `derivers.scales`.
 
-Columns (schema.ESP_TRACKING):
+How the file fills `schema.ESP_TRACKING`:
     kind (string): always ``autopilot_profile``.
     key_path (string): the member name (``AutopilotDDSZTDFile.json``).
     item (string): ``AutopilotDDSZTDFile``.

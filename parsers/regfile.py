@@ -14,23 +14,9 @@ Dialects (docs/formats.md §4.1-4.2, §9.4):
   literal: a string runs to the last ``"`` of its line), strings holding XML run
   over several lines, raw control and non-UTF-8 bytes (decoded cp1252/latin-1).
 
-Columns:
-    line_no (int32): 1-based line where the value (or key) starts.
-    dialect (string): regedit5 | regedit4 | mdmdiag.
-    key_path (string): key as written (``HKEY_LOCAL_MACHINE\\software\\...``);
-        compare it through `normalize_key` (exports mix upper and lower case).
-    value_name (string): value name, ``""`` for the default value (``@``),
-        null on a ``KEY`` row.
-    value_type (string): REG_SZ, REG_EXPAND_SZ, REG_MULTI_SZ, REG_DWORD,
-        REG_QWORD, REG_BINARY, REG_NONE, REG_DWORD_BIG_ENDIAN, REG_LINK,
-        REG_RESOURCE_LIST, ... ``REG_0x<N>`` for unknown types, ``KEY`` for a key
-        with no values (so its existence is queryable) or a deleted key; null
-        for a deleted value.
-    value_text (string): string data; REG_MULTI_SZ items joined with ``\\n``;
-        hex(1)/(2)/(6)/(7) decoded (UTF-16LE, or cp1252 in regedit4).
-    value_int (int64): DWORD (0..2**32-1) or QWORD (two's complement).
-    value_hex (string): raw bytes of ``hex...:`` data, lower-case, no commas.
-    is_deletion (bool): ``[-KEY]`` or ``"v"=-``.
+Columns: `schema.REGISTRY_VALUES` (meanings declared there). Key paths are kept
+as written; compare them through `normalize_key` (exports mix upper and lower
+case). A key with no values gets one ``KEY`` row, so its existence is queryable.
 """
 
 from __future__ import annotations

@@ -112,11 +112,18 @@ REGISTRY_VALUES = table_schema(
     column(
         "value_type",
         pa.string(),
-        "REG_SZ, REG_DWORD, ... REG_0x<N> for unknown types, KEY for a key",
+        "REG_SZ, REG_EXPAND_SZ, REG_MULTI_SZ, REG_DWORD, REG_QWORD, REG_BINARY, ..., "
+        "REG_0x<N> for unknown types; KEY for a key with no values or a deleted "
+        "key; null for a deleted value",
     ),
-    column("value_text", pa.string(), "string data; REG_MULTI_SZ joined with \\n"),
+    column(
+        "value_text",
+        pa.string(),
+        "string data; REG_MULTI_SZ items joined with \\n; hex(1)/(2)/(6)/(7) "
+        "decoded (UTF-16LE, or cp1252 in REGEDIT4)",
+    ),
     column("value_int", pa.int64(), "DWORD or QWORD (QWORD as two's complement)"),
-    column("value_hex", pa.string(), "raw bytes of hex data, lower case"),
+    column("value_hex", pa.string(), "raw bytes of hex data, lower case, no commas"),
     column("is_deletion", pa.bool_(), 'a [-KEY] or "value"=- deletion'),
 )
 
