@@ -1,8 +1,8 @@
 """Logs beside ConfigMgr's own: the IME log (in the CAB) and client.msi.log.
 
 The IME log is CMTrace syntax written by .NET: 7-digit fractions, no bias, unpadded
-dates, empty ``file`` attribute, some multi-line JSON messages (FORMATS.md 1.5,
-FINDINGS.md 1). client.msi.log is an MSI verbose log: UTF-16LE with a BOM, CRLF.
+dates, empty ``file`` attribute, some multi-line JSON messages (docs/formats.md
+§1.5, §9.1). client.msi.log is an MSI verbose log: UTF-16LE with a BOM, CRLF.
 """
 
 from __future__ import annotations

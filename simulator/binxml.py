@@ -1,10 +1,10 @@
 """BinXML building blocks for the EVTX writer: names, templates, value encodings.
 
-Everything here follows /work/shared/EVTX_WRITING.md (section numbers in comments).
+Everything here follows docs/formats.md §3.7 (subsection numbers in comments).
 Offsets are chunk-relative, so every definition is built for the exact chunk offset
 where it will land. A :class:`ChunkState` remembers which names and templates a
 chunk already holds, and can undo the ones a record registered if that record
-turns out not to fit (section 10).
+turns out not to fit (docs/formats.md §3.7.10).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import uuid
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-# Value types (section 7.6).
+# Value types (docs/formats.md §3.7.7.6).
 T_NULL = 0x00
 T_STRING = 0x01
 T_UINT8 = 0x04
@@ -38,14 +38,14 @@ _INSTANCE = struct.Struct("<BBII")  # 0x0C, 0x01, template id, definition offset
 
 @dataclass(frozen=True)
 class Lit:
-    """A literal UTF-16 string value token (section 7.4)."""
+    """A literal UTF-16 string value token (docs/formats.md §3.7.7.4)."""
 
     text: str
 
 
 @dataclass(frozen=True)
 class Sub:
-    """A substitution token: optional (0x0E) or normal (0x0D) (section 7.5)."""
+    """A substitution token: optional 0x0E or normal 0x0D (docs/formats.md §3.7.7.5)."""
 
     index: int
     vtype: int
@@ -54,7 +54,7 @@ class Sub:
 
 @dataclass(frozen=True)
 class Elem:
-    """An element of a template body (section 7.2).
+    """An element of a template body (docs/formats.md §3.7.7.2).
 
     ``content`` None means an empty element closed with 0x03.
     """
@@ -66,7 +66,7 @@ class Elem:
 
 
 def name_hash(name: str) -> int:
-    """The 16-bit name hash Windows stores (section 5)."""
+    """The 16-bit name hash Windows stores (docs/formats.md §3.7.5)."""
     h = 0
     for unit in _U16.iter_unpack(name.encode("utf-16-le")):
         h = (h * 65599 + unit[0]) & 0xFFFFFFFF
@@ -81,7 +81,7 @@ def guid_bytes(text: str) -> bytes:
 
 @lru_cache(maxsize=4096)
 def sid_bytes(text: str) -> bytes:
-    """A textual SID ("S-1-5-21-...") in its binary form (section 7.6, type 0x13)."""
+    """A textual SID ("S-1-5-21-...") as type 0x13 bytes (docs/formats.md §3.7.7.6)."""
     parts = text.split("-")
     if len(parts) < 3 or parts[0].upper() != "S":
         raise ValueError(f"not a SID: {text!r}")
@@ -97,14 +97,18 @@ def sid_bytes(text: str) -> bytes:
 def template_guid(key: object) -> bytes:
     """A stable 16-byte template GUID derived from the template key.
 
-    Readers accept any 16 bytes (section 6); a digest keeps files reproducible.
+    Readers accept any 16 bytes (docs/formats.md §3.7.6); a digest keeps files
+    reproducible.
     """
     return hashlib.md5(repr(key).encode("utf-8"), usedforsecurity=False).digest()
 
 
 @dataclass
 class ChunkState:
-    """Names and templates defined so far in one chunk (sections 5, 6, 12)."""
+    """Names and templates defined so far in one chunk.
+
+    See docs/formats.md §3.7.5, §3.7.6 and §3.7.12.
+    """
 
     names: dict[str, int] = field(default_factory=dict)
     name_heads: list[int] = field(default_factory=lambda: [0] * 64)
@@ -137,7 +141,7 @@ class _Fragment:
         self.buf = bytearray()
 
     def name(self, name: str) -> None:
-        """Write a name reference, defining the name inline on first use (5)."""
+        """A name reference, defined inline on first use (docs/formats.md §3.7.5)."""
         state = self.state
         offset = state.names.get(name)
         if offset is not None:
@@ -205,7 +209,7 @@ def template_instance(
 
     Returns:
         ``0C 01 id offset`` plus the 24-byte definition header and body when the
-        template is defined here (section 6).
+        template is defined here (docs/formats.md §3.7.6).
     """
     instance = state.templates.get(key)
     if instance is not None:
@@ -219,7 +223,8 @@ def template_instance(
     body.buf.append(0x00)
     guid = template_guid(key)
     template_id = _U32.unpack_from(guid)[0]
-    # Windows' bucket function is unknown; readers accept any bucket (section 6).
+    # Windows' bucket function is unknown; readers accept any bucket
+    # (docs/formats.md §3.7.6).
     bucket = template_id % 32
     previous = state.template_heads[bucket]
     instance = _INSTANCE.pack(0x0C, 0x01, template_id, definition_offset)

@@ -2,8 +2,8 @@
 
 MDMDiagReport.xml (ReportCreationTime in UTC), MdmDiagLogMetadata.json (the
 2022+ JSON shape), DiagnosticsFrameworkData.json (device zone, name, serial,
-build), MdmLogCollectorFootPrint.txt and DeviceHash_<NAME>.csv (FORMATS.md 5.1,
-FINDINGS.md 5, COLLECTION.md 0).
+build), MdmLogCollectorFootPrint.txt and DeviceHash_<NAME>.csv (docs/formats.md
+§5.1, §9.5, and §8.1 for the times and zone they carry).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """ConfigMgr CMTrace logs of an attempt: ccmsetup.log (and its .lo_), smsts.log.
 
-Written with the real message templates (FORMATS.md 2.1-2.2): UTF-8 with a BOM,
+Written with the real message templates (docs/formats.md §2.1-§2.2): UTF-8 with a BOM,
 CRLF, 3-digit fractions and the Windows bias in force at each instant (UTC = local
 + bias, so DST changes inside a file). The IME log and client.msi.log are in
 agentlogs.py.

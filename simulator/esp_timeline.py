@@ -1,4 +1,4 @@
-"""The Shell-Core 62407 event sequence of one attempt (FORMATS.md 3.2-3.3).
+"""The Shell-Core 62407 event sequence of one attempt (docs/formats.md §3.2-§3.3).
 
 Names and message templates follow Windows' own CloudExperienceHost JS; the
 Value is the JSON ``{"message":...,"errorCode":N}`` Windows writes for

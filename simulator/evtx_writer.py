@@ -1,19 +1,19 @@
 """Write genuine Windows .evtx files (event log format 3.2) for the fleet simulator.
 
-Records have the shape Windows gives them (fact sheet /work/shared/EVTX_WRITING.md,
-section 8): a fragment header and a TemplateInstance of a "System" template whose
-18 substitution values carry the System fields, value 17 being a nested BinXml
-fragment: a TemplateInstance of an "EventData" template with one
-``<Data Name="k">`` element per data item, filled by normal string substitutions.
-Templates and names are defined inline in the first record of each 64 KiB chunk
-that uses them and referenced afterwards, so a record costs little more than its
-values. Any provider, channel, event id or Data names may be mixed in one file.
+Records have the shape Windows gives them (docs/formats.md §3.7.8): a fragment
+header and a TemplateInstance of a "System" template whose 18 substitution values
+carry the System fields, value 17 being a nested BinXml fragment: a
+TemplateInstance of an "EventData" template with one ``<Data Name="k">`` element
+per data item, filled by normal string substitutions. Templates and names are
+defined inline in the first record of each 64 KiB chunk that uses them and
+referenced afterwards, so a record costs little more than its values. Any
+provider, channel, event id or Data names may be mixed in one file.
 
-Limits (the format's, section 10): a record must fit in an empty chunk (65024
-bytes including ~1.5 KB of template definitions), so the Data values of one
-event total at most about 31,600 UTF-16 units; ``write_evtx`` raises ValueError
-otherwise. Readers cut a string at
-its first NUL character, so values should not contain "\\x00".
+Limits (the format's, docs/formats.md §3.7.10): a record must fit in an empty
+chunk (65024 bytes including ~1.5 KB of template definitions), so the Data values
+of one event total at most about 31,600 UTF-16 units; ``write_evtx`` raises
+ValueError otherwise. Readers cut a string at its first NUL character, so values
+should not contain "\\x00".
 """
 
 from __future__ import annotations
@@ -50,7 +50,8 @@ from .binxml import (
 SHELLCORE_PROVIDER = "Microsoft-Windows-Shell-Core"
 SHELLCORE_GUID = "{30336ED4-E327-447C-9DE0-51B652C86108}"
 SHELLCORE_CHANNEL = "Microsoft-Windows-Shell-Core/Operational"
-# Every real 62407 in the corpus carries these keywords (sheet section 8).
+# Every real 62407 in the public samples carries these keywords
+# (docs/formats.md §3.7.8).
 SHELLCORE_62407_KEYWORDS = 0x2000000800010000
 
 CHUNK_SIZE = 65536
@@ -106,7 +107,10 @@ def shellcore_62407(ts_utc: datetime, name: str, value: str, **kw) -> EventRecor
 
 
 def _system_root(computer: str) -> Elem:
-    """The System template body Windows uses (sheet section 8, dependency ids too)."""
+    """The System template body Windows uses, dependency ids too.
+
+    See docs/formats.md §3.7.8.
+    """
     s = Sub
     leaf = {
         "Version": (11, T_UINT8),
@@ -275,7 +279,10 @@ def _encode_record(
 def _finish_chunk(
     state: ChunkState, records: list[bytes], first_id: int, last_offset: int
 ) -> bytes:
-    """A whole 64 KiB chunk; CRCs computed last over final bytes (sheet section 3)."""
+    """A whole 64 KiB chunk; CRCs computed last, over final bytes.
+
+    See docs/formats.md §3.7.3.
+    """
     body = b"".join(records)
     free = CHUNK_HEADER_SIZE + len(body)
     if records:

@@ -1,4 +1,4 @@
-"""MdmDiagReport_RegistryDump.reg in the dump dialect (FORMATS.md 4.2, FINDINGS.md 4).
+"""MdmDiagReport_RegistryDump.reg in the dump dialect (docs/formats.md §4.2, §9.4).
 
 No header, ANSI, CRLF, values indented by 4 spaces, ``DWORD:`` with 8 hex digits,
 ``QWORD:`` unpadded hex, ``hex(3):`` for binary, mostly lower-case key paths. The

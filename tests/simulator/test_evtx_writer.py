@@ -1,7 +1,7 @@
 """The EVTX writer, read back by pyevtx-rs with checksum validation on.
 
-Byte offsets in the structural tests come from /work/shared/EVTX_WRITING.md
-(sections 2-6); CRCs are recomputed here with zlib, independently of the writer.
+Byte offsets in the structural tests come from docs/formats.md §3.7.2-§3.7.6;
+CRCs are recomputed here with zlib, independently of the writer.
 """
 
 from __future__ import annotations
@@ -363,8 +363,8 @@ def test_xml_structure_matches_real_62407(corpus, tmp_path):
     assert structure(_ours_62407(tmp_path)[1]) == structure(_real_62407(corpus)[1])
 
 
-# A minimal BinXML walker (sheet sections 6-7) to compare template token streams
-# with a real Windows record, byte for byte except sizes and offsets.
+# A minimal BinXML walker (docs/formats.md §3.7.6-§3.7.7) to compare template
+# token streams with a real Windows record, byte for byte except sizes and offsets.
 def _u16(b: bytes, o: int) -> int:
     return struct.unpack_from("<H", b, o)[0]
 
