@@ -109,6 +109,21 @@ def test_symbols_and_enum_names():
     assert (e.code, e.symbol) == (None, "enExecutionFail")
 
 
+def test_ime_return_codes_are_a_domain():
+    e = ec.explain("1707")
+    assert (e.reading, e.symbol) == (
+        "Intune Win32 app return code 1707",
+        "ERROR_INSTALL_SUCCESS",
+    )
+    readings = [c.reading for c in ec.explain("3010").candidates]
+    assert "Intune Win32 app return code 3010" in readings
+    assert "MSI exit code 3010" in readings
+    assert [c.reading for c in ec.explain("0").candidates][-1] == "ime_exit 0"
+    assert ec.lookup(1641, "ime_exit").meaning.startswith(
+        "Intune Win32 app return code 1641: hard reboot"
+    )
+
+
 def test_unverified_codes_are_low_confidence():
     assert ec.explain("0x81036501").confidence == "low"
     assert ec.explain("0x81036502").confidence == "low"
