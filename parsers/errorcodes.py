@@ -7,11 +7,12 @@ is stored as ``u32`` plus its ``0x%08X`` spelling (docs/formats.md §6.1).
 `explain` reads the catalogue kept as data, ``parsers/data/error_codes.csv``
 (code, domain, symbol, meaning in our own words, source, confidence; docs/formats.md
 section 6). Domains: ``hresult`` and ``configmgr`` (32-bit codes keyed
-``0x%08X``), ``msi_exit``, ``ccmsetup_exit`` and ``dds`` (small decimals),
-``ts_engine`` (enum names such as ``enExecutionFail``). A small decimal is
-ambiguous (``1603`` is an MSI exit code, the Win32 code behind ``0x80070643``
-and, literally, ``0x00000643``): `explain` picks the catalogued reading and lists
-the others as candidates.
+``0x%08X``), ``msi_exit``, ``ccmsetup_exit``, ``dds`` and ``ime_exit`` (small
+decimals; ``ime_exit`` is what Intune's default Win32 app return-code rules make
+of an installer's exit code), ``ts_engine`` (enum names such as
+``enExecutionFail``). A small decimal is ambiguous (``1603`` is an MSI exit code,
+the Win32 code behind ``0x80070643`` and, literally, ``0x00000643``): `explain`
+picks the catalogued reading and lists the others as candidates.
 """
 
 from __future__ import annotations
@@ -159,7 +160,7 @@ def normalize(text: str | int | None) -> tuple[int, str] | None:
 CATALOGUE_PATH = Path(__file__).parent / "data" / "error_codes.csv"
 CATALOGUE_COLUMNS = ("code", "domain", "symbol", "meaning", "source", "confidence")
 NUMERIC_DOMAINS = ("hresult", "configmgr")
-SMALL_DOMAINS = ("msi_exit", "ccmsetup_exit", "dds")
+SMALL_DOMAINS = ("msi_exit", "ccmsetup_exit", "dds", "ime_exit")
 CONFIDENCES = ("high", "medium", "low")
 _DIGITS = re.compile(r"^\d+$")
 
@@ -247,7 +248,7 @@ def _index() -> tuple[dict, dict]:
 
 def lookup(code: int, domain: str = "hresult") -> Entry | None:
     """The catalogue row for a 32-bit `code` (domain hresult/configmgr) or a small
-    decimal (domain msi_exit, ccmsetup_exit, dds)."""
+    decimal (domain msi_exit, ccmsetup_exit, dds, ime_exit)."""
     by_key, _ = _index()
     if domain in NUMERIC_DOMAINS:
         key = f"0x{code & 0xFFFFFFFF:08X}"
@@ -260,7 +261,11 @@ def _small_readings(value: int) -> list[Candidate]:
     out: list[Candidate] = []
     hr = hresult_from_win32(value)
     out.append(Candidate(f"Win32 code {value}", hr, f"0x{hr:08X}", lookup(hr)))
-    labels = {"msi_exit": "MSI exit code", "ccmsetup_exit": "ccmsetup.exe return code"}
+    labels = {
+        "msi_exit": "MSI exit code",
+        "ccmsetup_exit": "ccmsetup.exe return code",
+        "ime_exit": "Intune Win32 app return code",
+    }
     for domain in SMALL_DOMAINS:
         entry = lookup(value, domain)
         if entry is not None:
@@ -300,7 +305,7 @@ def explain(spelling: str | int) -> Explanation:
 
     Args:
         spelling: ``0x800705b4``, ``800705B4``, ``2147943860``, ``-2147023436``,
-            a Win32/MSI/ccmsetup/DDS small decimal (``1603``), an int, or a
+            a Win32/MSI/ccmsetup/DDS/IME small decimal (``1603``), an int, or a
             catalogued symbol (``E_FAIL``, ``enExecutionFail``).
 
     Returns:
@@ -349,7 +354,7 @@ def explain(spelling: str | int) -> Explanation:
 
 def _zero_readings() -> list[Candidate]:
     out = []
-    for domain in ("msi_exit", "ccmsetup_exit"):
+    for domain in ("msi_exit", "ccmsetup_exit", "ime_exit"):
         entry = lookup(0, domain)
         if entry is not None:
             out.append(Candidate(f"{domain} 0", 0, "0x00000000", entry))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import re
 
 import pytest
 from hypothesis import given
@@ -109,6 +110,59 @@ def test_symbols_and_enum_names():
     assert (e.code, e.symbol) == (None, "enExecutionFail")
 
 
+def test_enrollment_discovery_code_is_catalogued():
+    # Logged twice during enrollment discovery in the jaeng sample (docs/formats.md §6.7).
+    e = ec.explain("0x80192EE7")
+    assert (e.hex, e.confidence) == ("0x80192EE7", "high")
+    assert "WinHTTP 12007" in e.meaning and "name" in e.meaning
+    assert "how-to-monitor.md" in e.source
+    http404 = ec.explain("0x80190194")
+    assert (http404.symbol, http404.confidence) == ("HTTP_E_STATUS_NOT_FOUND", "high")
+    assert "HTTP 404" in http404.meaning
+
+
+def test_one_new_code_prints_the_same_answer_in_every_spelling():
+    texts = [
+        ec.format_explanation(ec.explain(s))
+        for s in ("0x80192EE7", "0x80192ee7", "80192ee7", "2149134055", "-2145833241")
+    ]
+    bodies = {t.split("\n", 1)[1] for t in texts}
+    assert len(bodies) == 1
+    assert "0x80192EE7  (unsigned 2149134055, signed -2145833241)" in bodies.pop()
+
+
+def test_multiple_mdm_configurations_code_is_spelled_as_published():
+    # Windows Autopilot known issues publishes it as 0xc1036501, not 0x81036501.
+    for spelling in ("0xC1036501", "0xc1036501", "3238225153", "-1056742143"):
+        e = ec.explain(spelling)
+        assert e.hex == "0xC1036501" and "more than one MDM configuration" in e.meaning
+    assert ec.lookup(0xC1036501).code == "0xC1036501"
+    assert ec.lookup(0xC1036501) is not ec.lookup(0x81036501)
+
+
+def test_ime_return_codes_are_a_domain():
+    e = ec.explain("1707")
+    assert (e.reading, e.symbol) == (
+        "Intune Win32 app return code 1707",
+        "ERROR_INSTALL_SUCCESS",
+    )
+    readings = [c.reading for c in ec.explain("3010").candidates]
+    assert "Intune Win32 app return code 3010" in readings
+    assert "MSI exit code 3010" in readings
+    assert [c.reading for c in ec.explain("0").candidates][-1] == "ime_exit 0"
+    assert ec.lookup(1641, "ime_exit").meaning.startswith(
+        "Intune Win32 app return code 1641: hard reboot"
+    )
+
+
+def test_sources_that_disagree_lower_the_confidence():
+    e = ec.explain("0x8018002B")
+    assert (e.symbol, e.confidence) == ("MENROLL_E_MDM_NOT_CONFIGURED", "medium")
+    assert "Sources disagree" in e.meaning
+    assert ec.explain("0x87D00215").confidence == "medium"
+    assert ec.explain("0x80072F8F").confidence == "medium"
+
+
 def test_unverified_codes_are_low_confidence():
     assert ec.explain("0x81036501").confidence == "low"
     assert ec.explain("0x81036502").confidence == "low"
@@ -132,10 +186,13 @@ def rows() -> list[dict]:
         return list(reader)
 
 
-def test_catalogue_has_sixty_unique_codes(rows):
+def test_catalogue_has_150_rows_and_no_duplicate_code_per_domain(rows):
     keys = [(r["domain"], r["code"]) for r in rows]
     assert len(set(keys)) == len(keys)
-    assert len({r["code"] for r in rows}) >= 60
+    assert len(rows) >= 150
+    # hresult and configmgr share one 32-bit key space in lookup().
+    numeric = [r["code"] for r in rows if r["domain"] in ec.NUMERIC_DOMAINS]
+    assert len(set(numeric)) == len(numeric)
 
 
 def test_catalogue_rows_are_valid(rows):
@@ -150,7 +207,23 @@ def test_catalogue_rows_are_valid(rows):
             assert r["domain"] == "ts_engine", r
 
 
+SUFFIX = re.compile(r"; docs/formats\.md §[\d.]+(, §[\d.]+)*$")
+
+
+def test_every_source_is_one_line_ending_in_a_section_of_6(rows):
+    for r in rows:
+        assert "\n" not in r["source"] and SUFFIX.search(r["source"]), r
+        assert re.search(r"§6\.\d+$", r["source"]), r
+
+
 def test_unverified_or_community_rows_are_low(rows):
     for r in rows:
-        if "unverified" in r["source"] or r["source"].endswith("community"):
+        reference = SUFFIX.sub("", r["source"]).rstrip(" )").removesuffix("(")
+        if "unverified" in r["source"] or reference.endswith("community"):
             assert r["confidence"] == "low", r
+
+
+def test_rows_whose_sources_disagree_are_at_most_medium(rows):
+    disagree = [r for r in rows if "sources disagree" in r["meaning"].lower()]
+    assert len(disagree) >= 5
+    assert all(r["confidence"] != "high" for r in disagree)
