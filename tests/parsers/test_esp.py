@@ -11,6 +11,7 @@ import pytest
 from espfleet.parsers import schema
 from espfleet.parsers.derivers import esp_events
 from espfleet.parsers.events import evtx, rendered_text
+from espfleet.simulator.evtx_writer import shellcore_62407, write_evtx
 
 T0 = datetime(2025, 3, 4, 10, 0, tzinfo=UTC)
 
@@ -278,3 +279,56 @@ def test_from_documented_paste_end_to_end():
         "0x80070005",
     ]
     assert out[1]["phase"] == "DeviceSetup" and out[2]["phase"] == "DevicePreparation"
+
+
+# Values whose code `esp_events` lost before it took codes from events/codes.py
+SAME_CODE = [
+    (P + "ESPDevicePreparation_MdmEnrollment_CDJUIError", "80180014", 0x80180014),
+    (
+        P + "ESPDevicePreparation_DeviceEnrollment_Failed",
+        '{"number":"-7fe6fe6c"}',
+        0x80190194,
+    ),
+    (
+        P + "ESPDeviceSetup_ApplicationsInstallation_Failed",
+        '{"message":"BootstrapStatus: failed. HRESULT=0x80070005","errorCode":0}',
+        0x80070005,
+    ),
+    (
+        P + "ESPDeviceSetup_ApplicationsInstallation_Failed",
+        "HRESULT=0x80070005",
+        0x80070005,
+    ),
+]
+SAME_CODE_HEX = ["0x80180014", "0x80190194", "0x80070005", "0x80070005"]
+
+
+def same_code_events(source: str) -> pa.Table:
+    if source == "evtx":
+        records = [
+            shellcore_62407(T0 + timedelta(seconds=i), name, value)
+            for i, (name, value, _) in enumerate(SAME_CODE)
+        ]
+        return evtx.parse(write_evtx(records)).table
+    lines = [
+        "[ETW] [Microsoft-Windows-Shell-Core] [Informational] - CloudExperienceHost "
+        f"Web App Event 2. Name: '{name}', Value: '{value}'."
+        for name, value, _ in SAME_CODE
+    ]
+    return rendered_text.parse("\r\n".join(lines).encode()).table
+
+
+@pytest.mark.parametrize("source", ["evtx", "text"])
+def test_events_and_esp_events_carry_the_same_code(source):
+    table = same_code_events(source)
+    expected = list(zip([c for *_, c in SAME_CODE], SAME_CODE_HEX, strict=True))
+    events = table.to_pylist()
+    assert [(r["error_code"], r["error_code_hex"]) for r in events] == expected
+    esp = esp_events.derive_esp_events(table).to_pylist()
+    assert [(r["error_code"], r["error_code_hex"]) for r in esp] == expected
+    assert [r["message"] for r in esp] == [
+        "80180014",
+        '{"number":"-7fe6fe6c"}',
+        "BootstrapStatus: failed. HRESULT=0x80070005",
+        "HRESULT=0x80070005",
+    ]
