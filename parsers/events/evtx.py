@@ -65,7 +65,7 @@ _SYSTEM = re.compile(
 # constant head checked with startswith, match from its end; Name, Channel and
 # Computer as [^"]* (a backslash found in them sends the file to `_replay`);
 # optional Security, then EventData up to the closing "}}" (group 7). A record
-# it takes gets exactly `_fast`'s fields (tests/parsers/test_evtx.py).
+# it takes gets exactly `_fast`'s fields (tests/parsers/events/test_evtx.py).
 _HEAD = (
     '{"Event":{"#attributes":{"xmlns":'
     '"http://schemas.microsoft.com/win/2004/08/events/event"},"System":{'

@@ -1,4 +1,4 @@
-"""parsers/evtx.py: synthetic .evtx from the simulator's writer, then the real corpus."""
+"""parsers/events/evtx.py: synthetic .evtx from the simulator's writer, then the real corpus."""
 
 from __future__ import annotations
 

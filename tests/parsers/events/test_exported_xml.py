@@ -1,4 +1,4 @@
-"""parsers/eventxml.py: wevtutil streams, Event Viewer exports, hostile DTDs."""
+"""parsers/events/exported_xml.py: wevtutil streams, Event Viewer exports, hostile DTDs."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 from espfleet.parsers.events import evtx, exported_xml
 from espfleet.simulator.evtx_writer import shellcore_62407, write_evtx
 
-DATA = Path(__file__).parent.parent / "data" / "events"
+DATA = Path(__file__).parents[2] / "data" / "events"
 NS = "http://schemas.microsoft.com/win/2004/08/events/event"
 
 

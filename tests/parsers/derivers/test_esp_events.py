@@ -1,4 +1,4 @@
-"""parsers/esp.py: esp_events from synthetic event tables and the real corpus."""
+"""parsers/derivers/esp_events.py: esp_events from synthetic event tables and the real corpus."""
 
 from __future__ import annotations
 
@@ -268,7 +268,7 @@ def test_corpus_commercial_oobe_rows(corpus):
 
 def test_from_documented_paste_end_to_end():
     data = (
-        Path(__file__).parent.parent / "data" / "events" / "etw_shellcore_paste.txt"
+        Path(__file__).parents[2] / "data" / "events" / "etw_shellcore_paste.txt"
     ).read_bytes()
     out = esp_events.derive_esp_events(rendered_text.parse(data).table).to_pylist()
     assert [r["outcome"] for r in out] == ["timed_out", "failed", "started", "failed"]
