@@ -1,7 +1,7 @@
 """ESP progress derived from Shell-Core 62407 ``CommercialOOBE_*`` events.
 
 Names follow ``CommercialOOBE_<Area>_<Thing>_<Outcome>`` but vary by Windows
-build (FORMATS.md 3.3), so they are split generically and the known-names table
+build (docs/formats.md §3.3), so they are split generically and the known-names table
 (`data/esp_names.csv`) only adds the exact meaning (and overrides a field where
 the generic split would mislead). The Value is JSON
 ``{"message": ..., "errorCode": N}`` (extra keys allowed) or plain text; its
@@ -76,7 +76,7 @@ OUTCOMES = {
     "Available": "available",
 }
 _SUFFIXES = sorted(OUTCOMES, key=len, reverse=True)
-# `state = X` strings of Windows' ESP JavaScript (FORMATS.md 3.3).
+# `state = X` strings of Windows' ESP JavaScript (docs/formats.md §3.3).
 STATES = {
     "notstarted": "not_started",
     "inprogress": "in_progress",

@@ -1,9 +1,10 @@
 """Decoded meanings of the event channels used in diagnosis.
 
 The meanings are data (`data/event_meanings.csv`: channel, event id or ``*``,
-highest level it applies to, meaning, source), written from FORMATS.md 3.1,
-3.4 and 3.5. Shell-Core 62407 events whose Name is a known ``CommercialOOBE_*``
-name (`data/esp_names.csv`) get that name's exact meaning instead.
+highest level it applies to, meaning, source), written from docs/formats.md
+§3.1, §3.4 and §3.5. Shell-Core 62407 events whose Name is a known
+``CommercialOOBE_*`` name (`data/esp_names.csv`) get that name's exact meaning
+instead.
 
 Bursts of one event kind (floods) are found in SQL, by the
 ``sql/reports/event_floods.sql`` view.
@@ -19,7 +20,7 @@ DATA = Path(__file__).parents[1] / "data"
 
 # Older builds and text renderings name the same source differently.
 CHANNEL_ALIASES = {
-    # before 1903 the Autopilot channel lived under Provisioning (FORMATS.md 3.4)
+    # before 1903 the Autopilot channel lived under Provisioning (docs/formats.md §3.4)
     "microsoft-windows-provisioning-diagnostics-provider/autopilot": (
         "microsoft-windows-moderndeployment-diagnostics-provider/autopilot"
     ),

@@ -1,7 +1,7 @@
 """Windows event logs (.evtx) through pyevtx-rs (the `evtx` package).
 
 Every record becomes one `events` row; Shell-Core 62407 rows also carry the
-event's Name and Value (FORMATS.md 3.1-3.2). Record timestamps are the UTC
+event's Name and Value (docs/formats.md §3.1-§3.2). Record timestamps are the UTC
 ``SystemTime``. A record pyevtx-rs cannot decode is counted as skipped with a
 warning; after 20 failures in a row the rest of the file is given up.
 

@@ -1,8 +1,9 @@
 """Exported event XML: `wevtutil qe /f:xml` streams and Event Viewer "Save as XML".
 
 `wevtutil qe /f:xml` prints ``<Event xmlns=...>`` elements back to back with no
-root and no declaration; Event Viewer wraps them in ``<Events>`` (COLLECTION.md
-4.2). Files are UTF-16LE with BOM (PowerShell 5.1 redirection) or UTF-8.
+root and no declaration; Event Viewer wraps them in ``<Events>``
+(docs/formats.md §7.3). Files are UTF-16LE with BOM (PowerShell 5.1
+redirection) or UTF-8.
 
 Each ``<Event>...</Event>`` is cut out and parsed on its own with defusedxml
 (no DTD, no entity expansion, no external references): a DOCTYPE is never
