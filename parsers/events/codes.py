@@ -10,8 +10,8 @@ the first non-zero code winning:
 1. A Value that is a JSON object (leading blanks allowed):
 
    a. ``errorCode``: a number, unsigned (``2147943860``) or signed
-      (``-2147024891``), or text: decimal, ``0x800705B4`` or bare hex with a
-      letter (``800705b4``);
+      (``-2147024891``), or text: decimal (``"+1603"`` too), ``0x800705B4``
+      (``-0x..`` negated) or bare hex with a letter (``800705b4``);
    b. ``number``: the error as JavaScript prints it in hex, negative numbers
       with a minus sign (``"-7fe6fe6c"`` = ``-0x7fe6fe6c & 0xFFFFFFFF`` =
       0x80190194);
@@ -19,7 +19,7 @@ the first non-zero code winning:
       read by `message_error_code` (``Error: 0x87d00324``,
       ``HRESULT=0x80070005``).
 
-2. Any other Value (plain text, a JSON scalar, JSON that does not decode):
+2. Any other Value (plain text, JSON that is not an object or does not decode):
 
    a. exactly 8 hex digits under a Name ending in ``Error``
       (``CDJUIError`` = ``80180014``);
@@ -54,6 +54,8 @@ _MESSAGE_CODE = re.compile(
     r"(0x[0-9A-Fa-f]{1,8}|-?\d{4,10})\b",
     re.IGNORECASE,
 )
+# Every keyword of _MESSAGE_CODE starts with one of these (HRESULT with "hr").
+_KEYWORD_HEADS = ("hr", "error", "result")
 _BARE_HEX8 = re.compile(r"^[0-9A-Fa-f]{8}$")
 
 
@@ -160,8 +162,34 @@ def message_error_code(message: str | None) -> int | None:
     """
     if not message:
         return None
-    for m in _MESSAGE_CODE.finditer(message):
-        code = _code_of(m.group(1))
-        if code:
-            return code
+    end = 0  # matches do not overlap, as with `_MESSAGE_CODE.finditer`
+    for at in _keyword_starts(message):
+        m = _MESSAGE_CODE.match(message, at) if at >= end else None
+        if m:
+            end = m.end()
+            code = _code_of(m.group(1))
+            if code:
+                return code
     return None
+
+
+def _keyword_starts(text: str) -> list[int]:
+    """Where a keyword of `_MESSAGE_CODE` may start in `text`, in order.
+
+    Found by `str.find` in a lower-case ASCII copy of the text with the same
+    positions (other characters become ``?``; ``ſ``, the one non-ASCII letter
+    IGNORECASE equates with a keyword letter, becomes ``s``): Values of
+    navigation events run to 16 KB of JSON, which the regex alone scans several
+    times slower.
+    """
+    if not text.isascii():
+        text = text.replace("\u017f", "s").encode("ascii", "replace").decode()
+    lower = text.lower()
+    starts = []
+    for head in _KEYWORD_HEADS:
+        at = lower.find(head)
+        while at >= 0:
+            starts.append(at)
+            at = lower.find(head, at + 1)
+    starts.sort()
+    return starts

@@ -136,6 +136,11 @@ def test_data_error_code(data, code):
         ("The client could not connect. Result: (0x80004005).", 0x80004005),
         ("MSI install failed. Error code: 1603", 1603),
         ("HRESULT=0x0 then hr=0x80070002", 0x80070002),
+        ("SomeError: 0x80070005", 0x80070005),  # no word boundary before a keyword
+        ("HRESULT=0x80070005x, Result: 0x80004005", 0x80004005),  # needs a boundary
+        ("\u00e9chec HRESULT=\u00a00x80070005", 0x80070005),
+        ("Re\u017fult: 0x80070005", 0x80070005),  # IGNORECASE takes the long s for s
+        ('{"a":"' + "x: 12, " * 2000 + 'Error: 0x87d00324"}', 0x87D00324),
         ("Error: 123", None),
         ("HRESULT=0x0", None),
         ("", None),
