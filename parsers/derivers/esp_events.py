@@ -36,6 +36,7 @@ Columns (schema.ESP_EVENTS):
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -98,11 +99,13 @@ _CATEGORY = re.compile(
 _STATE = re.compile(r"\bstate = (\w+)", re.IGNORECASE)
 
 
+@lru_cache(maxsize=4096)
 def split_name(name: str) -> tuple[str, str | None, str | None]:
     """``CommercialOOBE_<Area>_<Thing>_<Outcome>`` -> (area, thing, outcome).
 
     The outcome may be glued to the last token (``WhiteGloveError``,
     ``ESPTimeOutValueRetrieved``): a known suffix is split off when present.
+    Cached: a device logs a few hundred distinct names many times over.
     """
     parts = name[len(PREFIX) :].split("_") if name.startswith(PREFIX) else [name]
     area = parts[0]

@@ -236,7 +236,11 @@ def parse(data: bytes, context: ParseContext | None = None) -> ParseResult:
         raw["event_id"] = list(map(int, event_id))
         raw["level"] = list(map(int, level))
         raw["computer"] = computer
-        raw["event_data"] = [None if d == "null" else d for d in event_data]
+        raw["event_data"] = (  # `in` finds no null record faster than a walk
+            [None if d == "null" else d for d in event_data]
+            if "null" in event_data
+            else list(event_data)
+        )
         raw["record_id"] = [rec.get("event_record_id") for rec in recs]
         raw["ts_utc"] = (
             stamp

@@ -186,8 +186,13 @@ def _names_values_codes(
     values: list = [None] * n
     codes: list = [None] * n
     found: list[int] = []  # rows given a code, for the hex column
-    # 62407 rows in Python (cheaper than four Arrow calls on a small file)
-    rows_62407 = [i for i, x in enumerate(ids) if x == SHELL_CORE_62407]
+    # 62407 rows in Python (cheaper than four Arrow calls on a small file); most
+    # files have none, which `in` tells faster than the enumeration
+    rows_62407 = (
+        [i for i, x in enumerate(ids) if x == SHELL_CORE_62407]
+        if SHELL_CORE_62407 in ids
+        else []
+    )
     skip = set(rows_62407)
     # only rows whose EventData has a non-zero value under an error-like key
     hint = pc.match_substring_regex(event_data, DATA_CODE_HINT)
