@@ -40,6 +40,7 @@ from ..base import (
     ParseResult,
     ParseWarning,
 )
+from .evtx import MAGIC as EVTX_MAGIC
 from .rows import EventRows, parse_iso_utc
 
 SCHEMA = schema.EVENTS
@@ -49,7 +50,7 @@ _EVENT = re.compile(r"<Event[\s>].*?</Event\s*>", re.S)
 
 def sniff(head: bytes, name: str = "") -> bool:
     """True for text that holds ``<Event xmlns='...events/event'>`` elements."""
-    if head[:8] == b"ElfFile\x00":
+    if head[:8] == EVTX_MAGIC:
         return False
     text = textdecode.decode(head[:65536]).text
     if "\x00" in text[:4096]:

@@ -50,6 +50,7 @@ from ..base import (
     ParseWarning,
 )
 from .channels import PROVIDER_CHANNELS
+from .evtx import MAGIC as EVTX_MAGIC
 from .rows import LEVELS, EventRows, parse_iso_utc
 
 SCHEMA = schema.EVENTS
@@ -97,7 +98,7 @@ _HARD_WRAP_MIN = 60
 
 def sniff(head: bytes, name: str = "") -> bool:
     """True for text with an ``[ETW] [..] [..] -`` line or an ``Event[N]:`` block."""
-    if head[:8] == b"ElfFile\x00":
+    if head[:8] == EVTX_MAGIC:
         return False
     text = textdecode.decode(head[:65536]).text
     sample = text[:8192]
