@@ -1,8 +1,9 @@
 """Throughput of the event parsers; prints numbers, asserts nothing.
 
-evtx: `parsers.evtx.parse` against bare pyevtx-rs iteration (`records_json()`,
-nothing done per record) over the same corpus files, best of N repeats, sniff
-timed separately. eventxml / eventtext: synthetic 62407 streams built here.
+evtx: `parsers.events.evtx.parse` against bare pyevtx-rs iteration
+(`records_json()`, nothing done per record) over the same corpus files, best of
+N repeats, sniff timed separately. eventxml / eventtext: synthetic 62407
+streams built here.
 
 Usage:
     ESPFLEET_CORPUS=/work/shared/corpus .venv/bin/python bench/bench_events.py [repeats]
@@ -58,7 +59,7 @@ def bench_evtx(files: list[bytes], repeats: int) -> None:
     print(f"evtx corpus: {len(files)} files, {mb:.1f} MB, {records} records")
     for label, secs in (
         ("bare pyevtx-rs records_json", t_bare),
-        ("parsers.evtx.parse", t_ours),
+        ("events.evtx.parse", t_ours),
     ):
         print(f"  {label:<28}: {records / secs:10,.0f} records/s ({secs:.3f} s)")
     print(f"  ratio parse / bare          : {t_bare / t_ours:10.2f} x (goal >= 0.7)")

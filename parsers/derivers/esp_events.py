@@ -1,10 +1,12 @@
 """ESP progress derived from Shell-Core 62407 ``CommercialOOBE_*`` events.
 
 Names follow ``CommercialOOBE_<Area>_<Thing>_<Outcome>`` but vary by Windows
-build (FORMATS.md 3.3), so they are split generically and the known-names table
+build (docs/formats.md §3.3), so they are split generically and the known-names table
 (`data/esp_names.csv`) only adds the exact meaning (and overrides a field where
 the generic split would mislead). The Value is JSON
-``{"message": ..., "errorCode": N}`` (extra keys allowed) or plain text.
+``{"message": ..., "errorCode": N}`` (extra keys allowed) or plain text; its
+error code is decided where the `events` table's is,
+`events.codes.value_error_code`, so both tables carry the same code.
 
 Phase and subcategory also come from the message: ``BootstrapStatus:
 Subcategory ID = DeviceSetup.AppsSubcategory; state = failed.``, ``Starting
@@ -34,13 +36,14 @@ Columns (schema.ESP_EVENTS):
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from .. import errorcodes, schema
 from ..events.channels import esp_names
-from ..events.rows import loads
+from ..events.codes import value_error_code, value_object
 
 PREFIX = "CommercialOOBE_"
 PHASES = ("DevicePreparation", "DeviceSetup", "AccountSetup")
@@ -74,7 +77,7 @@ OUTCOMES = {
     "Available": "available",
 }
 _SUFFIXES = sorted(OUTCOMES, key=len, reverse=True)
-# `state = X` strings of Windows' ESP JavaScript (FORMATS.md 3.3).
+# `state = X` strings of Windows' ESP JavaScript (docs/formats.md §3.3).
 STATES = {
     "notstarted": "not_started",
     "inprogress": "in_progress",
@@ -94,14 +97,15 @@ _CATEGORY = re.compile(
     re.IGNORECASE,
 )
 _STATE = re.compile(r"\bstate = (\w+)", re.IGNORECASE)
-_HEX_ERROR = re.compile(r"Error:\s*(0x[0-9A-Fa-f]{1,8})")
 
 
+@lru_cache(maxsize=4096)
 def split_name(name: str) -> tuple[str, str | None, str | None]:
     """``CommercialOOBE_<Area>_<Thing>_<Outcome>`` -> (area, thing, outcome).
 
     The outcome may be glued to the last token (``WhiteGloveError``,
     ``ESPTimeOutValueRetrieved``): a known suffix is split off when present.
+    Cached: a device logs a few hundred distinct names many times over.
     """
     parts = name[len(PREFIX) :].split("_") if name.startswith(PREFIX) else [name]
     area = parts[0]
@@ -127,31 +131,12 @@ def phase_of_area(area: str) -> str | None:
     return None
 
 
-def split_value(value: str | None) -> tuple[str | None, int | None]:
-    """The Value's message and error code (0 -> None).
-
-    JSON ``errorCode`` may be signed or unsigned; when it is absent or 0 an
-    ``Error: 0x...`` in the message is used.
-    """
-    if value is None:
-        return None, None
-    message, code = value, None
-    if value.lstrip()[:1] == "{":
-        try:
-            obj = loads(value)
-        except ValueError:
-            obj = None
-        if isinstance(obj, dict):
-            raw_msg = obj.get("message")
-            message = raw_msg if isinstance(raw_msg, str) else value
-            raw = obj.get("errorCode")
-            if isinstance(raw, int | str) and not isinstance(raw, bool):
-                code = errorcodes.parse_code(raw if isinstance(raw, int) else str(raw))
-    if not code and message:
-        m = _HEX_ERROR.search(message)
-        if m:
-            code = errorcodes.parse_code(m.group(1))
-    return message, (code or None)
+def value_message(value: str | None) -> str | None:
+    """The Value's text the other fields are read from: its JSON ``message``
+    when that is text, else the whole Value."""
+    obj = value_object(value)
+    message = obj.get("message") if obj is not None else None
+    return message if isinstance(message, str) else value
 
 
 def classify(name: str, value: str | None) -> dict:
@@ -168,7 +153,8 @@ def classify(name: str, value: str | None) -> dict:
     area, thing, outcome = split_name(name)
     phase = phase_of_area(area)
     subcategory = thing
-    message, code = split_value(value)
+    message = value_message(value)
+    code = value_error_code(name, value)
     text = message or ""
     sub_m = _SUBCATEGORY.search(text)
     if sub_m:

@@ -1,31 +1,26 @@
-"""Decoded meanings of the event channels used in diagnosis, and flood summaries.
+"""Decoded meanings of the event channels used in diagnosis.
 
 The meanings are data (`data/event_meanings.csv`: channel, event id or ``*``,
-highest level it applies to, meaning, source), written from FORMATS.md 3.1,
-3.4 and 3.5. Shell-Core 62407 events whose Name is a known ``CommercialOOBE_*``
-name (`data/esp_names.csv`) get that name's exact meaning instead.
+highest level it applies to, meaning, source), written from docs/formats.md
+§3.1, §3.4 and §3.5. Shell-Core 62407 events whose Name is a known
+``CommercialOOBE_*`` name (`data/esp_names.csv`) get that name's exact meaning
+instead.
 
-`summarise_floods` turns bursts of one event kind (the 1,666 x ModernDeployment
-1005 in five seconds seen in a real bundle) into one row each for reports; the
-event rows themselves are kept.
+Bursts of one event kind (floods) are found in SQL, by the
+``sql/reports/event_floods.sql`` view.
 """
 
 from __future__ import annotations
 
 import csv
-from collections import defaultdict
 from functools import cache, lru_cache
 from pathlib import Path
-
-import pyarrow as pa
-
-from .. import schema
 
 DATA = Path(__file__).parents[1] / "data"
 
 # Older builds and text renderings name the same source differently.
 CHANNEL_ALIASES = {
-    # before 1903 the Autopilot channel lived under Provisioning (FORMATS.md 3.4)
+    # before 1903 the Autopilot channel lived under Provisioning (docs/formats.md §3.4)
     "microsoft-windows-provisioning-diagnostics-provider/autopilot": (
         "microsoft-windows-moderndeployment-diagnostics-provider/autopilot"
     ),
@@ -46,18 +41,6 @@ PROVIDER_CHANNELS = {
     ),
     "microsoft-windows-aad": "Microsoft-Windows-AAD/Operational",
 }
-
-FLOODS = pa.schema(
-    [
-        pa.field("channel", pa.string()),
-        pa.field("event_id", pa.int32()),
-        pa.field("first_ts_utc", schema.UTC_TS),
-        pa.field("last_ts_utc", schema.UTC_TS),
-        pa.field("count", pa.int64()),
-        pa.field("variants", pa.int64()),  # distinct event_data/message payloads
-        pa.field("sample", pa.string()),  # event_data, else message, of the first
-    ]
-)
 
 
 @cache
@@ -128,62 +111,3 @@ def meaning_of(
         if max_level is None or (level is not None and 0 < level <= max_level):
             return meaning
     return None
-
-
-def summarise_floods(
-    events: pa.Table, window_s: float = 10, min_count: int = 50
-) -> pa.Table:
-    """Bursts of events of one kind, one row per burst, for reports.
-
-    Events are grouped by channel and event id. A burst is a run of them in time
-    order where each follows the previous by at most `window_s` seconds; bursts
-    of at least `min_count` events are returned. The real 1,666 x
-    ModernDeployment 1005 flood carries a few HRESULT/line variants, so the
-    payload is not part of the key: `variants` counts the distinct payloads and
-    `sample` is the first one.
-
-    Args:
-        events: a table with the `schema.EVENTS` columns.
-        window_s: largest gap in seconds inside one burst.
-        min_count: smallest burst reported.
-
-    Returns:
-        A `FLOODS` table sorted by first timestamp.
-    """
-    cols = events.select(["channel", "event_id", "ts_utc", "event_data", "message"])
-    lists = [c.to_pylist() for c in cols.columns]
-    groups: dict[tuple, list] = defaultdict(list)
-    for ch, eid, ts, data, msg in zip(*lists, strict=True):
-        if ts is not None:
-            groups[(ch, eid)].append((ts, data if data is not None else msg))
-    rows = []
-    for (ch, eid), items in groups.items():
-        if len(items) < min_count:
-            continue
-        items.sort(key=lambda x: x[0])
-        burst: list = []
-        for item in items + [None]:
-            if item is not None and (
-                not burst or (item[0] - burst[-1][0]).total_seconds() <= window_s
-            ):
-                burst.append(item)
-                continue
-            if len(burst) >= min_count:
-                payloads = {p for _, p in burst}
-                rows.append(
-                    (
-                        ch,
-                        eid,
-                        burst[0][0],
-                        burst[-1][0],
-                        len(burst),
-                        len(payloads),
-                        burst[0][1],
-                    )
-                )
-            burst = [item] if item is not None else []
-    rows.sort(key=lambda r: r[2])
-    return pa.table(
-        [pa.array([r[i] for r in rows], f.type) for i, f in enumerate(FLOODS)],
-        schema=FLOODS,
-    )

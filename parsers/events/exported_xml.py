@@ -1,8 +1,9 @@
 """Exported event XML: `wevtutil qe /f:xml` streams and Event Viewer "Save as XML".
 
 `wevtutil qe /f:xml` prints ``<Event xmlns=...>`` elements back to back with no
-root and no declaration; Event Viewer wraps them in ``<Events>`` (COLLECTION.md
-4.2). Files are UTF-16LE with BOM (PowerShell 5.1 redirection) or UTF-8.
+root and no declaration; Event Viewer wraps them in ``<Events>``
+(docs/formats.md §7.3). Files are UTF-16LE with BOM (PowerShell 5.1
+redirection) or UTF-8.
 
 Each ``<Event>...</Event>`` is cut out and parsed on its own with defusedxml
 (no DTD, no entity expansion, no external references): a DOCTYPE is never
@@ -39,6 +40,7 @@ from ..base import (
     ParseResult,
     ParseWarning,
 )
+from .evtx import MAGIC as EVTX_MAGIC
 from .rows import EventRows, parse_iso_utc
 
 SCHEMA = schema.EVENTS
@@ -48,7 +50,7 @@ _EVENT = re.compile(r"<Event[\s>].*?</Event\s*>", re.S)
 
 def sniff(head: bytes, name: str = "") -> bool:
     """True for text that holds ``<Event xmlns='...events/event'>`` elements."""
-    if head[:8] == b"ElfFile\x00":
+    if head[:8] == EVTX_MAGIC:
         return False
     text = textdecode.decode(head[:65536]).text
     if "\x00" in text[:4096]:

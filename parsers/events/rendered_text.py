@@ -2,7 +2,7 @@
 
 ``[ETW] [Microsoft-Windows-Shell-Core] [Informational] - CloudExperienceHost Web
 App Event 2. Name: '<name>', Value: '<value>'.`` is the rendering of Shell-Core
-62407 quoted by Microsoft (FORMATS.md 3.1, COLLECTION.md 2); a variant carries a
+62407 quoted by Microsoft (docs/formats.md §3.1, §7.4); a variant carries a
 UTC time, ``[ETW [2022-08-02T13:28:10.3350735Z] [Provider] [Level] - msg``
 (bracket after ETW missing or not). Pasted text may wrap a record over several
 lines: lines up to the next ``[ETW`` (or a blank line) are joined with a space,
@@ -12,9 +12,9 @@ wrap). The Value may contain ``'``: it is anchored on ``Name: '``,
 
 `wevtutil qe /f:text` prints ``Event[N]:`` then indented ``Log Name / Source /
 Date / Event ID / Task / Level / Opcode / Keyword / User / User Name / Computer
-/ Description`` with the message on the following lines (COLLECTION.md 4.1).
-Its ``Date`` is local time without offset: it becomes UTC only when the context
-gives the device zone, else ts_utc is null (one warning says so).
+/ Description`` with the message on the following lines (docs/formats.md
+§7.3). Its ``Date`` is local time without offset: it becomes UTC only when the
+context gives the device zone, else ts_utc is null (one warning says so).
 
 Columns (schema.EVENTS):
     source_format: always ``text``.
@@ -50,6 +50,7 @@ from ..base import (
     ParseWarning,
 )
 from .channels import PROVIDER_CHANNELS
+from .evtx import MAGIC as EVTX_MAGIC
 from .rows import LEVELS, EventRows, parse_iso_utc
 
 SCHEMA = schema.EVENTS
@@ -97,7 +98,7 @@ _HARD_WRAP_MIN = 60
 
 def sniff(head: bytes, name: str = "") -> bool:
     """True for text with an ``[ETW] [..] [..] -`` line or an ``Event[N]:`` block."""
-    if head[:8] == b"ElfFile\x00":
+    if head[:8] == EVTX_MAGIC:
         return False
     text = textdecode.decode(head[:65536]).text
     sample = text[:8192]

@@ -1,4 +1,4 @@
-"""Shared row building for the three event parsers (evtx, eventxml, eventtext).
+"""Shared row building for the three event parsers (evtx, exported XML, text).
 
 Not a parser itself: it turns the fields each source yields into `schema.EVENTS`
 columns, so Name/Value, error codes and meanings are derived one way for all of
@@ -6,11 +6,10 @@ them. Sources append raw fields to lists; `EventRows.table` builds Arrow once
 and derives the rest in bulk, visiting in Python only the rows that can carry
 something (62407 events, EventData with a non-zero error-like item, messages).
 
-Error codes found (u32 + ``0x%08X``): a 62407 Value's JSON ``errorCode``
-(signed or unsigned) or ``number`` (JavaScript's ``-7fe6fe6c``) or a bare
-8-digit hex Value of an ``...Error`` name; EventData items ``HRESULT*``,
-``ErrorCode``, ``Error``, ``Result``, ``hr`` (HRESULT-like keys only when the
-severity bit is set); else ``HRESULT=0x..`` / ``Error: 0x..`` in the message.
+A row's error code (`codes`): a 62407 row's from its Value
+(`codes.value_error_code`), another row's from its EventData items
+(`codes.data_error_code`); a row still without one takes its rendered
+message's (`codes.message_error_code`).
 """
 
 from __future__ import annotations
@@ -24,8 +23,9 @@ import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .. import errorcodes, schema
+from .. import schema
 from .channels import meaning_of
+from .codes import DATA_CODE_HINT, data_error_code, message_error_code, value_error_code
 
 loads = orjson.loads
 
@@ -48,22 +48,6 @@ LEVELS = {
 _ISO = re.compile(
     r"^(\d{4})-(\d\d)-(\d\d)[T ](\d\d):(\d\d):(\d\d)(?:\.(\d+))?\s*(Z|UTC|[+-]00:?00)?$"
 )
-# Error keys in EventData whose non-zero value is worth surfacing.
-_CODE_KEYS = re.compile(r"^(?:HRESULT\d*|hr|ErrorCode|errorCode|Error|Result)$")
-_ERRORISH_KEYS = {"ErrorCode", "errorCode", "Error"}
-_STR_CODE = re.compile(r"^(-?)(0x)?([0-9A-Fa-f]{1,8})$")
-_DEC_CODE = re.compile(r"^-?\d{1,10}$")
-_MSG_CODE = re.compile(
-    r"(?:HRESULT|hr|Error(?: code)?|errorCode|Result)\s*[=:]\s*\(?"
-    r"(0x[0-9A-Fa-f]{1,8}|-?\d{4,10})\b",
-    re.IGNORECASE,
-)
-_BARE_HEX8 = re.compile(r"^[0-9A-Fa-f]{8}$")
-# RE2 (pyarrow) pattern: an error-like key whose value is not a plain zero
-_NONZERO_CODE_HINT = (
-    r'"(?:HRESULT\d*|hr|ErrorCode|errorCode|Error|Result)":'
-    r'(?:"(?:0x0*[1-9a-fA-F]|-?[1-9])|-?[1-9])'
-)
 
 
 def parse_iso_utc(text: str | None) -> datetime | None:
@@ -79,74 +63,6 @@ def parse_iso_utc(text: str | None) -> datetime | None:
         return datetime(int(y), int(mo), int(d), int(h), int(mi), int(s), us, UTC)
     except ValueError:
         return None
-
-
-def _code_of(value, signed_hex: bool = False) -> int | None:
-    """A code from an int, a ``0x..`` / decimal string, or (``signed_hex``) a
-    ``-7fe6fe6c`` string as JavaScript prints a negative number in hex."""
-    if isinstance(value, bool) or value is None:
-        return None
-    if isinstance(value, int):
-        return errorcodes.parse_code(value)
-    if isinstance(value, float) and value.is_integer():
-        return errorcodes.parse_code(int(value))
-    if not isinstance(value, str):
-        return None
-    text = value.strip()
-    if _DEC_CODE.match(text) and not signed_hex:
-        return errorcodes.parse_code(text)
-    m = _STR_CODE.match(text)
-    if not m or not (m[2] or signed_hex):
-        return None
-    code = int(m[3], 16)
-    return errorcodes.to_u32(-code if m[1] else code)
-
-
-def value_error_code(name: str | None, value: str | None) -> int | None:
-    """The error code a 62407 Value carries: JSON ``errorCode`` (signed or
-    unsigned), JSON ``number`` (``-7fe6fe6c``), or a bare 8-digit hex Value of a
-    ``...Error`` name (``CDJUIError`` = ``80180014``). 0 means none."""
-    if not value:
-        return None
-    code = None
-    if value[:1] == "{":
-        try:
-            obj = loads(value)
-        except ValueError:
-            obj = None
-        if isinstance(obj, dict):
-            code = _code_of(obj.get("errorCode"))
-            if not code and "number" in obj:
-                code = _code_of(obj.get("number"), signed_hex=True)
-            if not code and isinstance(obj.get("message"), str):
-                code = message_error_code(obj["message"])
-    elif name and name.endswith("Error") and _BARE_HEX8.match(value.strip()):
-        code = int(value.strip(), 16)
-    return code or None
-
-
-def data_error_code(event_data: dict | None) -> int | None:
-    """First non-zero failure code under an error-like EventData key."""
-    if not isinstance(event_data, dict):
-        return None
-    for key, val in event_data.items():
-        if not _CODE_KEYS.match(key):
-            continue
-        code = _code_of(val)
-        if code and (code & 0x80000000 or key in _ERRORISH_KEYS):
-            return code
-    return None
-
-
-def message_error_code(message: str | None) -> int | None:
-    """``HRESULT=0x8007000d`` / ``Error: 0x800705b4`` / ``errorCode":-2147...``."""
-    if not message:
-        return None
-    for m in _MSG_CODE.finditer(message):
-        code = _code_of(m.group(1))
-        if code:
-            return code
-    return None
 
 
 def name_value(event_id: int | None, event_data) -> tuple[str | None, str | None]:
@@ -232,49 +148,9 @@ class EventRows:
         texts = r["event_data"]
         id_array = pa.array(ids, pa.int32())
         event_data = pa.array(texts, pa.string())
-        names: list = [None] * n
-        values: list = [None] * n
-        codes: list = [None] * n
-        found: list[int] = []  # rows given a code, for the hex column
-        # 62407 rows in Python (cheaper than four Arrow calls on a small file)
-        rows_62407 = [i for i, x in enumerate(ids) if x == SHELL_CORE_62407]
-        skip = set(rows_62407)
-        # only rows whose EventData has a non-zero value under an error-like key;
-        # floods repeat the same EventData, so each distinct text is decoded once
-        hint = pc.match_substring_regex(event_data, _NONZERO_CODE_HINT)
-        hinted = pc.indices_nonzero(pc.fill_null(hint, False)).to_pylist()
-        seen: dict = {}
-        for i in hinted:
-            if i in skip:
-                continue
-            text = texts[i]
-            if text not in seen:
-                seen[text] = data_error_code(_loads_or_none(text))
-            codes[i] = seen[text]
-            found.append(i)
-        seen = {}
-        for i in rows_62407:
-            text = texts[i]
-            if text is not None:
-                if text not in seen:
-                    name, value = name_value(SHELL_CORE_62407, _loads_or_none(text))
-                    seen[text] = (name, value, value_error_code(name, value))
-                names[i], values[i], codes[i] = seen[text]
-                found.append(i)
-        messages = r["message"]
-        if any(messages):
-            for i, msg in enumerate(messages):
-                if msg and codes[i] is None:
-                    codes[i] = message_error_code(msg)
-                    found.append(i)
-        hexes: list = [None] * n
-        for i in found:
-            if codes[i] is not None:
-                hexes[i] = f"0x{codes[i]:08X}"
-        if not found:  # the common case: all-null columns without a list walk
-            codes, hexes = pa.nulls(n, pa.uint32()), pa.nulls(n, pa.string())
-        if not rows_62407:
-            names = values = pa.nulls(n, pa.string())
+        names, values, codes, hexes = _names_values_codes(
+            ids, texts, event_data, r["message"]
+        )
         cols = {
             "source_format": pa.repeat(pa.scalar(self.source_format, pa.string()), n),
             "event_id": id_array,
@@ -295,6 +171,64 @@ class EventRows:
             col = cols[f.name] if f.name in cols else r[f.name]
             arrays.append(col if isinstance(col, pa.Array) else pa.array(col, f.type))
         return pa.table(arrays, schema=schema.EVENTS)
+
+
+def _names_values_codes(
+    ids: list, texts: list, event_data: pa.Array, messages: list
+) -> tuple:
+    """Name, Value, error code and its hex of every row (module docstring): as
+    lists, or as all-null arrays when no row has one.
+
+    Floods repeat the same EventData, so each distinct text is decoded once.
+    """
+    n = len(ids)
+    names: list = [None] * n
+    values: list = [None] * n
+    codes: list = [None] * n
+    found: list[int] = []  # rows given a code, for the hex column
+    # 62407 rows in Python (cheaper than four Arrow calls on a small file); most
+    # files have none, which `in` tells faster than the enumeration
+    rows_62407 = (
+        [i for i, x in enumerate(ids) if x == SHELL_CORE_62407]
+        if SHELL_CORE_62407 in ids
+        else []
+    )
+    skip = set(rows_62407)
+    # only rows whose EventData has a non-zero value under an error-like key
+    hint = pc.match_substring_regex(event_data, DATA_CODE_HINT)
+    hinted = pc.indices_nonzero(pc.fill_null(hint, False)).to_pylist()
+    seen: dict = {}
+    for i in hinted:
+        if i in skip:
+            continue
+        text = texts[i]
+        if text not in seen:
+            seen[text] = data_error_code(_loads_or_none(text))
+        codes[i] = seen[text]
+        found.append(i)
+    seen = {}
+    for i in rows_62407:
+        text = texts[i]
+        if text is not None:
+            if text not in seen:
+                name, value = name_value(SHELL_CORE_62407, _loads_or_none(text))
+                seen[text] = (name, value, value_error_code(name, value))
+            names[i], values[i], codes[i] = seen[text]
+            found.append(i)
+    if any(messages):
+        for i, msg in enumerate(messages):
+            if msg and codes[i] is None:
+                codes[i] = message_error_code(msg)
+                found.append(i)
+    hexes: list = [None] * n
+    for i in found:
+        if codes[i] is not None:
+            hexes[i] = f"0x{codes[i]:08X}"
+    if not found:  # the common case: all-null columns without a list walk
+        codes, hexes = pa.nulls(n, pa.uint32()), pa.nulls(n, pa.string())
+    if not rows_62407:
+        names = values = pa.nulls(n, pa.string())
+    return names, values, codes, hexes
 
 
 def _strings(values) -> pa.Array:
@@ -338,10 +272,6 @@ def _loads_or_none(text: str | None):
         return loads(text)
     except ValueError:
         return None
-
-
-def _true_indices(mask: pa.Array) -> list[int]:
-    return pc.indices_nonzero(pc.fill_null(mask, False)).to_pylist()
 
 
 def _timestamps(values: list) -> pa.Array:

@@ -1,19 +1,13 @@
-"""parsers/channels.py: decoded meanings as data, and flood summaries."""
+"""parsers/events/channels.py: decoded meanings as data."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-
-import pyarrow as pa
-
-from espfleet.parsers import schema
 from espfleet.parsers.events import channels
 
 AP = "Microsoft-Windows-ModernDeployment-Diagnostics-Provider/Autopilot"
 DMEDP = "Microsoft-Windows-DeviceManagement-Enterprise-Diagnostics-Provider/Admin"
 UDR = "Microsoft-Windows-User Device Registration/Admin"
 AAD = "Microsoft-Windows-AAD/Operational"
-T0 = datetime(2025, 3, 4, 10, 0, tzinfo=UTC)
 
 
 def test_table_covers_the_issue_ids():
@@ -79,37 +73,3 @@ def test_known_esp_name_beats_generic_62407():
 def test_unknown_event_has_no_meaning():
     assert channels.meaning_of(DMEDP, None, 99999) is None
     assert channels.meaning_of(None, None, 71) is None
-
-
-def flood_table(stamps: list[datetime], event_id: int = 1005) -> pa.Table:
-    n = len(stamps)
-    cols = {f.name: [None] * n for f in schema.EVENTS}
-    cols.update(channel=["ch"] * n, event_id=[event_id] * n, ts_utc=stamps)
-    cols["event_data"] = ['{"HRESULT":"0x8007000d"}'] * n
-    return pa.table(
-        [pa.array(cols[f.name], f.type) for f in schema.EVENTS], schema=schema.EVENTS
-    )
-
-
-def test_flood_found_and_counted():
-    stamps = [T0 + timedelta(milliseconds=3 * i) for i in range(60)]
-    (row,) = channels.summarise_floods(flood_table(stamps)).to_pylist()
-    assert (row["event_id"], row["count"], row["variants"]) == (1005, 60, 1)
-    assert (row["first_ts_utc"], row["last_ts_utc"]) == (stamps[0], stamps[-1])
-
-
-def test_gap_splits_bursts_and_small_ones_dropped():
-    first = [T0 + timedelta(seconds=i) for i in range(55)]
-    second = [T0 + timedelta(hours=1, seconds=i) for i in range(20)]
-    got = channels.summarise_floods(flood_table(first + second)).to_pylist()
-    assert [r["count"] for r in got] == [55]
-
-
-def test_slow_trickle_is_not_a_flood():
-    stamps = [T0 + timedelta(seconds=30 * i) for i in range(100)]
-    assert channels.summarise_floods(flood_table(stamps)).num_rows == 0
-
-
-def test_empty_events_give_empty_floods():
-    out = channels.summarise_floods(schema.empty(schema.EVENTS))
-    assert out.num_rows == 0 and out.schema == channels.FLOODS

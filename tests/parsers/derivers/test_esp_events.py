@@ -1,7 +1,8 @@
-"""parsers/esp.py: esp_events from synthetic event tables and the real corpus."""
+"""parsers/derivers/esp_events.py: esp_events from synthetic event tables and the real corpus."""
 
 from __future__ import annotations
 
+import csv
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -11,8 +12,10 @@ import pytest
 from espfleet.parsers import schema
 from espfleet.parsers.derivers import esp_events
 from espfleet.parsers.events import evtx, rendered_text
+from espfleet.simulator.evtx_writer import shellcore_62407, write_evtx
 
 T0 = datetime(2025, 3, 4, 10, 0, tzinfo=UTC)
+DATA_FILES = Path(esp_events.__file__).parents[1] / "data"
 
 
 def events(pairs: list[tuple[str, str | None]]) -> pa.Table:
@@ -239,12 +242,18 @@ def test_non_commercial_rows_dropped():
 
 
 def test_every_known_name_classifies_as_its_table_row():
-    from espfleet.parsers.events.channels import esp_names
-
-    for name, known in esp_names().items():
-        row = one(name)
-        assert row["is_known_name"] and row["outcome"] == known["outcome"], name
-        assert row["area"] == known["area"], name
+    # the expectations are the data file's rows, read here with csv alone
+    with open(DATA_FILES / "esp_names.csv", newline="", encoding="utf-8") as f:
+        known = list(csv.DictReader(f))
+    assert len(known) > 50
+    for row in known:
+        got = one(row["name"])
+        assert got["is_known_name"], row["name"]
+        assert (got["area"], got["outcome"], got["meaning"]) == (
+            row["area"],
+            row["outcome"],
+            row["meaning"],
+        ), row["name"]
 
 
 def test_corpus_commercial_oobe_rows(corpus):
@@ -267,7 +276,7 @@ def test_corpus_commercial_oobe_rows(corpus):
 
 def test_from_documented_paste_end_to_end():
     data = (
-        Path(__file__).parent.parent / "data" / "events" / "etw_shellcore_paste.txt"
+        Path(__file__).parents[2] / "data" / "events" / "etw_shellcore_paste.txt"
     ).read_bytes()
     out = esp_events.derive_esp_events(rendered_text.parse(data).table).to_pylist()
     assert [r["outcome"] for r in out] == ["timed_out", "failed", "started", "failed"]
@@ -278,3 +287,56 @@ def test_from_documented_paste_end_to_end():
         "0x80070005",
     ]
     assert out[1]["phase"] == "DeviceSetup" and out[2]["phase"] == "DevicePreparation"
+
+
+# Values whose code `esp_events` lost before it took codes from events/codes.py
+SAME_CODE = [
+    (P + "ESPDevicePreparation_MdmEnrollment_CDJUIError", "80180014", 0x80180014),
+    (
+        P + "ESPDevicePreparation_DeviceEnrollment_Failed",
+        '{"number":"-7fe6fe6c"}',
+        0x80190194,
+    ),
+    (
+        P + "ESPDeviceSetup_ApplicationsInstallation_Failed",
+        '{"message":"BootstrapStatus: failed. HRESULT=0x80070005","errorCode":0}',
+        0x80070005,
+    ),
+    (
+        P + "ESPDeviceSetup_ApplicationsInstallation_Failed",
+        "HRESULT=0x80070005",
+        0x80070005,
+    ),
+]
+SAME_CODE_HEX = ["0x80180014", "0x80190194", "0x80070005", "0x80070005"]
+
+
+def same_code_events(source: str) -> pa.Table:
+    if source == "evtx":
+        records = [
+            shellcore_62407(T0 + timedelta(seconds=i), name, value)
+            for i, (name, value, _) in enumerate(SAME_CODE)
+        ]
+        return evtx.parse(write_evtx(records)).table
+    lines = [
+        "[ETW] [Microsoft-Windows-Shell-Core] [Informational] - CloudExperienceHost "
+        f"Web App Event 2. Name: '{name}', Value: '{value}'."
+        for name, value, _ in SAME_CODE
+    ]
+    return rendered_text.parse("\r\n".join(lines).encode()).table
+
+
+@pytest.mark.parametrize("source", ["evtx", "text"])
+def test_events_and_esp_events_carry_the_same_code(source):
+    table = same_code_events(source)
+    expected = list(zip([c for *_, c in SAME_CODE], SAME_CODE_HEX, strict=True))
+    events = table.to_pylist()
+    assert [(r["error_code"], r["error_code_hex"]) for r in events] == expected
+    esp = esp_events.derive_esp_events(table).to_pylist()
+    assert [(r["error_code"], r["error_code_hex"]) for r in esp] == expected
+    assert [r["message"] for r in esp] == [
+        "80180014",
+        '{"number":"-7fe6fe6c"}',
+        "BootstrapStatus: failed. HRESULT=0x80070005",
+        "HRESULT=0x80070005",
+    ]

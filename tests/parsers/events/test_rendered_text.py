@@ -1,4 +1,4 @@
-"""parsers/eventtext.py: [ETW] lines (wrapped, timestamped) and wevtutil text."""
+"""parsers/events/rendered_text.py: [ETW] lines (wrapped, timestamped) and wevtutil text."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 from espfleet.parsers.base import ParseContext
 from espfleet.parsers.events import rendered_text
 
-DATA = Path(__file__).parent.parent / "data" / "events"
+DATA = Path(__file__).parents[2] / "data" / "events"
 LINE = (
     "[ETW] [Microsoft-Windows-Shell-Core] [Informational] - CloudExperienceHost Web "
     "App Event 2. Name: 'CDJUIError', Value: '80180014'."

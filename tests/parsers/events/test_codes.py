@@ -1,0 +1,151 @@
+"""parsers/events/codes.py: each way a Value, EventData or a message gives a code."""
+
+from __future__ import annotations
+
+import pytest
+
+from espfleet.parsers.events import codes
+
+OOBE_ERROR = "CommercialOOBE_ESPDevicePreparation_MdmEnrollment_CDJUIError"
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "code"),
+    [
+        # 1a. JSON errorCode: unsigned, signed, as text
+        ("N", '{"message":"x","errorCode":2147943860}', 0x800705B4),
+        ("N", '{"message":"x","errorCode":-2147024891}', 0x80070005),
+        ("N", '{"errorCode":"0x800705B4"}', 0x800705B4),
+        ("N", '{"errorCode":"2147943860"}', 0x800705B4),
+        ("N", '{"errorCode":"-2147024891"}', 0x80070005),
+        ("N", '{"errorCode":"800705b4"}', 0x800705B4),
+        ("N", '{"errorCode":"+1603"}', 1603),
+        ("N", '{"errorCode":2147943860.0}', 0x800705B4),
+        ("N", ' \t{"errorCode":2147943860}', 0x800705B4),
+        # 1b. JSON number: JavaScript's hex, -0x7fe6fe6c & 0xFFFFFFFF = 0x80190194
+        ("N", '{"number":"-7fe6fe6c"}', 0x80190194),
+        ("N", '{"number":"-7fe6fe6c","message":"Discovery failed"}', 0x80190194),
+        ("N", '{"number":-2145844844}', 0x80190194),
+        # 1c. the message's text, or the whole Value when message is not text
+        ("N", '{"message":"failed HRESULT=0x80070005","errorCode":0}', 0x80070005),
+        (
+            "N",
+            '{"message":"BootstrapStatus: Policy provider(s) installation failed. '
+            'Error: 0x87d00324.","errorCode":0}',
+            0x87D00324,
+        ),
+        ("N", '{"message":"Error: 0x0, then Error: 0x80070002"}', 0x80070002),
+        ("N", '{"errorCode":0,"detail":"Error: 0x80070005"}', 0x80070005),
+        # 2a. bare 8-digit hex under an ...Error name
+        ("CDJUIError", "80180014", 0x80180014),
+        (OOBE_ERROR, " 80180014 ", 0x80180014),
+        # 2b. plain text as a message
+        ("N", "HRESULT=0x80070005", 0x80070005),
+        ("N", "Policy provider(s) installation failed. Error: 0x87d00324.", 0x87D00324),
+    ],
+)
+def test_value_error_code(name, value, code):
+    assert codes.value_error_code(name, value) == code
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "code"),
+    [
+        # errorCode decides before number, number before the message
+        (
+            "N",
+            '{"errorCode":2147943860,"number":"-7fe6fe6c","message":"Error: 0x80070005"}',
+            0x800705B4,
+        ),
+        (
+            "N",
+            '{"errorCode":0,"number":"-7fe6fe6c","message":"Error: 0x80070005"}',
+            0x80190194,
+        ),
+        (
+            "N",
+            '{"errorCode":"x","number":"0","message":"Error: 0x80070005"}',
+            0x80070005,
+        ),
+        # invalid JSON is text
+        ("N", '{"message":"unterminated Error: 0x80070005"', 0x80070005),
+    ],
+)
+def test_value_parts_decide_in_order(name, value, code):
+    assert codes.value_error_code(name, value) == code
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("N", '{"message":"x","errorCode":0}'),
+        ("N", '{"message":"x","errorCode":true}'),
+        # the message is text: other keys are not read
+        ("N", '{"message":"x","errorCode":null,"hr":"HRESULT=0x8007000d"}'),
+        ("N", "null"),
+        ("N", "true"),
+        ("N", ""),
+        ("N", None),
+        ("N", "80180014"),  # bare hex counts only under an ...Error name
+        ("CDJUIError", "8018001"),
+        ("CDJUIError", "00000000"),
+        ("N", '{"webErrorStatus":18,"uri":"https://login.microsoftonline.com/"}'),
+        ("N", "Error: 123"),  # decimals need four digits
+    ],
+)
+def test_value_without_code(name, value):
+    assert codes.value_error_code(name, value) is None
+
+
+def test_value_object():
+    assert codes.value_object(' {"message":"x"}') == {"message": "x"}
+    assert codes.value_object('{"message":') is None
+    assert codes.value_object("[1, 2]") is None
+    assert codes.value_object("null") is None
+
+
+@pytest.mark.parametrize(
+    ("data", "code"),
+    [
+        ({"HRESULT": "0x80280095"}, 0x80280095),
+        ({"HRESULT": "0x8007000d", "File": "jsonhelpers.cpp", "Line": 127}, 0x8007000D),
+        ({"HRESULT1": "-2147024891"}, 0x80070005),
+        ({"hr": 2147942405}, 0x80070005),
+        ({"ErrorCode": "5"}, 5),
+        ({"Error": "-0x7ff8fffb"}, 0x80070005),
+        ({"Result": "0x00000001"}, None),  # no severity bit: a success code
+        ({"HRESULT": "0x0"}, None),
+        ({"Other": "0x80070005"}, None),
+        ({"ErrorCode": "800705b4"}, None),  # bare hex is not read in EventData
+        (None, None),
+    ],
+)
+def test_data_error_code(data, code):
+    assert codes.data_error_code(data) == code
+
+
+@pytest.mark.parametrize(
+    ("message", "code"),
+    [
+        ("Failed to set TPM identity confirmed. HRESULT=0x800705B4", 0x800705B4),
+        (
+            "BootstrapStatus: TPM identity attestation failed. Error: 0x800705b4",
+            0x800705B4,
+        ),
+        ("hr = -2147024891", 0x80070005),
+        ("The client could not connect. Result: (0x80004005).", 0x80004005),
+        ("MSI install failed. Error code: 1603", 1603),
+        ("HRESULT=0x0 then hr=0x80070002", 0x80070002),
+        ("SomeError: 0x80070005", 0x80070005),  # no word boundary before a keyword
+        ("HRESULT=0x80070005x, Result: 0x80004005", 0x80004005),  # needs a boundary
+        ("\u00e9chec HRESULT=\u00a00x80070005", 0x80070005),
+        ("Re\u017fult: 0x80070005", 0x80070005),  # IGNORECASE takes the long s for s
+        ('{"a":"' + "x: 12, " * 2000 + 'Error: 0x87d00324"}', 0x87D00324),
+        ("Error: 123", None),
+        ("HRESULT=0x0", None),
+        ("", None),
+        (None, None),
+    ],
+)
+def test_message_error_code(message, code):
+    assert codes.message_error_code(message) == code
