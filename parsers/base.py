@@ -44,6 +44,38 @@ class ParseWarning:
         return cls(line, reason, text[:EXCERPT_CHARS])
 
 
+class Damage:
+    """The warnings and skips of one parse, and the rule that ends it.
+
+    Bad input never aborts a file, but 20 failures in a row mean the rest is
+    not in this format: `fail` then says so once and returns True, and the
+    parser stops. A record read well (`ok`) resets the run.
+    """
+
+    def __init__(self) -> None:
+        self.warnings: list[ParseWarning] = []
+        self.skipped = 0
+        self.run = 0
+
+    def warn(self, line: int | None, reason: str, text: str | bytes = "") -> None:
+        """A problem that loses nothing (no skip, no failure)."""
+        self.warnings.append(ParseWarning.at(line, reason, text))
+
+    def fail(self, line: int | None, reason: str, text: str | bytes = "") -> bool:
+        """One unit skipped; True when this failure ends the parse."""
+        self.warn(line, reason, text)
+        self.skipped += 1
+        self.run += 1
+        if self.run < MAX_CONSECUTIVE_FAILURES:
+            return False
+        self.warn(line, f"gave up after {MAX_CONSECUTIVE_FAILURES} failures in a row")
+        return True
+
+    def ok(self) -> None:
+        """A unit read well: the run of failures is over."""
+        self.run = 0
+
+
 @dataclass
 class ParseResult:
     """A parsed member: its rows, the warnings, and how many units were skipped.

@@ -27,12 +27,11 @@ import pyarrow as pa
 
 from . import schema
 from .base import (
-    MAX_CONSECUTIVE_FAILURES,
+    Damage,
     Derivation,
     ParseContext,
     Parser,
     ParseResult,
-    ParseWarning,
 )
 from .textdecode import decode
 
@@ -219,29 +218,20 @@ class _Reader:
         self.escaped = dialect != "mdmdiag"
         self.ansi = dialect == "regedit4"
         self.rows: list[tuple] = []
-        self.warnings: list[ParseWarning] = []
-        self.skipped = self.failures = 0
+        self.damage = Damage()
         self.key: str | None = None
         self.key_line = 0
         self.key_has_values = True
+        self.stop = False
 
     def fail(self, line_no: int, reason: str, text: str) -> tuple | None:
         """Record an unreadable line; returns no row (``return self.fail(...)``)."""
-        self.warnings.append(ParseWarning.at(line_no, reason, text))
-        self.failures += 1
-        self.skipped += 1
+        self.stop = self.damage.fail(line_no, reason, text)
         return None
 
     def run(self) -> None:
         lines, add = self.lines, self.rows.append
-        while self.i < self.n:
-            if self.failures >= MAX_CONSECUTIVE_FAILURES:
-                self.warnings.append(
-                    ParseWarning.at(
-                        self.i, "stopped: too many consecutive failures", ""
-                    )
-                )
-                break
+        while self.i < self.n and not self.stop:
             line = lines[self.i]
             self.i += 1
             cr = line.endswith("\r")
@@ -257,7 +247,7 @@ class _Reader:
             if row is not None:
                 add(row)
                 self.key_has_values = True
-                self.failures = 0
+                self.damage.ok()
         if self.key is not None and not self.key_has_values:
             add((self.key_line, self.key, None, "KEY") + _NO_DATA)
 
@@ -276,7 +266,7 @@ class _Reader:
         else:
             self.key = s[1:-1]
             self.key_line, self.key_has_values = line_no, False
-        self.failures = 0
+        self.damage.ok()
 
     def value_line(self, s: str, cr: bool) -> tuple | None:
         """``"name"=data`` or ``@=data`` -> its row (None when unreadable)."""
@@ -325,7 +315,7 @@ class _Reader:
             body = "\n".join(parts).rstrip("\r\n \t")
         last = body.rfind('"')
         if last <= 0:
-            self.warnings.append(ParseWarning.at(line_no, "unterminated string", s))
+            self.damage.warn(line_no, "unterminated string", s)
             text = body[1:] if body.startswith('"') else body
         else:
             text = body[1:last]
@@ -389,7 +379,8 @@ def parse(data: bytes, context: ParseContext | None = None) -> ParseResult:
     dialect, start = _dialect(lines)
     reader = _Reader(lines, dialect, start)
     reader.run()
-    return ParseResult(_table(dialect, reader.rows), reader.warnings, reader.skipped)
+    damage = reader.damage
+    return ParseResult(_table(dialect, reader.rows), damage.warnings, damage.skipped)
 
 
 PARSER = Parser(

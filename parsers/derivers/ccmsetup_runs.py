@@ -13,7 +13,7 @@ its thread (the banner's thread, and every new thread seen while that run was
 the newest), until that run logs its exit line; unknown threads go to the
 newest run.
 
-Columns (schema.CCMSETUP_RUNS):
+Where each column comes from (`schema.CCMSETUP_RUNS` declares what it means):
     run_no: 0 for records before the first banner, then 1, 2, ... per banner.
     pid: process id from the banner (null for run 0).
     started_at / ended_at: UTC of the run's first / last record (null when the

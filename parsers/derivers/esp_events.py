@@ -16,7 +16,7 @@ the outcome. ``Page_Exiting`` gives outcome ``exiting`` and
 ``RebootCoalescing_Required`` gives ``required``: neither is by itself success
 or a reboot.
 
-Columns (schema.ESP_EVENTS):
+Where each column comes from (`schema.ESP_EVENTS` declares what it means):
     record_id, ts_utc: from the event.
     name: the 62407 Name.
     area: ESPProgress, ESPDevicePreparation, ESPDeviceSetup, ESPAccountSetup,
@@ -26,8 +26,8 @@ Columns (schema.ESP_EVENTS):
     outcome: started, succeeded, failed, timed_out, skipped, incomplete,
         not_required, required, exiting, resuming, cancelled, reboot_required,
         in_progress, not_started, info, ...
-    error_code, error_code_hex: errorCode (signed or unsigned) or ``Error:
-        0x...`` in the message; 0 means none (null).
+    error_code, error_code_hex: the Value's code as `events.codes.value_error_code`
+        decides it (the same function fills `events`); 0 means none (null).
     message: the JSON message, or the raw Value when it is not JSON.
     is_known_name: the name is in the known-names table.
     meaning: the table's meaning, else a generic one built from the parts.

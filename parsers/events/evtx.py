@@ -10,7 +10,7 @@ Speed: a file's records are read first, then one regex match per record
 read failure or record of another shape goes record by record (`_replay`),
 with the same output. Costs per record: bench/bench_events.py.
 
-Columns (schema.EVENTS):
+Where each column comes from (`schema.EVENTS` declares what it means):
     source_format: always ``evtx``.
     channel: ``System/Channel`` (``Microsoft-Windows-Shell-Core/Operational``).
     provider: ``System/Provider@Name``.
@@ -22,7 +22,7 @@ Columns (schema.EVENTS):
     event_data: EventData (or UserData) as the JSON text pyevtx-rs renders.
     name, value: the 62407 Name and Value (null for other events).
     message: null (an .evtx holds no rendered text).
-    meaning: decoded meaning (parsers/channels.py), null when unknown.
+    meaning: decoded meaning (`events.channels`), null when unknown.
     error_code, error_code_hex: HRESULT found in the data (62407 errorCode,
         ``HRESULT``/``ErrorCode`` items), u32 and ``0x%08X``.
 """
@@ -39,6 +39,7 @@ from evtx import PyEvtxParser
 from .. import schema
 from ..base import (
     MAX_CONSECUTIVE_FAILURES,
+    Damage,
     Derivation,
     ParseContext,
     Parser,
@@ -259,18 +260,14 @@ def _replay(recs: list, texts: list[str], fails: list[tuple[int, str]]) -> Parse
     channel, provider, event_id, record_id, ts_utc, level, computer, event_data = (
         raw[name].append for name in EventRows.RAW[:8]
     )
-    warnings: list[ParseWarning] = []
-    n = skipped = failures = f = 0
+    damage = Damage()
+    n = f = 0
     for i in range(len(recs) + 1):
         while f < len(fails) and fails[f][0] == i:
             n += 1
-            skipped += 1
-            failures += 1
-            warnings.append(ParseWarning.at(n, "evtx record unreadable", fails[f][1]))
             f += 1
-            if failures >= MAX_CONSECUTIVE_FAILURES:
-                warnings.append(ParseWarning.at(n, "gave up after 20 failures"))
-                return _result(rows, warnings, skipped)
+            if damage.fail(n, "evtx record unreadable", fails[f - 1][1]):
+                return _result(rows, damage)
         if i == len(recs):
             break
         n += 1
@@ -280,13 +277,10 @@ def _replay(recs: list, texts: list[str], fails: list[tuple[int, str]]) -> Parse
             try:
                 fields = _slow(text, loads(text)["Event"])
             except (ValueError, KeyError, TypeError, AttributeError) as exc:
-                skipped += 1
-                failures += 1
-                warnings.append(
-                    ParseWarning.at(n, f"record JSON unusable: {exc}", text)
-                )
+                if damage.fail(n, f"record JSON unusable: {exc}", text):
+                    return _result(rows, damage)
                 continue
-        failures = 0
+        damage.ok()
         channel(fields[0])
         provider(fields[1])
         event_id(fields[2])
@@ -295,13 +289,13 @@ def _replay(recs: list, texts: list[str], fails: list[tuple[int, str]]) -> Parse
         level(fields[4])
         computer(fields[5])
         event_data(fields[6])
-    return _result(rows, warnings, skipped)
+    return _result(rows, damage)
 
 
-def _result(rows: EventRows, warnings: list[ParseWarning], skipped: int) -> ParseResult:
+def _result(rows: EventRows, damage: Damage) -> ParseResult:
     messages = rows.raw["message"]
     messages.extend([None] * (len(rows) - len(messages)))
-    return ParseResult(rows.table(), warnings, skipped)
+    return ParseResult(rows.table(), damage.warnings, damage.skipped)
 
 
 PARSER = Parser(

@@ -11,7 +11,7 @@ honoured, and an event that uses an undeclared entity is skipped with a warning
 while the others are kept. Times are the UTC ``SystemTime`` (7 fractional
 digits, truncated to microseconds).
 
-Columns (schema.EVENTS):
+Where each column comes from (`schema.EVENTS` declares what it means):
     source_format: always ``xml``.
     channel, provider, event_id, record_id, level, computer: from ``<System>``.
     ts_utc: ``TimeCreated@SystemTime``.
@@ -20,7 +20,7 @@ Columns (schema.EVENTS):
         strings (XML carries no types, unlike .evtx).
     name, value: the 62407 Name and Value.
     message: ``RenderingInfo/Message`` when the export has it.
-    meaning, error_code, error_code_hex: as for .evtx (parsers/eventrows.py).
+    meaning, error_code, error_code_hex: as for .evtx (`events.rows`, `events.codes`).
 """
 
 from __future__ import annotations
@@ -33,12 +33,11 @@ from defusedxml.ElementTree import fromstring
 
 from .. import schema, textdecode
 from ..base import (
-    MAX_CONSECUTIVE_FAILURES,
+    Damage,
     Derivation,
     ParseContext,
     Parser,
     ParseResult,
-    ParseWarning,
 )
 from .evtx import MAGIC as EVTX_MAGIC
 from .rows import EventRows, parse_iso_utc
@@ -143,11 +142,10 @@ def parse(data: bytes, context: ParseContext | None = None) -> ParseResult:
         `events` rows, warnings and the number of events skipped.
     """
     rows = EventRows("xml")
-    warnings: list[ParseWarning] = []
+    damage = Damage()
     text = textdecode.decode(data).text
     if "<!DOCTYPE" in text[:4096] or "<!ENTITY" in text:
-        warnings.append(ParseWarning.at(1, "DTD ignored (entities never expanded)"))
-    skipped = failures = 0
+        damage.warn(1, "DTD ignored (entities never expanded)")
     for m in _EVENT.finditer(text):
         try:
             event = fromstring(
@@ -155,19 +153,15 @@ def parse(data: bytes, context: ParseContext | None = None) -> ParseResult:
             )
         except (ParseError, DefusedXmlException, ValueError) as exc:
             line = text.count("\n", 0, m.start()) + 1
-            skipped += 1
-            failures += 1
-            warnings.append(ParseWarning.at(line, f"event XML rejected: {exc}", m[0]))
-            if failures >= MAX_CONSECUTIVE_FAILURES:
-                warnings.append(ParseWarning.at(line, "gave up after 20 failures"))
+            if damage.fail(line, f"event XML rejected: {exc}", m[0]):
                 break
             continue
-        failures = 0
+        damage.ok()
         if _local(event.tag) == "Event":
             _add(rows, event)
-    if not len(rows) and not skipped:
-        warnings.append(ParseWarning.at(None, "no <Event> elements found", text[:80]))
-    return ParseResult(rows.table(), warnings, skipped)
+    if not len(rows) and not damage.skipped:
+        damage.warn(None, "no <Event> elements found", text[:80])
+    return ParseResult(rows.table(), damage.warnings, damage.skipped)
 
 
 PARSER = Parser(

@@ -16,7 +16,7 @@ Date / Event ID / Task / Level / Opcode / Keyword / User / User Name / Computer
 §7.3). Its ``Date`` is local time without offset: it becomes UTC only when the
 context gives the device zone, else ts_utc is null (one warning says so).
 
-Columns (schema.EVENTS):
+Where each column comes from (`schema.EVENTS` declares what it means):
     source_format: always ``text``.
     channel: ``Log Name`` (wevtutil), or the provider's usual channel for
         ``[ETW]`` lines of known providers; null otherwise.
@@ -31,7 +31,7 @@ Columns (schema.EVENTS):
         ``Experience`` for 62404/62400), else null.
     name, value: the 62407 Name and Value.
     message: the rendered message text.
-    meaning, error_code, error_code_hex: as for .evtx (parsers/eventrows.py).
+    meaning, error_code, error_code_hex: as for .evtx (`events.rows`, `events.codes`).
 """
 
 from __future__ import annotations
@@ -42,12 +42,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .. import schema, textdecode
 from ..base import (
-    MAX_CONSECUTIVE_FAILURES,
+    Damage,
     Derivation,
     ParseContext,
     Parser,
     ParseResult,
-    ParseWarning,
 )
 from .channels import PROVIDER_CHANNELS
 from .evtx import MAGIC as EVTX_MAGIC
@@ -232,7 +231,6 @@ def parse(data: bytes, context: ParseContext | None = None) -> ParseResult:
         `events` rows, warnings and the number of records skipped.
     """
     rows = EventRows("text")
-    warnings: list[ParseWarning] = []
     zone = _zone(context)
     lines = textdecode.decode(data).text.splitlines()
     records: list[tuple[str, int, list[str]]] = []  # (kind, first line, lines)
@@ -250,7 +248,7 @@ def parse(data: bytes, context: ParseContext | None = None) -> ParseResult:
             stray += 1
         elif records and records[-1][0] == "etw":
             records.append(("gap", no, []))  # a blank line ends a wrapped record
-    skipped = failures = 0
+    damage = Damage()
     undated = 0
     for kind, no, rec in records:
         if kind == "gap":
@@ -261,27 +259,16 @@ def parse(data: bytes, context: ParseContext | None = None) -> ParseResult:
             ok = _add_wevtutil(rows, rec, zone)
             undated += ok and zone is None
         if ok:
-            failures = 0
-            continue
-        skipped += 1
-        failures += 1
-        warnings.append(
-            ParseWarning.at(no, f"unrecognised {kind} record", rec[0] if rec else "")
-        )
-        if failures >= MAX_CONSECUTIVE_FAILURES:
-            warnings.append(ParseWarning.at(no, "gave up after 20 failures"))
+            damage.ok()
+        elif damage.fail(no, f"unrecognised {kind} record", rec[0] if rec else ""):
             break
     if undated:
-        warnings.append(
-            ParseWarning.at(
-                None, f"{undated} wevtutil dates are local with no zone: ts_utc null"
-            )
+        damage.warn(
+            None, f"{undated} wevtutil dates are local with no zone: ts_utc null"
         )
     if stray:
-        warnings.append(
-            ParseWarning.at(None, f"{stray} lines outside any event ignored")
-        )
-    return ParseResult(rows.table(), warnings, skipped)
+        damage.warn(None, f"{stray} lines outside any event ignored")
+    return ParseResult(rows.table(), damage.warnings, damage.skipped)
 
 
 PARSER = Parser(

@@ -366,7 +366,7 @@ def test_twenty_unreadable_records_in_a_row_give_up(multi_chunk_file):
         data[at + 24 : at + 64] = b"\xff" * 40
     result = evtx.parse(bytes(data))
     assert result.table.num_rows == 10 and result.skipped == 20
-    assert result.warnings[-1].reason == "gave up after 20 failures"
+    assert result.warnings[-1].reason == "gave up after 20 failures in a row"
     assert result.warnings[-1].line == 30
 
 
