@@ -26,7 +26,7 @@ from pathlib import Path
 import pyarrow as pa
 
 from espfleet.parsers import cmtrace, schema
-from espfleet.parsers.cmtrace import byte_reader, careful
+from espfleet.parsers.cmtrace import blocks, canonical
 
 CCM = re.compile(
     r'<!\[LOG\[(?P<msg>.*?)\]LOG\]!><time="(?P<h>\d{1,2}):(?P<mi>\d{2}):(?P<s>\d{2})'
@@ -131,12 +131,12 @@ def regex_parse(data: bytes) -> pa.Table:
 
 
 def numpy_share(blobs: list[bytes]) -> str:
-    """How many records the numpy reader (cmtrace_bytes) took, of all openers."""
+    """How many records the canonical-record reader took, of all openers."""
     took = total = 0
     for data in blobs:
         body = cmtrace._utf8_body(data, "", [])
-        for _, block, _ in careful._blocks(body):
-            found = byte_reader.scan_canonical(block)
+        for _, block, _ in blocks._blocks(body):
+            found = canonical.scan_canonical(block)
             if found is not None:
                 took += len(found["good"])
                 total += len(found["openers"])

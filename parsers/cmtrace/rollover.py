@@ -1,8 +1,9 @@
-"""Rollover sets of CMTrace logs (FORMATS.md 1.7, FINDINGS.md 1).
+"""Rollover sets: a log and its older generations, read as one stream, oldest first.
 
-A full log is copied to ``name.lo_`` (one generation) or, for components that
-keep history, to ``name-YYYYMMDD-HHMMSS.log``; writing goes on in ``name.log``.
-Read oldest to newest: dated history by its stamp, then ``.lo_``, then ``.log``.
+docs/formats.md §1.7 and §9.1. A full log is copied to ``name.lo_`` (one
+generation) or, for components that keep history, to
+``name-YYYYMMDD-HHMMSS.log``; writing goes on in ``name.log``. Read oldest to
+newest: dated history by its stamp, then ``.lo_``, then ``.log``.
 """
 
 from __future__ import annotations
