@@ -1,6 +1,6 @@
 """Writes the CMTrace / SMS-trace fixtures in this folder (see README.md).
 
-Every line is composed here from the grammar in FORMATS.md section 1; nothing is
+Every line is composed here from the grammar in docs/formats.md §1; nothing is
 copied from a real log. Run: python tests/data/cmtrace/make_fixtures.py
 """
 
@@ -27,7 +27,7 @@ def ccm(
 
 
 def main() -> None:
-    # 1. Modern SMS-trace server log (FORMATS.md 1.5), CRLF, `~~  $$<` tails.
+    # 1. Modern SMS-trace server log (docs/formats.md §1.5), CRLF, `~~  $$<` tails.
     lines = [
         "SMS_HIERARCHY_MANAGER started.~~  $$<SMS_HIERARCHY_MANAGER><07-15-2023 "
         "09:12:45.332+240><thread=4116 (0x1014)>",
@@ -45,7 +45,7 @@ def main() -> None:
     )
 
     # 2. A task sequence crossing the US spring-forward (2025-03-09 02:00 PST):
-    #    the bias changes from +480 to +420 inside the file (FORMATS.md 1.2).
+    #    the bias changes from +480 to +420 inside the file (docs/formats.md §1.2).
     recs = [
         ccm(
             "Executing command line: cmd.exe /c step1",
@@ -87,7 +87,7 @@ def main() -> None:
         b"\xef\xbb\xbf" + ("\r\n".join(recs) + "\r\n").encode()
     )
 
-    # 3. IME lines: 7-digit fractions, no bias, unpadded dates (FINDINGS.md 1).
+    # 3. IME lines: 7-digit fractions, no bias, unpadded dates (docs/formats.md §9.1).
     recs = [
         ccm(
             "[Win32App] ExecManager: processing targeted app",
@@ -119,7 +119,7 @@ def main() -> None:
         b"\xef\xbb\xbf" + ("\r\n".join(recs) + "\r\n").encode()
     )
 
-    # 4. Rollover pair split in the middle of a message (FORMATS.md 1.7).
+    # 4. Rollover pair split in the middle of a message (docs/formats.md §1.7).
     recs = [
         ccm(
             "==========[ ccmsetup started in process 10168 ]==========",
@@ -171,7 +171,7 @@ def main() -> None:
     (rollover / "AppWorkload-20240402-161304.log").write_bytes(text[:cut].encode())
     (rollover / "AppWorkload.log").write_bytes(text[cut:].encode())
 
-    # 5. NUL padding after the records (pre-allocated file; FINDINGS.md 1).
+    # 5. NUL padding after the records (pre-allocated file; docs/formats.md §9.1).
     recs = [
         ccm(f"Padding test {i}", f"10:00:0{i}.000+300", "10-18-2019", "CcmExec")
         for i in range(3)
@@ -195,7 +195,7 @@ def main() -> None:
     ]
     (HERE / "lone_cr.log").write_bytes(("\r\n".join(recs) + "\r\n").encode())
 
-    # 7. UTF-16LE with BOM (Out-File on Windows PowerShell 5.1, FORMATS.md 1.6).
+    # 7. UTF-16LE with BOM (Out-File on Windows PowerShell 5.1, docs/formats.md §1.6).
     recs = [
         ccm(
             "Utilisateur connecté: ÄÖÜ ✓",
