@@ -103,7 +103,11 @@ def _strings(data: pa.Buffer, start: np.ndarray, end: np.ndarray) -> pa.Array:
 
 
 class _Candidates:
-    """Aligned arrays, one row per chunk still in the running."""
+    """Aligned arrays, one row per chunk still in the running.
+
+    Quote j of a row (quote 0 is the opening quote of time=; the closing quote
+    of value k is quote 2k + 1) is column ``q<j>``.
+    """
 
     def __init__(self, **columns: np.ndarray) -> None:
         self.cols = columns
@@ -114,10 +118,18 @@ class _Candidates:
     def __len__(self) -> int:
         return len(self.cols["row"])
 
+    def add(self, **columns: np.ndarray) -> None:
+        """More columns, aligned with the rows."""
+        self.cols.update(columns)
+
     def keep(self, mask: np.ndarray) -> None:
         """Drop the rows where `mask` is False."""
         if not mask.all():
             self.cols = {k: v[mask] for k, v in self.cols.items()}
+
+    def span(self, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """Where value k (of `grammar.ATTRIBUTES`) starts and ends."""
+        return self.cols[f"q{2 * k}"] + 1, self.cols[f"q{2 * k + 1}"]
 
 
 def _openers(
@@ -167,108 +179,84 @@ def _one_closer_chunks(
 
 def _check_layout(
     r: _Candidates, b: np.ndarray, w: np.ndarray, hits: np.ndarray, kind: np.ndarray
-) -> dict[int, np.ndarray]:
-    """Keep the candidates in the canonical layout; the quote offsets of each.
-
-    Returns:
-        quote number -> byte offsets of that quote in each kept row (quote 0 is
-        the opening quote of time=).
-    """
+) -> None:
+    """Keep the candidates in the canonical layout, with their quotes' offsets."""
     r.keep(r["closer"] + len(CLOSER_TIME) <= r["nxt"])
     # The next 13 hits must all be quotes (no '!' or LF among the attributes) ...
     r.keep(r["k"] + _QUOTES < len(hits))
     if len(r) == 0:
-        return {}
+        return
     win = np.lib.stride_tricks.sliding_window_view(kind, _QUOTES)
     r.keep((win[r["k"] + 1] == _QUOTE).all(axis=1))
-    odd = {j: hits[r["k"] + j] for j in range(1, _QUOTES + 1, 2)}
+    r.add(**{f"q{j}": hits[r["k"] + j] for j in range(1, _QUOTES + 1, 2)})
     # ... and the exact tail below leaves no room for a 14th before the next opener.
-    fits = odd[_QUOTES] < r["nxt"]
-    odd = {j: q[fits] for j, q in odd.items()}
-    r.keep(fits)
+    last = f"q{_QUOTES}"
+    r.keep(r[last] < r["nxt"])
     size = len(b)
     ok = np.ones(len(r), bool)
     # Clip only when the furthest word can leave the block.
-    clip = size - 8 if (odd[_LAST_SEPARATOR] > size - 8).any() else None
+    clip = size - 8 if (r[f"q{_LAST_SEPARATOR}"] > size - 8).any() else None
     for j, shift, word in _SEPARATOR_WORDS:
-        at = odd[j] + shift
+        at = r[f"q{j}"] + shift
         ok &= w[at if clip is None else np.minimum(at, clip)] == word
-    last = odd[_QUOTES]
-    tail_len = r["nxt"] - last - 1
-    t1, t2, t3 = (b[np.minimum(last + i, size - 1)] for i in (1, 2, 3))
+    tail_len = r["nxt"] - r[last] - 1
+    t1, t2, t3 = (b[np.minimum(r[last] + i, size - 1)] for i in (1, 2, 3))
     ok &= (t1 == ord(">")) & (  # '>' then nothing, LF or CRLF
         (tail_len == 1)
         | ((tail_len == 2) & (t2 == _LF))
         | ((tail_len == 3) & (t2 == 13) & (t3 == _LF))
     )
     r.keep(ok)
-    q = {j: v[ok] for j, v in odd.items()}
-    q[0] = r["closer"] + len(CLOSER_TIME) - 1
+    r.add(q0=r["closer"] + len(CLOSER_TIME) - 1)
     for k, sep in enumerate(SEPARATORS):
-        q[2 * k + 2] = q[2 * k + 1] + len(sep) - 1
-    return q
+        r.add(**{f"q{2 * k + 2}": r[f"q{2 * k + 1}"] + len(sep) - 1})
 
 
-def _read_values(
-    r: _Candidates, q: dict[int, np.ndarray], b: np.ndarray, w: np.ndarray
-) -> dict[str, Any]:
+def _read_values(r: _Candidates, b: np.ndarray, w: np.ndarray) -> None:
     """Time, date, type and thread of the candidates; keep those that convert."""
-
-    def span(k: int) -> tuple[np.ndarray, np.ndarray]:  # value k: [start, end)
-        return q[2 * k] + 1, q[2 * k + 1]
-
-    t = read_times(b, w, *span(0))
-    days, ok = read_dates(b, w, *span(1))
+    t = read_times(b, w, *r.span(0))
+    days, ok = read_dates(b, w, *r.span(1))
     ok &= t["ok"] & bias_in_range(t["bias"])
-    typ_at, typ_end = span(_TYPE)
+    typ_at, typ_end = r.span(_TYPE)
     typ_len = typ_end - typ_at
     typ = b[typ_at] - np.uint8(48)
     ok &= (typ_len == 0) | ((typ_len == 1) & (typ <= 9))
-    thr_at, thr_end = span(_THREAD)
+    thr_at, thr_end = r.span(_THREAD)
     thr_len = thr_end - thr_at
     ok &= thr_len <= THREAD_DIGITS
     thread, thread_ok = read_threads(b, w, thr_end, np.where(ok, thr_len, 0))
     ok &= thread_ok
     i64 = np.int64
     clock = (t["h"].astype(i64) * 60 + t["mi"]) * 60 + t["s"]
-    values = {
-        "local_us": days * US_PER_DAY + clock * 1_000_000 + t["frac_us"],
-        "bias": t["bias"].astype(i64),
-        "has_bias": t["has_bias"],
-        "thread": thread,
-        "thr_len": thr_len,
-        "typ": typ.astype(np.int8),
-        "typ_len": typ_len,
-    }
+    r.add(
+        local_us=days * US_PER_DAY + clock * 1_000_000 + t["frac_us"],
+        bias=t["bias"].astype(i64),
+        has_bias=t["has_bias"],
+        thread=thread,
+        thr_len=thr_len,
+        typ=typ.astype(np.int8),
+        typ_len=typ_len,
+    )
     r.keep(ok)
-    for j in list(q):
-        q[j] = q[j][ok]
-    return {k: v[ok] for k, v in values.items()}
 
 
-def _columns(
-    block: bytes | memoryview,
-    r: _Candidates,
-    q: dict[int, np.ndarray],
-    values: dict[str, Any],
-) -> dict[str, Any]:
+def _columns(block: bytes | memoryview, r: _Candidates) -> dict[str, Any]:
     """The converted columns, as `records.Scan.columns`."""
     data = pa.py_buffer(block)
 
     def text(name: str) -> pa.Array:
-        k = ATTRIBUTES.index(name)
-        return _strings(data, q[2 * k] + 1, q[2 * k + 1])
+        return _strings(data, *r.span(ATTRIBUTES.index(name)))
 
     return {
         "message": _strings(data, r["opener"] + len(OPENER), r["closer"]),
         "component": text("component"),
         "context": text("context"),
         "file": text("file"),
-        "local_us": values["local_us"],
-        "bias": values["bias"],
-        "has_bias": values["has_bias"],
-        "severity": pa.array(values["typ"], pa.int8(), mask=values["typ_len"] == 0),
-        "thread": pa.array(values["thread"], pa.int64(), mask=values["thr_len"] == 0),
+        "local_us": r["local_us"],
+        "bias": r["bias"],
+        "has_bias": r["has_bias"],
+        "severity": pa.array(r["typ"], pa.int8(), mask=r["typ_len"] == 0),
+        "thread": pa.array(r["thread"], pa.int64(), mask=r["thr_len"] == 0),
     }
 
 
@@ -306,10 +294,10 @@ def scan_canonical(block: bytes | memoryview) -> dict[str, Any] | None:
         "columns": {},
     }
     r = _one_closer_chunks(w, hits, bangs, opener, size)
-    q = _check_layout(r, b, w, hits, kind)
+    _check_layout(r, b, w, hits, kind)
     if len(r):
-        values = _read_values(r, q, b, w)
+        _read_values(r, b, w)
         if len(r):
-            found["columns"] = _columns(block, r, q, values)
+            found["columns"] = _columns(block, r)
     found["good"] = r["row"]
     return found
