@@ -59,12 +59,14 @@ class _Columns:
     arrow: dict[str, Any]
 
     def numeric(self) -> dict[str, np.ndarray]:
+        """The numpy columns by name."""
         return {
             f.name: getattr(self, f.name) for f in fields(self) if f.name != "arrow"
         }
 
 
 def _from_rows(rows: Rows) -> _Columns:
+    """The records read one at a time, as columns."""
     arrow: dict[str, Any] = {
         c: pa.array(getattr(rows, c), pa.string()) for c in _STRINGS
     }
@@ -84,10 +86,10 @@ def _from_rows(rows: Rows) -> _Columns:
 
 def _with_converted(converted: ColumnRecords, rows: Rows) -> _Columns:
     """The column readers' records, then the rows, in log order."""
-    slow = _from_rows(rows)
+    singles = _from_rows(rows)
     c = converted.columns
     n = len(converted.key)
-    fast = _Columns(
+    columns = _Columns(
         local=c["local_us"],
         ok=np.ones(n, bool),
         bias=c["bias"],
@@ -97,10 +99,11 @@ def _with_converted(converted: ColumnRecords, rows: Rows) -> _Columns:
         fmt=np.zeros(n, np.int8),
         arrow=c,
     )
-    both = {k: np.concatenate([v, getattr(slow, k)]) for k, v in fast.numeric().items()}
-    arrow = {
-        k: pa.chunked_array(fast.arrow[k].chunks + [v]) for k, v in slow.arrow.items()
+    both = {
+        k: np.concatenate([v, getattr(singles, k)])
+        for k, v in columns.numeric().items()
     }
+    arrow = {k: pa.chunked_array(c[k].chunks + [v]) for k, v in singles.arrow.items()}
     if len(rows):
         k0 = np.concatenate([converted.key, np.array([k[0] for k in rows.key])])
         k1 = np.concatenate([np.zeros(n, np.int64), np.array([k[1] for k in rows.key])])

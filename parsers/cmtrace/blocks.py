@@ -1,5 +1,4 @@
-"""The block loop: a CCM log cut into blocks, each read by the column readers, the
-chunks they leave read by the careful reader.
+"""The block loop: a CCM log cut into blocks, the readers driven over each block.
 
 `cut_ccm` feeds the log to `scan` in blocks of about 8 MB cut at an opener, so
 memory stays bounded by the block, not the file. `scan` lets the

@@ -1,6 +1,6 @@
-"""The canonical-record reader: CCM records in the byte-exact canonical layout,
-read straight from a block's bytes with numpy (no string kernels).
+"""The canonical-record reader: byte-exact canonical CCM records, from the bytes.
 
+Records are read straight from a block's bytes with numpy (no string kernels).
 A chunk (text after an opener, up to the next) is read here only when it has the
 canonical layout of `grammar` in its strictest common form, a subset of what the
 regular-record reader (`regular`) accepts:
@@ -178,57 +178,57 @@ def _one_closer_chunks(
 
 
 def _check_layout(
-    r: _Candidates, b: np.ndarray, w: np.ndarray, hits: np.ndarray, kind: np.ndarray
+    cand: _Candidates, b: np.ndarray, w: np.ndarray, hits: np.ndarray, kind: np.ndarray
 ) -> None:
     """Keep the candidates in the canonical layout, with their quotes' offsets."""
-    r.keep(r["closer"] + len(CLOSER_TIME) <= r["nxt"])
+    cand.keep(cand["closer"] + len(CLOSER_TIME) <= cand["nxt"])
     # The next 13 hits must all be quotes (no '!' or LF among the attributes) ...
-    r.keep(r["k"] + _QUOTES < len(hits))
-    if len(r) == 0:
+    cand.keep(cand["k"] + _QUOTES < len(hits))
+    if len(cand) == 0:
         return
     win = np.lib.stride_tricks.sliding_window_view(kind, _QUOTES)
-    r.keep((win[r["k"] + 1] == _QUOTE).all(axis=1))
-    r.add(**{f"q{j}": hits[r["k"] + j] for j in range(1, _QUOTES + 1, 2)})
+    cand.keep((win[cand["k"] + 1] == _QUOTE).all(axis=1))
+    cand.add(**{f"q{j}": hits[cand["k"] + j] for j in range(1, _QUOTES + 1, 2)})
     # ... and the exact tail below leaves no room for a 14th before the next opener.
     last = f"q{_QUOTES}"
-    r.keep(r[last] < r["nxt"])
+    cand.keep(cand[last] < cand["nxt"])
     size = len(b)
-    ok = np.ones(len(r), bool)
+    ok = np.ones(len(cand), bool)
     # Clip only when the furthest word can leave the block.
-    clip = size - 8 if (r[f"q{_LAST_SEPARATOR}"] > size - 8).any() else None
+    clip = size - 8 if (cand[f"q{_LAST_SEPARATOR}"] > size - 8).any() else None
     for j, shift, word in _SEPARATOR_WORDS:
-        at = r[f"q{j}"] + shift
+        at = cand[f"q{j}"] + shift
         ok &= w[at if clip is None else np.minimum(at, clip)] == word
-    tail_len = r["nxt"] - r[last] - 1
-    t1, t2, t3 = (b[np.minimum(r[last] + i, size - 1)] for i in (1, 2, 3))
+    tail_len = cand["nxt"] - cand[last] - 1
+    t1, t2, t3 = (b[np.minimum(cand[last] + i, size - 1)] for i in (1, 2, 3))
     ok &= (t1 == ord(">")) & (  # '>' then nothing, LF or CRLF
         (tail_len == 1)
         | ((tail_len == 2) & (t2 == _LF))
         | ((tail_len == 3) & (t2 == 13) & (t3 == _LF))
     )
-    r.keep(ok)
-    r.add(q0=r["closer"] + len(CLOSER_TIME) - 1)
+    cand.keep(ok)
+    cand.add(q0=cand["closer"] + len(CLOSER_TIME) - 1)
     for k, sep in enumerate(SEPARATORS):
-        r.add(**{f"q{2 * k + 2}": r[f"q{2 * k + 1}"] + len(sep) - 1})
+        cand.add(**{f"q{2 * k + 2}": cand[f"q{2 * k + 1}"] + len(sep) - 1})
 
 
-def _read_values(r: _Candidates, b: np.ndarray, w: np.ndarray) -> None:
+def _read_values(cand: _Candidates, b: np.ndarray, w: np.ndarray) -> None:
     """Time, date, type and thread of the candidates; keep those that convert."""
-    t = read_times(b, w, *r.span(0))
-    days, ok = read_dates(b, w, *r.span(1))
+    t = read_times(b, w, *cand.span(0))
+    days, ok = read_dates(b, w, *cand.span(1))
     ok &= t["ok"] & bias_in_range(t["bias"])
-    typ_at, typ_end = r.span(_TYPE)
+    typ_at, typ_end = cand.span(_TYPE)
     typ_len = typ_end - typ_at
     typ = b[typ_at] - np.uint8(48)
     ok &= (typ_len == 0) | ((typ_len == 1) & (typ <= 9))
-    thr_at, thr_end = r.span(_THREAD)
+    thr_at, thr_end = cand.span(_THREAD)
     thr_len = thr_end - thr_at
     ok &= thr_len <= THREAD_DIGITS
     thread, thread_ok = read_threads(b, w, thr_end, np.where(ok, thr_len, 0))
     ok &= thread_ok
     i64 = np.int64
     clock = (t["h"].astype(i64) * 60 + t["mi"]) * 60 + t["s"]
-    r.add(
+    cand.add(
         local_us=days * US_PER_DAY + clock * 1_000_000 + t["frac_us"],
         bias=t["bias"].astype(i64),
         has_bias=t["has_bias"],
@@ -237,26 +237,26 @@ def _read_values(r: _Candidates, b: np.ndarray, w: np.ndarray) -> None:
         typ=typ.astype(np.int8),
         typ_len=typ_len,
     )
-    r.keep(ok)
+    cand.keep(ok)
 
 
-def _columns(block: bytes | memoryview, r: _Candidates) -> dict[str, Any]:
+def _columns(block: bytes | memoryview, cand: _Candidates) -> dict[str, Any]:
     """The converted columns, as `records.Scan.columns`."""
     data = pa.py_buffer(block)
 
     def text(name: str) -> pa.Array:
-        return _strings(data, *r.span(ATTRIBUTES.index(name)))
+        return _strings(data, *cand.span(ATTRIBUTES.index(name)))
 
     return {
-        "message": _strings(data, r["opener"] + len(OPENER), r["closer"]),
+        "message": _strings(data, cand["opener"] + len(OPENER), cand["closer"]),
         "component": text("component"),
         "context": text("context"),
         "file": text("file"),
-        "local_us": r["local_us"],
-        "bias": r["bias"],
-        "has_bias": r["has_bias"],
-        "severity": pa.array(r["typ"], pa.int8(), mask=r["typ_len"] == 0),
-        "thread": pa.array(r["thread"], pa.int64(), mask=r["thr_len"] == 0),
+        "local_us": cand["local_us"],
+        "bias": cand["bias"],
+        "has_bias": cand["has_bias"],
+        "severity": pa.array(cand["typ"], pa.int8(), mask=cand["typ_len"] == 0),
+        "thread": pa.array(cand["thread"], pa.int64(), mask=cand["thr_len"] == 0),
     }
 
 
@@ -293,11 +293,11 @@ def scan_canonical(block: bytes | memoryview) -> dict[str, Any] | None:
         "newlines": len(lf),
         "columns": {},
     }
-    r = _one_closer_chunks(w, hits, bangs, opener, size)
-    _check_layout(r, b, w, hits, kind)
-    if len(r):
-        _read_values(r, b, w)
-        if len(r):
-            found["columns"] = _columns(block, r)
-    found["good"] = r["row"]
+    cand = _one_closer_chunks(w, hits, bangs, opener, size)
+    _check_layout(cand, b, w, hits, kind)
+    if len(cand):
+        _read_values(cand, b, w)
+        if len(cand):
+            found["columns"] = _columns(block, cand)
+    found["good"] = cand["row"]
     return found

@@ -17,7 +17,14 @@ from .timestamps import DATE_W, TIME_W, civil_days, date_from_matrix, time_from_
 
 
 def words(b: np.ndarray) -> np.ndarray:
-    """Unaligned uint64 view: element i is bytes i..i+7 (little-endian)."""
+    """The unaligned 64-bit words of a byte array, without a copy.
+
+    Args:
+        b: uint8 array.
+
+    Returns:
+        uint64 view whose element i is bytes i..i+7, little-endian.
+    """
     return np.ndarray((max(len(b) - 7, 0),), dtype="<u8", buffer=b, strides=(1,))
 
 

@@ -39,14 +39,25 @@ US_PER_MIN = 60_000_000
 
 
 def bias_in_range(bias: Any) -> Any:
-    """Whether a written bias (an int or an int array) is one (`MAX_BIAS_MIN`)."""
+    """Whether a written bias is a bias at all (at most `MAX_BIAS_MIN` either way).
+
+    Args:
+        bias: minutes, an int or an int array.
+
+    Returns:
+        A bool, or a bool array.
+    """
     return abs(bias) <= MAX_BIAS_MIN
 
 
 def clock_in_range(hour: Any, minute: Any, second: Any) -> Any:
-    """Whether hour, minute and second (ints or int arrays) name a time of day.
+    """Whether hour, minute and second name a time of day (second 60: a leap second).
 
-    Second 60 is accepted: Windows writes leap seconds as ``:60``.
+    Args:
+        hour, minute, second: ints or int arrays.
+
+    Returns:
+        A bool, or a bool array.
     """
     return (hour <= 23) & (minute <= 59) & (second <= 60)
 

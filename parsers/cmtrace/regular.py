@@ -1,16 +1,16 @@
-"""The regular-record reader: CCM records in the canonical attribute order, read
-column-wise with pyarrow compute.
+"""The regular-record reader: CCM records in the canonical attribute order.
 
 A regular record has the seven attributes of `grammar.ATTRIBUTES` in order with
-the canonical separators, but may differ from the byte-exact canonical layout
-(`canonical`) in what that reader does not take: '!' in a value, blanks after the
-closing ``>``, time and date layouts other than the two fixed ones. Each chunk
-(text after an opener) is cut once on ``]LOG]!><time="`` (message | attributes)
-and the attribute part on ``"`` into exactly 14 pieces; the six separators and
-the closing ``>`` are checked, then time and date are read by `timestamps`.
-Chunks that are not regular, or whose fields do not convert, are handed back by
-index to the careful reader. Every step is a linear pass, so the cost is
-proportional to the input size whatever the content.
+the canonical separators, but may differ from the byte-exact layout the
+canonical-record reader (`canonical`) takes: '!' in a value, blanks after the
+closing ``>``, time and date layouts other than the two fixed ones. They are
+read column-wise with pyarrow compute: each chunk (text after an opener) is cut
+once on ``]LOG]!><time="`` (message | attributes) and the attribute part on
+``"`` into exactly 14 pieces; the six separators and the closing ``>`` are
+checked, then time and date are read by `timestamps`. Chunks that are not
+regular, or whose fields do not convert, are handed back by index to the careful
+reader. Every step is a linear pass, so the cost is proportional to the input
+size whatever the content.
 """
 
 from __future__ import annotations

@@ -55,7 +55,14 @@ def rollover_groups(names: Iterable[str]) -> dict[str, list[str]]:
 
 
 def order_members(names: Iterable[str]) -> list[str]:
-    """`names` sorted oldest to newest by rollover rank (unknown names last)."""
+    """Members sorted oldest to newest by rollover rank.
+
+    Args:
+        names: member names of one set.
+
+    Returns:
+        Dated history, then ``.lo_``, then ``.log``; names of no rank last.
+    """
 
     def key(name: str) -> tuple[int, str, str]:
         k = member_key(name)

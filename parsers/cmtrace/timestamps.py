@@ -48,10 +48,18 @@ DATE_RE = re.compile(r"\s*(\d{1,2})-(\d{1,2})-(\d{4})\s*", re.ASCII)
 
 
 def local_us(y: int, mo: int, d: int, h: int, mi: int, s: int, us: int) -> int | None:
-    """Naive local microseconds since 1970, or None if the fields are impossible.
+    """Naive local microseconds since 1970 of a date and time of day.
 
     Seconds above 59 are not rejected here: they run on into the next minute
     (a leap second ``:60``). `parse_ccm_time` rejects seconds above 60 first.
+
+    Args:
+        y, mo, d, h, mi, s: year, month, day, hour, minute, second.
+        us: microseconds into the second.
+
+    Returns:
+        The microseconds, or None when the date or the hour and minute do not
+        exist.
     """
     try:
         days = datetime(y, mo, d, h, mi, min(s, 59)).toordinal() - _EPOCH_ORDINAL
@@ -61,7 +69,14 @@ def local_us(y: int, mo: int, d: int, h: int, mi: int, s: int, us: int) -> int |
 
 
 def frac_to_us(frac: str | None) -> int:
-    """'510' -> 510000, '8422964' -> 842296 (truncated to the microsecond)."""
+    """Microseconds of a fraction's digits, truncated: '510' -> 510000.
+
+    Args:
+        frac: the digits after the dot (``8422964`` gives 842296), or None.
+
+    Returns:
+        0 to 999999.
+    """
     if not frac:
         return 0
     return int(frac[:6].ljust(6, "0"))
@@ -133,7 +148,15 @@ def civil_days(y: np.ndarray, mo: np.ndarray, day: np.ndarray) -> tuple[Any, Any
 
 
 def matrix(arr: pa.Array, width: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(rows x width) uint8 matrix of `arr` padded with spaces, fits mask, lengths."""
+    """The texts of `arr` as rows of a space-padded byte matrix.
+
+    Args:
+        arr: string array.
+        width: the matrix width; longer texts (in bytes) become blank rows.
+
+    Returns:
+        (rows x width) uint8 matrix, the rows that fit, and the byte lengths.
+    """
     n = len(arr)
     lengths = pc.binary_length(arr).to_numpy(zero_copy_only=False).astype(np.int64)
     fits = lengths <= width

@@ -1,9 +1,9 @@
-"""Local times of a named zone: the device zone for records without a bias, and
-the Windows bias of a zone name in an SMS 2.0 stamp (docs/formats.md §1.2, §8).
+"""Zone conversions: the device zone's UTC instants, a zone name's Windows bias.
 
-A zone's Windows bias is minus its UTC offset; UTC instants then come from
-`grammar.to_utc` like those of written biases. Rules for the two awkward cases,
-chosen deliberately:
+The device zone converts records without a bias; a zone name in an SMS 2.0 stamp
+gives that stamp's bias (docs/formats.md §1.2, §8). A zone's Windows bias is
+minus its UTC offset; UTC instants then come from `grammar.to_utc` like those of
+written biases. Rules for the two awkward cases, chosen deliberately:
 
 * ambiguous local times (the repeated hour when DST ends) take the FIRST
   occurrence (the daylight-time reading, zoneinfo ``fold=0``);
@@ -41,10 +41,13 @@ def local_to_utc(local: np.ndarray, zone: str) -> tuple[np.ndarray, int, int]:
 
     Args:
         local: int64 microseconds since 1970 (naive local time).
-        zone: IANA name; raises ZoneInfoNotFoundError / ValueError if unknown.
+        zone: IANA zone name.
 
     Returns:
         (utc microseconds, number of ambiguous rows, number of non-existent rows).
+
+    Raises:
+        ZoneInfoNotFoundError, ValueError: `zone` names no known zone.
     """
     tz = ZoneInfo(zone)
     if len(local) == 0:
