@@ -29,7 +29,7 @@ from .grammar import (
     clock_in_range,
 )
 
-US_PER_DAY = 1440 * US_PER_MIN
+US_PER_DAY = 24 * 60 * US_PER_MIN
 _FRAC_AT = len("HH:MM:SS.")  # the first fraction digit of a fixed-layout time
 # HH:MM:SS.fffffffff+1440, and one more column to see a fifth bias digit.
 TIME_W = _FRAC_AT + FRACTION_DIGITS + len("+") + BIAS_DIGITS + 1
