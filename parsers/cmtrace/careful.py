@@ -3,8 +3,9 @@
 It takes what the canonical and regular layouts do not: head-truncated fragments
 (a tail with no opener), attributes in any order or missing, any whitespace
 between them, broken fields (kept without a timestamp). Only ``]LOG]!>`` ends a
-message (docs/formats.md §1.4). Positions advance incrementally so a
-pathological chunk costs time proportional to its length.
+message (docs/formats.md §1.4); `parse_ccm_time` reads a record's time and date
+with a regex. Positions advance incrementally so a pathological chunk costs time
+proportional to its length.
 """
 
 from __future__ import annotations
@@ -12,14 +13,57 @@ from __future__ import annotations
 import re
 
 from ..base import MAX_CONSECUTIVE_FAILURES, ParseWarning
-from .grammar import CLOSER, THREAD_DIGITS, TYPE_DIGITS
+from .grammar import (
+    BIAS_DIGITS,
+    CLOSER,
+    FRACTION_DIGITS,
+    THREAD_DIGITS,
+    TYPE_DIGITS,
+    bias_in_range,
+    clock_in_range,
+)
 from .records import Rows
-from .timestamps import parse_ccm_time
+from .timestamps import frac_to_us, local_us
 
 # Values never hold quotes, line breaks or angle brackets: a block cut short must
 # not borrow the next record's text as a value.
 _ATTR = re.compile(r'\s*([A-Za-z_][\w.-]*)\s*=\s*"([^"\r\n<>]*)"')
 _NON_BLANK = re.compile(r"[^ \t\r\n]")
+TIME_RE = re.compile(
+    rf"\s*(\d{{1,2}}):(\d{{2}}):(\d{{2}})(?:\.(\d{{1,{FRACTION_DIGITS}}}))?"
+    rf"\s*([+-]\d{{1,{BIAS_DIGITS}}})?\s*"
+)
+DATE_RE = re.compile(r"\s*(\d{1,2})-(\d{1,2})-(\d{4})\s*", re.ASCII)
+
+
+def parse_ccm_time(time: str | None, date: str | None) -> tuple[int | None, int | None]:
+    """CCM `time=` and `date=` texts -> (local microseconds, bias) or Nones.
+
+    Args:
+        time: the ``time`` attribute (``13:28:46.510+480``), None when absent.
+        date: the ``date`` attribute (``01-13-2023``), None when absent.
+
+    Returns:
+        (naive local microseconds since 1970, bias in minutes): both None when
+        the texts do not read; the time None when they read but name no instant
+        (February 30); the bias None when none is written or it is out of range
+        (`grammar.MAX_BIAS_MIN`).
+    """
+    if time is None or date is None:
+        return None, None
+    tm = TIME_RE.fullmatch(time)
+    dm = DATE_RE.fullmatch(date)
+    if not tm or not dm:
+        return None, None
+    h, mi, s, frac, bias = tm.groups()
+    mo, d, y = (int(x) for x in dm.groups())
+    if not clock_in_range(int(h), int(mi), int(s)):
+        return None, None
+    value = local_us(y, mo, d, int(h), int(mi), int(s), frac_to_us(frac))
+    bias_min = int(bias) if bias is not None else None
+    if bias_min is not None and not bias_in_range(bias_min):
+        return value, None
+    return value, bias_min
 
 
 def _attrs(text: str, pos: int) -> tuple[dict[str, str] | None, int]:

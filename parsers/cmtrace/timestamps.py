@@ -1,17 +1,16 @@
 """CCM ``time=`` and ``date=`` texts read as naive local microseconds and a bias.
 
-Two readers of the same grammar (docs/formats.md §1.1): `convert_time` reads
-whole columns by digit arithmetic on fixed-width byte matrices (each short field
-right-padded with spaces, so a column is one rows x width uint8 matrix: no
-per-row Python and no cast that can fail; every row gets an ``ok`` flag), and
-`parse_ccm_time` reads one record's texts with a regex (the careful reader, and
-the reference the column reader is tested against). Rows a column reader does
-not accept go to the careful reader.
+`convert_time` reads whole columns (docs/formats.md §1.1) by digit arithmetic
+on fixed-width byte matrices: each short field right-padded with spaces, so a
+column is one rows x width uint8 matrix, with no per-row Python and no cast that
+can fail; every row gets an ``ok`` flag, and rows that are not ok go to the
+careful reader, whose `careful.parse_ccm_time` is the reference this is tested
+against. `local_us` and `frac_to_us` turn one record's fields into the same
+microseconds for the careful and SMS-trace readers.
 """
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 from typing import Any
 
@@ -37,13 +36,6 @@ DATE_W = len("MM-DD-YYYY")
 _SP, _COLON, _DOT, _PLUS, _MINUS, _DASH = 32, 58, 46, 43, 45, 45
 _EPOCH_ORDINAL = datetime(1970, 1, 1).toordinal()
 
-TIME_RE = re.compile(
-    rf"\s*(\d{{1,2}}):(\d{{2}}):(\d{{2}})(?:\.(\d{{1,{FRACTION_DIGITS}}}))?"
-    rf"\s*([+-]\d{{1,{BIAS_DIGITS}}})?\s*"
-)
-DATE_RE = re.compile(r"\s*(\d{1,2})-(\d{1,2})-(\d{4})\s*", re.ASCII)
-
-
 # -- one record ---------------------------------------------------------------------
 
 
@@ -51,7 +43,8 @@ def local_us(y: int, mo: int, d: int, h: int, mi: int, s: int, us: int) -> int |
     """Naive local microseconds since 1970 of a date and time of day.
 
     Seconds above 59 are not rejected here: they run on into the next minute
-    (a leap second ``:60``). `parse_ccm_time` rejects seconds above 60 first.
+    (a leap second ``:60``). `careful.parse_ccm_time` rejects seconds above 60
+    first.
 
     Args:
         y, mo, d, h, mi, s: year, month, day, hour, minute, second.
@@ -80,36 +73,6 @@ def frac_to_us(frac: str | None) -> int:
     if not frac:
         return 0
     return int(frac[:6].ljust(6, "0"))
-
-
-def parse_ccm_time(time: str | None, date: str | None) -> tuple[int | None, int | None]:
-    """CCM `time=` and `date=` texts -> (local microseconds, bias) or Nones.
-
-    Args:
-        time: the ``time`` attribute (``13:28:46.510+480``), None when absent.
-        date: the ``date`` attribute (``01-13-2023``), None when absent.
-
-    Returns:
-        (naive local microseconds since 1970, bias in minutes): both None when
-        the texts do not read; the time None when they read but name no instant
-        (February 30); the bias None when none is written or it is out of range
-        (`grammar.MAX_BIAS_MIN`).
-    """
-    if time is None or date is None:
-        return None, None
-    tm = TIME_RE.fullmatch(time)
-    dm = DATE_RE.fullmatch(date)
-    if not tm or not dm:
-        return None, None
-    h, mi, s, frac, bias = tm.groups()
-    mo, d, y = (int(x) for x in dm.groups())
-    if not clock_in_range(int(h), int(mi), int(s)):
-        return None, None
-    value = local_us(y, mo, d, int(h), int(mi), int(s), frac_to_us(frac))
-    bias_min = int(bias) if bias is not None else None
-    if bias_min is not None and not bias_in_range(bias_min):
-        return value, None
-    return value, bias_min
 
 
 # -- whole columns ------------------------------------------------------------------

@@ -1,5 +1,5 @@
 """parsers/cmtrace/timestamps.py: the column reader (`convert_time`) agrees with
-the per-record reader (`parse_ccm_time`) on every input it accepts, and accepts
+the careful reader's `parse_ccm_time` on every input it accepts, and accepts
 every well-formed one."""
 
 from __future__ import annotations
@@ -11,7 +11,8 @@ import pyarrow as pa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from espfleet.parsers.cmtrace.timestamps import convert_time, parse_ccm_time
+from espfleet.parsers.cmtrace.careful import parse_ccm_time
+from espfleet.parsers.cmtrace.timestamps import convert_time
 
 D = "[0-9]"
 GOOD_TIME = st.from_regex(
