@@ -1,13 +1,13 @@
-"""Speed of parsers/cmtrace.py beside a plain `re.finditer` parser (and plaso).
+"""Speed of the CMTrace parser (parsers/cmtrace), and of plaso's sccm plugin.
 
 Run (one core):
     taskset -c 0 .venv/bin/python bench/bench_cmtrace.py [--records 1000000]
-        [--corpus /work/shared/corpus] [--plaso-python /tmp/plaso-venv/bin/python]
+        [--repeat 3] [--corpus /work/shared/corpus]
+        [--plaso-python /tmp/plaso-venv/bin/python]
 
-Prints records/s and MB/s for: sniff (64 KiB heads), espfleet parse, and the
-baseline (the FORMATS.md 1.1 regex with `finditer` over the decoded text, fields
-converted per match: UTC = local + bias), on a deterministic synthetic log and on
-the real corpus files. plaso's sccm plugin runs in its own venv when given.
+Prints records/s and MB/s for sniff (64 KiB heads) and `cmtrace.parse`, and how
+many records the canonical-record reader took, on a deterministic synthetic log
+and on the real corpus files. plaso's sccm plugin runs in its own venv when given.
 """
 
 from __future__ import annotations
@@ -15,27 +15,17 @@ from __future__ import annotations
 import argparse
 import gzip
 import os
-import re
 import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime, timedelta
 from pathlib import Path
 
 import pyarrow as pa
 
-from espfleet.parsers import cmtrace, schema
-from espfleet.parsers.cmtrace import byte_reader, careful
+from espfleet.parsers import cmtrace
+from espfleet.parsers.cmtrace import blocks, canonical
 
-CCM = re.compile(
-    r'<!\[LOG\[(?P<msg>.*?)\]LOG\]!><time="(?P<h>\d{1,2}):(?P<mi>\d{2}):(?P<s>\d{2})'
-    r'(?:\.(?P<frac>\d+))?(?P<bias>[+-]\d+)?"\s+date="(?P<mo>\d{1,2})-(?P<d>\d{1,2})-'
-    r'(?P<y>\d{4})"\s+component="(?P<comp>[^"]*)"(?:\s+context="(?P<ctx>[^"]*)")?'
-    r'(?:\s+type="(?P<type>\d*)")?(?:\s+thread="(?P<thr>\d*)")?'
-    r'(?:\s+file="(?P<file>[^"]*)")?\s*>',
-    re.S,
-)
 MESSAGES = (
     "Failed to connect to policy namespace. Error 0x8004100e",
     "Sending message header '<Msg SchemaVersion=\"1.1\">'",
@@ -74,73 +64,18 @@ def synthetic(n: int) -> bytes:
     return "".join(out).encode()
 
 
-def regex_parse(data: bytes) -> pa.Table:
-    """The baseline: whole-text finditer, per-match conversion, column lists."""
-    text = data.decode("utf-8-sig", errors="replace")
-    cols: dict[str, list] = {
-        k: []
-        for k in (
-            "ts_utc",
-            "ts_local",
-            "bias",
-            "comp",
-            "ctx",
-            "type",
-            "thr",
-            "file",
-            "msg",
-        )
-    }
-    for m in CCM.finditer(text):
-        g = m.groupdict()
-        frac = (g["frac"] or "0")[:6].ljust(6, "0")
-        local = datetime(
-            int(g["y"]),
-            int(g["mo"]),
-            int(g["d"]),
-            int(g["h"]),
-            int(g["mi"]),
-            int(g["s"]),
-            int(frac),
-        )
-        bias = int(g["bias"]) if g["bias"] else None
-        cols["ts_local"].append(local)
-        cols["ts_utc"].append(
-            local + timedelta(minutes=bias) if bias is not None else None
-        )
-        cols["bias"].append(bias)
-        cols["comp"].append(g["comp"])
-        cols["ctx"].append(g["ctx"])
-        cols["type"].append(int(g["type"]) if g["type"] else None)
-        cols["thr"].append(int(g["thr"]) if g["thr"] else None)
-        cols["file"].append(g["file"])
-        cols["msg"].append(g["msg"])
-    return pa.table(
-        {
-            "ts_utc": pa.array(cols["ts_utc"], pa.timestamp("us")),
-            "ts_local": pa.array(cols["ts_local"], schema.LOCAL_TS),
-            "bias": pa.array(cols["bias"], pa.int16()),
-            "component": cols["comp"],
-            "context": cols["ctx"],
-            "severity": pa.array(cols["type"], pa.int8()),
-            "thread": pa.array(cols["thr"], pa.int64()),
-            "file": cols["file"],
-            "message": cols["msg"],
-        }
-    )
-
-
-def numpy_share(blobs: list[bytes]) -> str:
-    """How many records the numpy reader (cmtrace_bytes) took, of all openers."""
+def canonical_share(blobs: list[bytes]) -> str:
+    """How many records the canonical-record reader took, of all openers."""
     took = total = 0
     for data in blobs:
         body = cmtrace._utf8_body(data, "", [])
-        for _, block, _ in careful._blocks(body):
-            found = byte_reader.scan_canonical(block)
+        for _, block, _ in blocks._blocks(body):
+            found = canonical.scan_canonical(block)
             if found is not None:
                 took += len(found["good"])
                 total += len(found["openers"])
-    return f"  numpy reader took {took} of {total} records ({took / max(total, 1):.1%})"
+    share = took / max(total, 1)
+    return f"  canonical reader took {took} of {total} records ({share:.1%})"
 
 
 def best(fn, data, repeat: int) -> tuple[float, object]:
@@ -247,10 +182,7 @@ def main() -> None:
     print(f"  sniff (64 KiB head)          {dt * 1e6:8.1f} us per call")
     sec, res = best(cmtrace.parse, data, args.repeat)
     line("espfleet cmtrace.parse", sec, res.table.num_rows, len(data))
-    print(numpy_share([data]))
-    rsec, rtab = best(regex_parse, data, 1)
-    line("re.finditer baseline", rsec, rtab.num_rows, len(data))
-    print(f"  speed-up over baseline: {rsec / sec:.2f}x")
+    print(canonical_share([data]))
 
     root = Path(args.corpus)
     files = sorted((root / "cmtrace").glob("*")) if root.is_dir() else []
@@ -275,10 +207,7 @@ def main() -> None:
             args.repeat,
         )
         line("espfleet cmtrace.parse", sec, n, size)
-        print(numpy_share(blobs))
-        rsec, rn = best(lambda bs: sum(regex_parse(b).num_rows for b in bs), blobs, 1)
-        line("re.finditer baseline", rsec, rn, size)
-        print(f"  speed-up over baseline: {rsec / sec:.2f}x")
+        print(canonical_share(blobs))
 
     if args.plaso_python:
         named = {

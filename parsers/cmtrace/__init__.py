@@ -1,20 +1,24 @@
 """CMTrace (CCM) and SMS-trace logs: ccmsetup, smsts, CcmExec, IME logs, site servers.
 
-FORMATS.md 1 and corpus/FINDINGS.md 1-2. A CCM record is
+docs/formats.md §1 and §9.1-9.2. A CCM record is
 ``<![LOG[message]LOG]!><time="HH:MM:SS.fff+BIAS" date="MM-DD-YYYY" component=""
 context="" type="N" thread="N" file="">``; only ``]LOG]!>`` ends a message, so
-messages may hold ``]``, ``<``, quotes, CR, LF. Canonical records are cut by the
-vectorised scanner (`cmtrace_fast`); anything irregular (head-truncated
-fragments, reordered or missing attributes, broken fields, unterminated records)
-goes through the careful per-record path (`cmtrace_slow`). SMS-trace files go
-to `smstrace`. Rollover sets are stitched by `parse_set` (`rollover`). At most
-1000 warnings are listed; the last one then says how many more there were.
+messages may hold ``]``, ``<``, quotes, CR, LF. Here members are decoded and a
+rollover set (`rollover`) stitched into one stream; CCM text goes to the block
+loop (`blocks`), which drives the canonical-record reader (`canonical`), the
+regular-record reader (`regular`) and the careful reader (`careful`) for
+anything irregular (head-truncated fragments, reordered or missing attributes,
+broken fields, unterminated records); SMS-trace text goes to `smstrace`; the
+assembler (`assemble`) makes one table. Layout and limits are in `grammar`, time
+and date texts are read by `timestamps`, device zones by `zones`. At most 1000
+warnings are listed; the last one then says how many more there were.
 
 Time (pinned by a golden test): ``ts_utc = ts_local + tz_bias_min`` minutes, the
-Windows sign (``+480`` is UTC-8). No bias -> the device zone when the context has
-one (``from_device_zone``), else ``unknown``. MDT's LiteTouch/ZTI scripts write
-``+000`` whatever the zone (FINDINGS.md 1): ``untrusted``, converted through the
-device zone when known.
+Windows sign (``+480`` is UTC-8), computed by `grammar.to_utc` and nowhere else.
+No bias -> the device zone when the context has one (``from_device_zone``), else
+``unknown``. MDT's LiteTouch/ZTI scripts write ``+000`` whatever the zone
+(docs/formats.md §9.1): ``untrusted``, converted through the device zone when
+known.
 
 Columns:
     record_no (int32): 1-based, in stitched (oldest to newest) order.
@@ -41,27 +45,30 @@ import re
 from collections.abc import Sequence
 
 import numpy as np
-import pyarrow as pa
-import pyarrow.compute as pc
 
-from .. import schema, textdecode
+from .. import textdecode
 from ..base import Derivation, ParseContext, Parser, ParseResult, ParseWarning
 from . import smstrace
-from .arrow_reader import OPENER
-from .careful import Fast, cut_ccm
-from .clock import local_to_utc
-from .rollover import order_members, rollover_groups, rollover_sets  # noqa: F401
-from .smstrace import Rows
+from .assemble import SCHEMA, assemble
+from .blocks import cut_ccm
+from .grammar import CLOSER_TIME, OPENER
+from .records import ColumnRecords, Rows
+from .rollover import order_members, rollover_groups, rollover_sets
 
-SCHEMA = schema.CM_LOG_ENTRIES
+__all__ = [
+    "PARSER",
+    "SCHEMA",
+    "order_members",
+    "parse",
+    "parse_set",
+    "rollover_groups",
+    "rollover_sets",
+    "sniff",
+]
 
-_TAIL = ']LOG]!><time="'
 # A marker ends its line or is followed by the stamp: `$$<COMP><...` / `$$<COMP>`.
 _MARKER_LINE = re.compile(rb"\$\$<[^<>\r\n]{1,200}>(?:[ \t]*<|[ \t]*\r?$)", re.M)
-# MDT's ZTIUtility writes component = file = script name and an empty thread.
-_MDT_FILE = r"^(?i:zti\w*|lti\w*|bdd\w*|litetouch|wizard)$"
 MAX_WARNINGS = 1000
-_CONF = pa.array(["exact", "from_device_zone", "untrusted", "unknown"])
 
 
 def sniff(head: bytes, name: str = "") -> bool:
@@ -75,7 +82,7 @@ def sniff(head: bytes, name: str = "") -> bool:
         Whether `parse` should read it.
     """
     text = textdecode.decode(head[:65536]).text
-    if OPENER in text or _TAIL in text:
+    if OPENER in text or CLOSER_TIME in text:
         return True
     raw = text.encode("utf-8", "replace")
     if raw.count(b"\x00") > len(raw) // 10 or _binary(raw):
@@ -126,21 +133,19 @@ def parse_set(
     by_name = dict(files)
     names = order_members(by_name) if len(files) > 1 else [f[0] for f in files]
     warnings: list[ParseWarning] = []
-    bodies: list[bytes] = []
-    for name in names:
-        bodies.append(_utf8_body(by_name[name], name, warnings))
+    bodies = [_utf8_body(by_name[name], name, warnings) for name in names]
     buf = bodies[0] if len(bodies) == 1 else b"".join(bodies)
     starts = np.cumsum([0] + [len(b) for b in bodies])[:-1]
     nl_before = np.cumsum([0] + [b.count(b"\n") for b in bodies[:-1]])
-    if OPENER.encode() in buf or _TAIL.encode() in buf or b"$$<" not in buf:
-        rows, fast, skipped = cut_ccm(buf, warnings)
+    converted: ColumnRecords | None = None
+    if OPENER.encode() in buf or CLOSER_TIME.encode() in buf or b"$$<" not in buf:
+        rows, converted, skipped = cut_ccm(buf, warnings)
     else:
-        text = buf.decode("utf-8")
-        rows, fast, skipped = Rows(), None, 0
-        skipped = smstrace.parse_text(text, rows, warnings)
+        rows = Rows()
+        skipped = smstrace.parse_text(buf.decode("utf-8"), rows, warnings)
         # SMS offsets are characters; convert file starts to characters.
         starts = np.cumsum([0] + [len(b.decode("utf-8")) for b in bodies])[:-1]
-    table = _assemble(rows, fast, names, starts, nl_before, context, warnings)
+    table = assemble(rows, converted, names, starts, nl_before, context, warnings)
     if len(table) == 0 and not skipped and buf.strip(b" \t\r\n"):
         warnings.append(ParseWarning.at(1, "no CMTrace or SMS-trace records", buf[:80]))
     if len(warnings) > MAX_WARNINGS:  # keep the list bounded; say how many more
@@ -151,7 +156,7 @@ def parse_set(
 
 
 def _utf8_body(data: bytes, name: str, warnings: list[ParseWarning]) -> bytes:
-    """The member as NUL-free UTF-8 bytes, decoded per FORMATS.md 1.6."""
+    """The member as NUL-free UTF-8 bytes, decoded per docs/formats.md §1.6."""
     encoding, bom = textdecode.sniff_encoding(data)
     if encoding == "utf-8" and data[bom:].isascii():
         body = data[bom:]  # ASCII is UTF-8: skip building a str
@@ -166,137 +171,6 @@ def _utf8_body(data: bytes, name: str, warnings: list[ParseWarning]) -> bytes:
     if b"\x00" in body:  # pre-allocated files: NUL runs are padding
         body = body.replace(b"\x00", b"")
     return body
-
-
-# -- assembly ----------------------------------------------------------------------
-
-
-def _decode_codes(codes: np.ndarray, labels: list[str | None]) -> pa.Array:
-    dictionary = pa.array(labels, pa.string())
-    return pa.DictionaryArray.from_arrays(
-        pa.array(codes.astype(np.int32)), dictionary
-    ).dictionary_decode()
-
-
-def _assemble(
-    rows: Rows,
-    fast: Fast | None,
-    names: list[str],
-    starts: np.ndarray,
-    nl_before: np.ndarray,
-    context: ParseContext,
-    warnings: list[ParseWarning],
-) -> pa.Table:
-    n_fast = len(fast.key) if fast is not None else 0
-    n_slow = len(rows)
-    n = n_fast + n_slow
-    if n == 0:
-        return schema.empty(SCHEMA)
-    slow_local = np.array([v if v is not None else 0 for v in rows.local], np.int64)
-    slow_ok = np.array([v is not None for v in rows.local], bool)
-    slow_bias = np.array([v if v is not None else 0 for v in rows.bias], np.int64)
-    slow_has = np.array([v is not None for v in rows.bias], bool)
-    strings = {
-        c: pa.array(getattr(rows, c), pa.string())
-        for c in ("component", "context", "file", "message")
-    }
-    fmt_slow = np.array(
-        [{"ccm": 0, "sms_trace": 1}.get(f, 2) for f in rows.fmt], np.int8
-    )
-    if n_fast:
-        assert fast is not None
-        c: dict = fast.columns
-        local = np.concatenate([c["local_us"], slow_local])
-        ok = np.concatenate([np.ones(n_fast, bool), slow_ok])
-        bias = np.concatenate([c["bias"], slow_bias])
-        has = np.concatenate([c["has_bias"], slow_has])
-        line = np.concatenate([fast.line, np.array(rows.line, np.int64)])
-        off = np.concatenate([fast.offset, np.array(rows.offset, np.int64)])
-        fmt = np.concatenate([np.zeros(n_fast, np.int8), fmt_slow])
-        cols = {k: pa.chunked_array(c[k].chunks + [strings[k]]) for k in strings}
-        sev = pa.chunked_array(
-            c["severity"].chunks + [pa.array(rows.severity, pa.int8())]
-        )
-        thr = pa.chunked_array(c["thread"].chunks + [pa.array(rows.thread, pa.int64())])
-        if n_slow:
-            k0 = np.concatenate([fast.key, np.array([k[0] for k in rows.key])])
-            k1 = np.concatenate(
-                [np.zeros(n_fast, np.int64), np.array([k[1] for k in rows.key])]
-            )
-            order = np.lexsort((k1, k0))
-            local, ok, bias, has, line, off, fmt = (
-                a[order] for a in (local, ok, bias, has, line, off, fmt)
-            )
-            idx = pa.array(order)
-            cols = {k: v.take(idx) for k, v in cols.items()}
-            sev, thr = sev.take(idx), thr.take(idx)
-    else:
-        local, ok, bias, has = slow_local, slow_ok, slow_bias, slow_has
-        line = np.array(rows.line, np.int64)
-        off = np.array(rows.offset, np.int64)
-        fmt = fmt_slow
-        cols = strings
-        sev = pa.array(rows.severity, pa.int8())
-        thr = pa.array(rows.thread, pa.int64())
-    file_idx = np.searchsorted(starts, off, side="right") - 1
-    line_in_file = line - nl_before[file_idx]
-    # MDT writes +000 with an empty thread whatever the zone (FINDINGS.md 1).
-    thread_null = pc.is_null(thr).to_numpy(zero_copy_only=False)
-    file_col = cols["file"]
-    mdt = pc.fill_null(pc.equal(file_col, "LiteTouch"), False).to_numpy(
-        zero_copy_only=False
-    )
-    if thread_null.any():  # the script-name test only matters for empty threads
-        where = np.flatnonzero(thread_null)
-        scripts = pc.match_substring_regex(file_col.take(pa.array(where)), _MDT_FILE)
-        mdt[where] |= pc.fill_null(scripts, False).to_numpy(zero_copy_only=False)
-    untrusted = ok & (mdt | (thread_null & has & (bias == 0) & (fmt == 0)))
-    exact = ok & has & ~untrusted
-    utc = local + bias * 60_000_000
-    utc_ok = exact.copy()
-    conf = np.full(n, 3, np.int8)
-    conf[exact] = 0
-    conf[untrusted] = 2
-    need_zone = ok & ~exact
-    if context.device_zone and need_zone.any():
-        try:
-            zoned, amb, gap = local_to_utc(local[need_zone], context.device_zone)
-        except Exception:  # unknown or malformed zone name: say so, keep going
-            warnings.append(
-                ParseWarning.at(None, f"unknown device zone {context.device_zone!r}")
-            )
-        else:
-            utc[need_zone] = zoned
-            utc_ok |= need_zone
-            conf[need_zone & ~untrusted] = 1
-            if amb or gap:
-                warnings.append(
-                    ParseWarning.at(
-                        None,
-                        f"{amb} ambiguous (first occurrence used) and {gap} "
-                        "non-existent (pre-transition offset used) local times in "
-                        f"{context.device_zone}",
-                    )
-                )
-    log_names = [nm or None for nm in names]
-    bias_ok = has & (np.abs(bias) <= 1440)
-    arrays = [
-        pa.array(np.arange(1, n + 1, dtype=np.int32)),
-        _decode_codes(file_idx, log_names),
-        pa.array(line_in_file.astype(np.int32)),
-        _decode_codes(fmt, ["ccm", "sms_trace", "sms_trace_legacy"]),
-        pa.array(utc, schema.UTC_TS, mask=~utc_ok),
-        pa.array(local, schema.LOCAL_TS, mask=~ok),
-        pa.array(bias.astype(np.int16), pa.int16(), mask=~bias_ok),
-        pc.take(_CONF, pa.array(conf)),
-        cols["component"].cast(pa.string()),
-        cols["context"].cast(pa.string()),
-        sev,
-        thr,
-        cols["file"].cast(pa.string()),
-        cols["message"].cast(pa.string()),
-    ]
-    return pa.Table.from_arrays(arrays, schema=SCHEMA)
 
 
 PARSER = Parser(

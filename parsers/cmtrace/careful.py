@@ -1,52 +1,69 @@
-"""The careful per-record path for CCM text, and the block loop around the scanner.
+"""The careful reader: CCM text the column readers leave, read one record at a time.
 
-`cut_ccm` feeds the log to the vectorised scanner (`cmtrace_fast.scan`) in blocks
-of about 8 MB cut at an opener, so memory stays bounded by the block, not the
-file. Chunks the scanner hands back (head-truncated fragments, reordered or
-missing attributes, broken fields, unterminated records) are read here one at a
-time; positions advance incrementally so a pathological chunk costs time
-proportional to its length. After 20 consecutive failures the file is abandoned
-(STYLE.md 7) and the openers not read are counted as skipped.
+It takes what the canonical and regular layouts do not: head-truncated fragments
+(a tail with no opener), attributes in any order or missing, any whitespace
+between them, broken fields (kept without a timestamp). Only ``]LOG]!>`` ends a
+message (docs/formats.md §1.4); `parse_ccm_time` reads a record's time and date
+with a regex. Positions advance incrementally so a pathological chunk costs time
+proportional to its length.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from dataclasses import dataclass, field
-from typing import Any
-
-import numpy as np
-import pyarrow as pa
 
 from ..base import MAX_CONSECUTIVE_FAILURES, ParseWarning
-from .arrow_reader import CLOSER, OPENER, scan
-from .clock import parse_ccm_time
-from .smstrace import Rows
+from .grammar import (
+    BIAS_DIGITS,
+    CLOSER,
+    FRACTION_DIGITS,
+    THREAD_DIGITS,
+    TYPE_DIGITS,
+    bias_in_range,
+    clock_in_range,
+)
+from .records import Rows
+from .timestamps import frac_to_us, local_us
 
-BLOCK_BYTES = 8 << 20
 # Values never hold quotes, line breaks or angle brackets: a block cut short must
 # not borrow the next record's text as a value.
 _ATTR = re.compile(r'\s*([A-Za-z_][\w.-]*)\s*=\s*"([^"\r\n<>]*)"')
 _NON_BLANK = re.compile(r"[^ \t\r\n]")
-_OPENER_B = OPENER.encode()
+TIME_RE = re.compile(
+    rf"\s*(\d{{1,2}}):(\d{{2}}):(\d{{2}})(?:\.(\d{{1,{FRACTION_DIGITS}}}))?"
+    rf"\s*([+-]\d{{1,{BIAS_DIGITS}}})?\s*"
+)
+DATE_RE = re.compile(r"\s*(\d{1,2})-(\d{1,2})-(\d{4})\s*", re.ASCII)
 
 
-@dataclass
-class Fast:
-    """Records converted by the scanner, over all blocks.
+def parse_ccm_time(time: str | None, date: str | None) -> tuple[int | None, int | None]:
+    """CCM `time=` and `date=` texts -> (local microseconds, bias) or Nones.
 
-    Attributes:
-        key: global chunk index of each record (orders it among slow records).
-        line: line of its opener; offset: byte offset of its opener.
-        columns: message, component, context, file (strings), severity, thread
-            (arrays), local_us, bias, has_bias (numpy).
+    Args:
+        time: the ``time`` attribute (``13:28:46.510+480``), None when absent.
+        date: the ``date`` attribute (``01-13-2023``), None when absent.
+
+    Returns:
+        (naive local microseconds since 1970, bias in minutes): both None when
+        the texts do not read; the time None when they read but name no instant
+        (February 30); the bias None when none is written or it is out of range
+        (`grammar.MAX_BIAS_MIN`).
     """
-
-    key: np.ndarray
-    line: np.ndarray
-    offset: np.ndarray
-    columns: dict[str, Any] = field(default_factory=dict)
+    if time is None or date is None:
+        return None, None
+    tm = TIME_RE.fullmatch(time)
+    dm = DATE_RE.fullmatch(date)
+    if not tm or not dm:
+        return None, None
+    h, mi, s, frac, bias = tm.groups()
+    mo, d, y = (int(x) for x in dm.groups())
+    if not clock_in_range(int(h), int(mi), int(s)):
+        return None, None
+    value = local_us(y, mo, d, int(h), int(mi), int(s), frac_to_us(frac))
+    bias_min = int(bias) if bias is not None else None
+    if bias_min is not None and not bias_in_range(bias_min):
+        return value, None
+    return value, bias_min
 
 
 def _attrs(text: str, pos: int) -> tuple[dict[str, str] | None, int]:
@@ -68,6 +85,13 @@ def _attrs(text: str, pos: int) -> tuple[dict[str, str] | None, int]:
     return None, pos
 
 
+def _number(text: str, digits: int) -> int | None:
+    """The value of up to `digits` ASCII digits, None for anything else."""
+    # ASCII digits only: '²'.isdigit() is True but int('²') raises.
+    ok = text.isascii() and text.isdigit() and len(text) <= digits
+    return int(text) if ok else None
+
+
 def _record(
     rows: Rows,
     key: tuple[int, int],
@@ -86,8 +110,6 @@ def _record(
                 f'time="{attrs.get("time")}" date="{attrs.get("date")}"',
             )
         )
-    typ = attrs.get("type", "")
-    thr = attrs.get("thread", "")
     rows.add(
         key=key,
         offset=offset,
@@ -97,15 +119,14 @@ def _record(
         bias=bias,
         component=attrs.get("component"),
         context=attrs.get("context"),
-        # ASCII digits only: '²'.isdigit() is True but int('²') raises.
-        severity=int(typ) if typ.isascii() and typ.isdigit() and len(typ) < 3 else None,
-        thread=int(thr) if thr.isascii() and thr.isdigit() and len(thr) < 19 else None,
+        severity=_number(attrs.get("type", ""), TYPE_DIGITS),
+        thread=_number(attrs.get("thread", ""), THREAD_DIGITS),
         file=attrs.get("file"),
         message=message,
     )
 
 
-def _tails(
+def read_tails(
     text: str,
     idx: int,
     base_off: int,
@@ -116,8 +137,14 @@ def _tails(
 ) -> tuple[int, int]:
     """Read ``message]LOG]!><attrs>`` units from the start to the end of `text`.
 
-    Line and byte positions advance incrementally, so a chunk holding many
-    closers costs time proportional to its length.
+    Args:
+        text: a chunk (after its opener) or the text before the first opener.
+        idx: the chunk's global index (the first part of each record's key).
+        base_off: byte offset of `text` in the log.
+        base_line: line of the first character of `text`.
+        rows: receives the records.
+        warnings: receives problems, in input order.
+        head_cut: `text` does not start with a message (no opener before it).
 
     Returns:
         (records added, fragments skipped).
@@ -167,140 +194,3 @@ def _tails(
         pos = end
         head_cut = True  # anything after a closed record lacks its opener
     return added, skipped
-
-
-def _blocks(buf: bytes) -> Iterator[tuple[int, memoryview, bool]]:
-    """(offset, block, is_last) pieces of `buf`, each cut right before an opener."""
-    view = memoryview(buf)
-    start = 0
-    while True:
-        cut = (
-            buf.find(_OPENER_B, start + BLOCK_BYTES)
-            if start + BLOCK_BYTES < len(buf)
-            else -1
-        )
-        if cut < 0:
-            yield start, view[start:], True
-            return
-        yield start, view[start:cut], False
-        start = cut
-
-
-def _merge(parts: list[Fast]) -> Fast | None:
-    parts = [p for p in parts if len(p.key)]
-    if not parts:
-        return None
-    cols: dict[str, Any] = {}
-    for name, first in parts[0].columns.items():
-        values = [p.columns[name] for p in parts]
-        if isinstance(first, np.ndarray):
-            cols[name] = np.concatenate(values)
-        else:
-            # Chunked, not concatenated: no copy of the message bytes.
-            cols[name] = pa.chunked_array(
-                [
-                    v.cast(pa.string()) if pa.types.is_large_string(v.type) else v
-                    for v in values
-                ]
-            )
-    key, line, offset = (
-        np.concatenate([getattr(p, a) for p in parts])
-        for a in ("key", "line", "offset")
-    )
-    return Fast(key, line, offset, cols)
-
-
-def cut_ccm(buf: bytes, warnings: list[ParseWarning]) -> tuple[Rows, Fast | None, int]:
-    """Cut CCM records: vectorised for canonical ones, careful for the rest.
-
-    Args:
-        buf: the stitched log as NUL-free UTF-8 bytes.
-        warnings: receives problems, in input order.
-
-    Returns:
-        (records read one at a time, records converted by the scanner, skipped).
-    """
-    rows = Rows()
-    skipped = 0
-    parts: list[Fast] = []
-    base, failures, prev, line0 = 0, 0, -2, 1
-    for offset0, block, is_last in _blocks(buf):
-        sc = scan(block, offset0, line0)
-        if offset0 == 0 and sc.preamble.strip(" \t\r\n"):
-            _, s = _tails(sc.preamble, -1, 0, 1, rows, warnings, head_cut=True)
-            if s and warnings[-1].reason == "text outside any record skipped":
-                warnings[-1] = ParseWarning.at(
-                    warnings[-1].line,
-                    "text before the first record skipped (file starts mid-record?)",
-                    warnings[-1].excerpt,
-                )
-            skipped += s
-        stop_at = None
-        for i in sc.irregular.tolist():
-            before = len(rows)
-            start = int(sc.chunk_offsets[i])
-            added, s = _tails(
-                sc.chunks[i].as_py(),
-                base + i,
-                start + len(OPENER),
-                int(sc.chunk_lines[i]),
-                rows,
-                warnings,
-                head_cut=False,
-            )
-            if (
-                s
-                and is_last
-                and i == sc.n_chunks - 1
-                and added == 0
-                and (warnings[-1].reason == "unterminated record skipped")
-            ):
-                warnings[-1] = ParseWarning.at(
-                    warnings[-1].line,
-                    "unterminated last record skipped",
-                    warnings[-1].excerpt,
-                )
-            skipped += s
-            for k in range(before, len(rows)):  # the first record starts at <![LOG[
-                if rows.key[k][1] == 0:
-                    rows.offset[k], rows.line[k] = start, int(sc.chunk_lines[i])
-            g = base + i
-            failures = (
-                failures + 1 if (added == 0 and g == prev + 1) else int(added == 0)
-            )
-            prev = g
-            if failures >= MAX_CONSECUTIVE_FAILURES:
-                stop_at = i
-                later = buf.count(_OPENER_B, start + len(OPENER))
-                warnings.append(
-                    ParseWarning.at(
-                        int(sc.chunk_lines[i]),
-                        f"stopped after {failures} consecutive failures; "
-                        f"{later} later openers not read",
-                    )
-                )
-                skipped += later
-                break
-        keep = sc.good <= stop_at if stop_at is not None else slice(None)
-        cols = {
-            k: (
-                v.filter(pa.array(keep))
-                if isinstance(v, pa.Array) and stop_at is not None
-                else v[keep]
-                if isinstance(v, np.ndarray)
-                else v
-            )
-            for k, v in sc.columns.items()
-        }
-        good = sc.good[keep]
-        parts.append(
-            Fast(base + good, sc.chunk_lines[good], sc.chunk_offsets[good], cols)
-        )
-        if stop_at is not None:
-            break
-        base += sc.n_chunks
-        if sc.newlines >= 0:
-            line0 += sc.newlines
-        else:
-            line0 += buf.count(b"\n", offset0, offset0 + len(block))
-    return rows, _merge(parts), skipped

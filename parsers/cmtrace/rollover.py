@@ -1,8 +1,9 @@
-"""Rollover sets of CMTrace logs (FORMATS.md 1.7, FINDINGS.md 1).
+"""Rollover sets: a log and its older generations, read as one stream, oldest first.
 
-A full log is copied to ``name.lo_`` (one generation) or, for components that
-keep history, to ``name-YYYYMMDD-HHMMSS.log``; writing goes on in ``name.log``.
-Read oldest to newest: dated history by its stamp, then ``.lo_``, then ``.log``.
+docs/formats.md §1.7 and §9.1. A full log is copied to ``name.lo_`` (one
+generation) or, for components that keep history, to
+``name-YYYYMMDD-HHMMSS.log``; writing goes on in ``name.log``. Read oldest to
+newest: dated history by its stamp, then ``.lo_``, then ``.log``.
 """
 
 from __future__ import annotations
@@ -54,7 +55,14 @@ def rollover_groups(names: Iterable[str]) -> dict[str, list[str]]:
 
 
 def order_members(names: Iterable[str]) -> list[str]:
-    """`names` sorted oldest to newest by rollover rank (unknown names last)."""
+    """Members sorted oldest to newest by rollover rank.
+
+    Args:
+        names: member names of one set.
+
+    Returns:
+        Dated history, then ``.lo_``, then ``.log``; names of no rank last.
+    """
 
     def key(name: str) -> tuple[int, str, str]:
         k = member_key(name)

@@ -1,6 +1,6 @@
-"""SMS-trace ("simple") log records: ``message  $$<COMP><stamp><thread=...>``.
+"""The SMS-trace reader: ``message  $$<COMP><stamp><thread=...>`` records.
 
-FORMATS.md 1.5 and corpus/FINDINGS.md 2. A record is the text since the end of
+docs/formats.md §1.5 and §9.2. A record is the text since the end of
 the previous marker, then a ``$$<`` marker. Stamp generations:
 
 * modern ConfigMgr server: ``<MM-DD-YYYY HH:MM:SS.fff+BIAS>`` (2- or 3-digit bias)
@@ -12,17 +12,19 @@ the previous marker, then a ``$$<`` marker. Stamp generations:
 
 Marker pieces may be wrapped across lines (KB copies), so whitespace inside the
 stamp is normalised. These files are small site-server logs; a per-record regex
-is fine here (the fast vectorised path is for CCM records).
+is fine here (the column readers are for CCM records).
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 
 from .. import timezones
 from ..base import ParseWarning
-from .clock import frac_to_us, local_us, zone_bias
+from .grammar import BIAS_DIGITS, FRACTION_DIGITS
+from .records import Rows
+from .timestamps import frac_to_us, local_us
+from .zones import zone_bias
 
 # Component: anything but angle brackets / newlines; the closing '>' is optional
 # because a KB copy shows `$$<CCIM32<Tue Jun ...`. Time must start with a digit or
@@ -32,14 +34,15 @@ MARKER = re.compile(
     r"(?:\s*<(?P<time>(?:\d|[A-Z][a-z]{2}\s)[^<>]{0,120})>)?"
     r"(?:\s*<thread=(?P<thr>[^>]{0,60})>)?"
 )
+_FRACTION = rf"(?:\.(\d{{1,{FRACTION_DIGITS}}}))?"
 MODERN = re.compile(
     r"(\d{1,2})-(\d{1,2})-(\d{4}) (\d{1,2}):(\d{2}):(\d{2})"
-    r"(?:\.(\d{1,9}))?([+-]\d{1,4})?",
+    rf"{_FRACTION}([+-]\d{{1,{BIAS_DIGITS}}})?",
     re.ASCII,
 )
 CTIME = re.compile(
     r"(?:[A-Z][a-z]{2}) ([A-Z][a-z]{2}) (\d{1,2}) (\d{1,2}):(\d{2}):(\d{2})"
-    r"(?:\.(\d{1,9}))? (\d{4})~?(?: (.+))?",
+    rf"{_FRACTION} (\d{{4}})~?(?: (.+))?",
     re.ASCII,
 )
 THREAD_DEC = re.compile(r"(\d+)\s*\(0x[0-9A-Fa-f]+\)\s*", re.ASCII)
@@ -48,31 +51,6 @@ MONTHS = {
     m: i + 1
     for i, m in enumerate("Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split())
 }
-
-
-@dataclass
-class Rows:
-    """Column lists for records read one at a time (slow paths)."""
-
-    key: list[tuple[int, int]] = field(default_factory=list)
-    offset: list[int] = field(default_factory=list)
-    line: list[int] = field(default_factory=list)
-    fmt: list[str] = field(default_factory=list)
-    local: list[int | None] = field(default_factory=list)
-    bias: list[int | None] = field(default_factory=list)
-    component: list[str | None] = field(default_factory=list)
-    context: list[str | None] = field(default_factory=list)
-    severity: list[int | None] = field(default_factory=list)
-    thread: list[int | None] = field(default_factory=list)
-    file: list[str | None] = field(default_factory=list)
-    message: list[str] = field(default_factory=list)
-
-    def add(self, **values: object) -> None:
-        for name, value in values.items():
-            getattr(self, name).append(value)
-
-    def __len__(self) -> int:
-        return len(self.message)
 
 
 def _stamp(raw: str) -> tuple[str, int | None, int | None, list[str]]:

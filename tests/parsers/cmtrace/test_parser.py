@@ -1,4 +1,4 @@
-"""parsers/cmtrace.py: CCM records, time rules, damage handling, fixtures."""
+"""parsers/cmtrace (parse, parse_set, sniff): CCM records, time rules, damage, fixtures."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ import pytest
 
 from espfleet.parsers import cmtrace, schema
 from espfleet.parsers.base import ParseContext
-from espfleet.parsers.cmtrace import careful
+from espfleet.parsers.cmtrace import blocks
 
-DATA = Path(__file__).parent.parent / "data" / "cmtrace"
+DATA = Path(__file__).parents[2] / "data" / "cmtrace"
 LINE = (
     b"<![LOG[==========[ ccmsetup started in process 10168 ]==========]LOG]!>"
     b'<time="13:28:46.510+480" date="01-13-2023" component="ccmsetup" context="" '
@@ -249,7 +249,7 @@ def test_every_fixture_parses_and_sniffs(name: str) -> None:
 
 
 def test_stop_rule_across_small_blocks(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(careful, "BLOCK_BYTES", 64)
+    monkeypatch.setattr(blocks, "BLOCK_BYTES", 64)
     data = LINE * 3 + b"<![LOG[x\n" * 30 + LINE
     result = cmtrace.parse(data)
     assert result.table.num_rows == 3

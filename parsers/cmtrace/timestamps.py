@@ -1,28 +1,125 @@
-"""Digit arithmetic on fixed-width byte matrices for CCM ``time=`` and ``date=``.
+"""CCM ``time=`` and ``date=`` texts read as naive local microseconds and a bias.
 
-Each short field is right-padded with spaces to a fixed width so the whole
-column becomes one (rows x width) uint8 matrix; hours, fractions, biases and
-dates are then read with numpy indexing, with no per-row Python and no casts
-that can fail. Every row gets an ``ok`` flag; rows that are not ok go to the
-careful per-record path.
+`convert_time` reads whole columns (docs/formats.md §1.1) by digit arithmetic
+on fixed-width byte matrices: each short field right-padded with spaces, so a
+column is one rows x width uint8 matrix, with no per-row Python and no cast that
+can fail; every row gets an ``ok`` flag, and rows that are not ok go to the
+careful reader, whose `careful.parse_ccm_time` is the reference this is tested
+against. `local_us` and `frac_to_us` turn one record's fields into the same
+microseconds for the careful and SMS-trace readers.
 """
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-TIME_W = 24  # HH:MM:SS.fffffffff+1440 is 23
-DATE_W = 10  # MM-DD-YYYY
-DAYS_IN_MONTH = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])
+from .grammar import (
+    BIAS_DIGITS,
+    FRACTION_DIGITS,
+    US_PER_MIN,
+    YEAR_MAX,
+    YEAR_MIN,
+    bias_in_range,
+    clock_in_range,
+)
+
+US_PER_DAY = 24 * 60 * US_PER_MIN
+_FRAC_AT = len("HH:MM:SS.")  # the first fraction digit of a fixed-layout time
+# HH:MM:SS.fffffffff+1440, and one more column to see a fifth bias digit.
+TIME_W = _FRAC_AT + FRACTION_DIGITS + len("+") + BIAS_DIGITS + 1
+DATE_W = len("MM-DD-YYYY")
 _SP, _COLON, _DOT, _PLUS, _MINUS, _DASH = 32, 58, 46, 43, 45, 45
+_EPOCH_ORDINAL = datetime(1970, 1, 1).toordinal()
+
+# -- one record ---------------------------------------------------------------------
+
+
+def local_us(y: int, mo: int, d: int, h: int, mi: int, s: int, us: int) -> int | None:
+    """Naive local microseconds since 1970 of a date and time of day.
+
+    Seconds above 59 are not rejected here: they run on into the next minute
+    (a leap second ``:60``). `careful.parse_ccm_time` rejects seconds above 60
+    first.
+
+    Args:
+        y, mo, d, h, mi, s: year, month, day, hour, minute, second.
+        us: microseconds into the second.
+
+    Returns:
+        The microseconds, or None when the date or the hour and minute do not
+        exist.
+    """
+    try:
+        days = datetime(y, mo, d, h, mi, min(s, 59)).toordinal() - _EPOCH_ORDINAL
+    except ValueError:
+        return None
+    return ((days * 24 + h) * 60 + mi) * US_PER_MIN + s * 1_000_000 + us
+
+
+def frac_to_us(frac: str | None) -> int:
+    """Microseconds of a fraction's digits, truncated: '510' -> 510000.
+
+    Args:
+        frac: the digits after the dot (``8422964`` gives 842296), or None.
+
+    Returns:
+        0 to 999999.
+    """
+    if not frac:
+        return 0
+    return int(frac[:6].ljust(6, "0"))
+
+
+# -- whole columns ------------------------------------------------------------------
+
+
+def _month_tables() -> tuple[np.ndarray, np.ndarray]:
+    first = np.array(
+        [
+            datetime(y, m, 1).toordinal() - _EPOCH_ORDINAL
+            for y in range(YEAR_MIN, YEAR_MAX + 2)
+            for m in range(1, 13)
+        ],
+        np.int64,
+    )
+    months = (YEAR_MAX - YEAR_MIN + 1) * 12
+    return first[:months], np.diff(first)[:months]
+
+
+# Days since 1970 of the 1st of each month from YEAR_MIN on, and the month's length.
+_MONTH_DAY1, _MONTH_LEN = _month_tables()
+
+
+def civil_days(y: np.ndarray, mo: np.ndarray, day: np.ndarray) -> tuple[Any, Any]:
+    """(days since 1970, ok) of dates; ok where the date exists within the years.
+
+    Args:
+        y, mo, day: year, month and day arrays (any integer dtype).
+
+    Returns:
+        int64 days (meaningless where not ok) and the ok mask.
+    """
+    ok = (mo >= 1) & (mo <= 12) & (y >= YEAR_MIN) & (y <= YEAR_MAX)
+    month = np.where(ok, (y - YEAR_MIN) * 12 + mo - 1, 0)
+    ok &= (day >= 1) & (day <= _MONTH_LEN[month])
+    return _MONTH_DAY1[month] + (day - 1), ok
 
 
 def matrix(arr: pa.Array, width: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(rows x width) uint8 matrix of `arr` padded with spaces, fits mask, lengths."""
+    """The texts of `arr` as rows of a space-padded byte matrix.
+
+    Args:
+        arr: string array.
+        width: the matrix width; longer texts (in bytes) become blank rows.
+
+    Returns:
+        (rows x width) uint8 matrix, the rows that fit, and the byte lengths.
+    """
     n = len(arr)
     lengths = pc.binary_length(arr).to_numpy(zero_copy_only=False).astype(np.int64)
     fits = lengths <= width
@@ -72,20 +169,23 @@ class _Cols:
         return self.d[self.rows, jj].astype(np.int32), self.isd[self.rows, jj]
 
 
-def parse_time(tim: pa.Array) -> dict[str, np.ndarray]:
-    """``H:MM:SS[.f{1,9}][+-B{1,4}]`` -> h, mi, s, frac_us, bias, has_bias, ok.
+def time_from_matrix(
+    c: np.ndarray, ok: np.ndarray, length: np.ndarray
+) -> dict[str, np.ndarray]:
+    """``H:MM:SS[.f{1,9}][+-B{1,4}]`` rows -> h, mi, s, frac_us, bias, has_bias, ok.
 
     The two layouts nearly every row has are read from fixed columns:
     ``HH:MM:SS.fff+BBB`` (ConfigMgr) and ``HH:MM:SS.fffffff`` (.NET / IME); the
     other rows go through the general reader.
+
+    Args:
+        c: (rows x TIME_W) space-padded matrix.
+        ok: rows that fit the width.
+        length: the texts' lengths in bytes.
+
+    Returns:
+        int64 fields, and ``ok`` for the rows read.
     """
-    return time_from_matrix(*matrix(tim, TIME_W))
-
-
-def time_from_matrix(
-    c: np.ndarray, ok: np.ndarray, length: np.ndarray
-) -> dict[str, np.ndarray]:
-    """`parse_time` on a (rows x TIME_W) space-padded matrix, fits mask, lengths."""
     m = _Cols(c)
     base = (length == 16) & (c[:, 2] == _COLON) & (c[:, 5] == _COLON)
     base &= (c[:, 8] == _DOT) & m.isd[:, [0, 1, 3, 4, 6, 7, 9, 10, 11]].all(axis=1)
@@ -108,7 +208,7 @@ def time_from_matrix(
     }
     fixed = native | dotnet
     fits = ok
-    ok = fits & fixed & (h <= 23) & (mi <= 59) & (s <= 60)
+    ok = fits & fixed & clock_in_range(h, mi, s)
     rest = np.flatnonzero(~fixed)
     if len(rest):
         g = _time_general(c[rest], fits[rest].copy(), length[rest])
@@ -138,31 +238,31 @@ def _time_general(
         vals.append(v)
     ok &= (c[:, 2] == _COLON) & (c[:, 5] == _COLON)
     h, mi, s = (vals[i] * 10 + vals[i + 1] for i in (0, 2, 4))
-    has_frac = c[:, 8] == _DOT
+    has_frac = c[:, _FRAC_AT - 1] == _DOT
     run = has_frac.copy()
     k = np.zeros(len(c), np.int32)
     frac_us = np.zeros(len(c), np.int32)
-    for j in range(9, 18):
+    for j in range(_FRAC_AT, _FRAC_AT + FRACTION_DIGITS):
         run &= m.isd[:, j]
         k += run
-        if j < 15:  # digits past the run add zeros: '.51' -> 510000
+        if j < _FRAC_AT + 6:  # digits past the run add zeros: '.51' -> 510000
             frac_us = frac_us * 10 + np.where(run, m.d[:, j], np.uint8(0))
     ok &= ~has_frac | (k >= 1)
-    ps = np.where(has_frac, 9 + k, 8)
+    ps = np.where(has_frac, _FRAC_AT + k, _FRAC_AT - 1)
     sign = m.at(ps)
     has_bias = (sign == _PLUS) | (sign == _MINUS)
     run = has_bias.copy()
     nb = np.zeros(len(c), np.int32)
     bias = np.zeros(len(c), np.int32)
-    for j in range(1, 6):
+    for j in range(1, BIAS_DIGITS + 2):  # one more: a fifth digit is too many
         v, isd = m.digit(ps + j)
         run &= isd & (ps + j < TIME_W)
         nb += run
         bias = np.where(run, bias * 10 + v, bias)
-    ok &= ~has_bias | ((nb >= 1) & (nb <= 4))
+    ok &= ~has_bias | ((nb >= 1) & (nb <= BIAS_DIGITS))
     bias = np.where(sign == _MINUS, -bias, bias)
     ok &= np.where(has_bias, ps + 1 + nb, ps) == length  # nothing after the bias
-    ok &= (h <= 23) & (mi <= 59) & (s <= 60)
+    ok &= clock_in_range(h, mi, s)
     i64 = np.int64
     return {
         "h": h.astype(i64),
@@ -175,19 +275,22 @@ def _time_general(
     }
 
 
-def parse_date(date: pa.Array) -> dict[str, np.ndarray]:
-    """``M-D-YYYY`` (padding optional) -> y, mo, d, ok.
-
-    Zero-padded ``MM-DD-YYYY`` (native writers) is read from fixed columns; the
-    rows that are not (.NET writers: ``8-17-2025``) go through position gathers.
-    """
-    return date_from_matrix(*matrix(date, DATE_W))
-
-
 def date_from_matrix(
     c: np.ndarray, ok: np.ndarray, length: np.ndarray
 ) -> dict[str, np.ndarray]:
-    """`parse_date` on a (rows x DATE_W) space-padded matrix, fits mask, lengths."""
+    """``M-D-YYYY`` rows (padding optional) -> y, mo, d, days, ok.
+
+    Zero-padded ``MM-DD-YYYY`` (native writers) is read from fixed columns; the
+    rows that are not (.NET writers: ``8-17-2025``) go through position gathers.
+
+    Args:
+        c: (rows x DATE_W) space-padded matrix.
+        ok: rows that fit the width.
+        length: the texts' lengths in bytes.
+
+    Returns:
+        int64 fields, days since 1970, and ``ok`` for the dates that exist.
+    """
     m = _Cols(c)
     fixed = (length == DATE_W) & (c[:, 2] == _DASH) & (c[:, 5] == _DASH)
     digits = m.isd[:, [0, 1, 3, 4, 6, 7, 8, 9]].all(axis=1)
@@ -205,11 +308,9 @@ def date_from_matrix(
         for key in ("mo", "d", "y"):
             out[key][rest] = g[key]
         ok[rest] = g["ok"]
-    y, mo, day = out["y"], out["mo"], out["d"]
-    ok &= (mo >= 1) & (mo <= 12) & (day >= 1) & (y >= 1900) & (y <= 2999)
-    leap = (y % 4 == 0) & ((y % 100 != 0) | (y % 400 == 0))
-    ok &= day <= DAYS_IN_MONTH[np.clip(mo, 1, 12)] + ((mo == 2) & leap)
-    return {"y": y, "mo": mo, "d": day, "ok": ok}
+    out["days"], exists = civil_days(out["y"], out["mo"], out["d"])
+    out["ok"] = ok & exists
+    return out
 
 
 def _date_general(
@@ -233,34 +334,35 @@ def _date_general(
         ok &= isd
         y = y * 10 + v
     ok &= p2 + 5 == length
-    ok &= (mo >= 1) & (mo <= 12) & (day >= 1) & (y >= 1900) & (y <= 2999)
-    leap = (y % 4 == 0) & ((y % 100 != 0) | (y % 400 == 0))
-    ok &= day <= DAYS_IN_MONTH[np.clip(mo, 1, 12)] + ((mo == 2) & leap)
     return {"y": y, "mo": mo.astype(np.int64), "d": day.astype(np.int64), "ok": ok}
 
 
-_US_PER_DAY = 86_400_000_000
+def convert_time(tim: pa.Array, date: pa.Array) -> dict[str, np.ndarray]:
+    """Read `time=` / `date=` columns.
 
+    Args:
+        tim: ``time`` attribute texts.
+        date: ``date`` attribute texts, aligned with `tim`.
 
-def days_from_civil(y: Any, m: Any, d: Any) -> Any:
-    """Days since 1970-01-01 for proleptic Gregorian dates (H. Hinnant)."""
-    y = y - (m <= 2)
-    era = np.floor_divide(y, 400)
-    yoe = y - era * 400
-    mp = (m + 9) % 12
-    doy = (153 * mp + 2) // 5 + d - 1
-    doe = yoe * 365 + yoe // 4 - yoe // 100 + doy
-    return era * 146097 + doe - 719468
-
-
-def combine_time(t: dict[str, np.ndarray], dt: dict[str, np.ndarray]) -> dict:
-    """`parse_time` and `parse_date` results -> local_us, bias, has_bias, bad."""
-    bad = ~(t["ok"] & dt["ok"]) | (np.abs(t["bias"]) > 1440)
-    days = days_from_civil(dt["y"], dt["mo"], dt["d"])
+    Returns:
+        local_us (int64 naive microseconds since 1970), bias (int64), has_bias
+        and bad (bool: a field does not read or is out of range; such rows are
+        for the careful reader).
+    """
+    if len(tim) == 0:
+        empty = np.empty(0, np.int64)
+        return {
+            "local_us": empty,
+            "bias": empty,
+            "has_bias": empty.astype(bool),
+            "bad": empty.astype(bool),
+        }
+    t = time_from_matrix(*matrix(tim, TIME_W))
+    dt = date_from_matrix(*matrix(date, DATE_W))
     clock = ((t["h"] * 60 + t["mi"]) * 60 + t["s"]) * 1_000_000 + t["frac_us"]
     return {
-        "local_us": days * _US_PER_DAY + clock,
+        "local_us": dt["days"] * US_PER_DAY + clock,
         "bias": t["bias"],
         "has_bias": t["has_bias"],
-        "bad": bad,
+        "bad": ~(t["ok"] & dt["ok"] & bias_in_range(t["bias"])),
     }

@@ -1,6 +1,6 @@
-"""parsers/cmtrace_fields.py: the vectorised time/date reader agrees with the
-per-record reference (cmtrace_time.parse_ccm_time) on every input it accepts,
-and accepts every well-formed one."""
+"""parsers/cmtrace/timestamps.py: the column reader (`convert_time`) agrees with
+the careful reader's `parse_ccm_time` on every input it accepts, and accepts
+every well-formed one."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ import pyarrow as pa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from espfleet.parsers.cmtrace.arrow_reader import convert_time
-from espfleet.parsers.cmtrace.clock import parse_ccm_time
+from espfleet.parsers.cmtrace.careful import parse_ccm_time
+from espfleet.parsers.cmtrace.timestamps import convert_time
 
 D = "[0-9]"
 GOOD_TIME = st.from_regex(

@@ -1,4 +1,4 @@
-"""parsers/smstrace.py through cmtrace.parse: SMS-trace server and legacy formats."""
+"""parsers/cmtrace/smstrace.py through cmtrace.parse: SMS-trace server and legacy formats."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 
 from espfleet.parsers import cmtrace
 
-DATA = Path(__file__).parent.parent / "data" / "cmtrace"
+DATA = Path(__file__).parents[2] / "data" / "cmtrace"
 
 
 def rows(data: bytes) -> list[dict]:

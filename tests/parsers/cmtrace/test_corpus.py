@@ -1,4 +1,4 @@
-"""parsers/cmtrace.py against every real CMTrace / SMS-trace sample in the corpus.
+"""parsers/cmtrace against every real CMTrace / SMS-trace sample in the corpus.
 
 Record counts are checked against an independent count: the number of
 ``]LOG]!><time=`` tails (``$$<`` markers for SMS trace) found with bytes.count,
@@ -16,7 +16,7 @@ import pytest
 
 from espfleet.parsers import cmtrace
 from espfleet.parsers.base import ParseContext
-from espfleet.parsers.cmtrace import careful
+from espfleet.parsers.cmtrace import blocks
 
 # name -> (damaged tails, expected skipped), read by eye in each file.
 DAMAGE = {
@@ -292,7 +292,7 @@ def test_small_blocks_give_identical_results(
     whole = [
         cmtrace.parse(read(corpus / "cmtrace" / n), ParseContext(n)) for n in names
     ]
-    monkeypatch.setattr(careful, "BLOCK_BYTES", 3000)
+    monkeypatch.setattr(blocks, "BLOCK_BYTES", 3000)
     for name, ref in zip(names, whole, strict=True):
         got = cmtrace.parse(read(corpus / "cmtrace" / name), ParseContext(name))
         assert got.table.equals(ref.table), name

@@ -1,4 +1,8 @@
-"""ccmsetup runs derived from CMTrace records (parsers/ccmsetup.py)."""
+"""ccmsetup runs derived from CMTrace records (parsers/derivers/ccmsetup_runs.py).
+
+Inputs are read by the real CMTrace parser (`cm_log`), so the instants checked
+here are the parser's: UTC = local + bias minutes (docs/formats.md §1.2).
+"""
 
 from __future__ import annotations
 
@@ -11,9 +15,9 @@ import pytest
 from espfleet.parsers import schema
 from espfleet.parsers.derivers.ccmsetup_runs import derive_runs, parse_command_line
 from tests.conftest import corpus_file
-from tests.parsers.cmlog_rows import entries_from_file, entries_from_text, record
+from tests.parsers.derivers.cm_log import entries_from_file, entries_from_text, record
 
-DATA = Path(__file__).parent.parent / "data" / "ccmsetup"
+DATA = Path(__file__).parents[2] / "data" / "ccmsetup"
 D = "03-02-2026"
 
 
@@ -22,7 +26,7 @@ def runs_of(name: str) -> list[dict]:
 
 
 def runs_text(*records: str) -> list[dict]:
-    return derive_runs(entries_from_text("".join(records))).to_pylist()
+    return derive_runs(entries_from_text("".join(records), "ccmsetup.log")).to_pylist()
 
 
 def rec(message: str, time: str = "08:00:00.000+300", thread: int = 10) -> str:
@@ -226,18 +230,3 @@ def test_corpus_command_lines_and_versions(corpus):
     assert service["mp_host"] == "server.dmz" and service["used_cmg"] is False
     # +00 (two-digit bias): 15:10:35.396 local is 15:10:35.396Z.
     assert service["started_at"] == datetime(2020, 2, 4, 15, 10, 35, 396000, tzinfo=UTC)
-
-
-def test_fixtures_through_real_cmtrace_parser_match():
-    cmtrace = pytest.importorskip("espfleet.parsers.cmtrace")
-    for path in sorted(DATA.glob("*.log")):
-        parsed = cmtrace.parse(path.read_bytes()).table
-        got = derive_runs(parsed).to_pylist()
-        assert got == derive_runs(entries_from_file(path)).to_pylist(), path.name
-
-
-def test_corpus_log_through_real_cmtrace_parser_agrees(corpus):
-    cmtrace = pytest.importorskip("espfleet.parsers.cmtrace")
-    path = corpus_file(corpus, REDDIT)
-    got = derive_runs(cmtrace.parse(path.read_bytes()).table)
-    assert got.equals(derive_runs(entries_from_file(path)))

@@ -1,20 +1,21 @@
-"""parsers/cmtrace_bytes.py: the numpy reader gives exactly what the pyarrow reader
-and the careful per-record path give.
+"""parsers/cmtrace/canonical.py: the canonical-record reader gives exactly what the
+regular-record reader and the careful reader give.
 
-Three references: `cmtrace_fast._scan_arrow` (the pyarrow reader the numpy one
-replaces on canonical blocks), and `cmtrace.parse` with the scanner disabled
-(every chunk read by `cmtrace_slow._tails`). The generator writes well-formed
-records with random field values and near misses of every part the numpy reader
-checks (separators, attribute order, time and date layouts, tails, quotes and
-``]LOG]!>`` in messages, cut records, junk between records).
+Three references: `regular.read_block` (the regular-record reader alone, which
+the canonical one replaces on canonical chunks), and `cmtrace.parse` with the
+column readers disabled (every chunk read by `careful.read_tails`). The
+generator writes well-formed records with random field values and near misses of
+every part the canonical reader checks (separators, attribute order, time and
+date layouts, tails, quotes and ``]LOG]!>`` in messages, cut records, junk
+between records).
 
-Known differences between the scanners and the careful path, older than the
-numpy reader and kept (the numpy reader accepts none of them, so the pyarrow
-reader still decides): attribute values holding ``<``, ``>``, CR or LF; signed or
-three-digit ``type`` and signed or 19-digit ``thread`` values; non-ASCII whitespace after
-the closing ``>``; a message holding ``]LOG]!>`` (the scanners cut at
-``]LOG]!><time="``, the careful path at ``]LOG]!>``). The generator does not
-write those for the careful-path comparisons.
+Known differences between the column readers and the careful reader, older than
+the canonical reader and kept (the canonical reader accepts none of them, so the
+regular reader still decides): attribute values holding ``<``, ``>``, CR or LF;
+signed or three-digit ``type`` and signed or 19-digit ``thread`` values;
+non-ASCII whitespace after the closing ``>``; a message holding ``]LOG]!>`` (the
+column readers cut at ``]LOG]!><time="``, the careful reader at ``]LOG]!>``).
+The generator does not write those for the careful-reader comparisons.
 """
 
 from __future__ import annotations
@@ -27,7 +28,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from espfleet.parsers import cmtrace
-from espfleet.parsers.cmtrace import arrow_reader, byte_reader, careful
+from espfleet.parsers.cmtrace import blocks, canonical, records, regular
+from espfleet.parsers.cmtrace.grammar import THREAD_DIGITS
 
 DIGIT = st.sampled_from("0123456789")
 VALUE = st.text(
@@ -105,8 +107,8 @@ TAIL = st.sampled_from(
 def record(draw: st.DrawFn, near: bool, careful: bool = False) -> str:
     values = [draw(TIME), draw(DATE)] + [draw(VALUE), draw(VALUE), draw(TYPE)]
     values += [draw(THREAD), draw(VALUE)]
-    if careful:  # the careful path reads threads of up to 18 digits
-        values[5] = values[5][:18]
+    if careful:  # the careful reader reads threads of up to 18 digits
+        values[5] = values[5][:THREAD_DIGITS]
     seps = list(SEPARATORS)
     if near and draw(st.booleans()):
         k = draw(st.integers(0, 5))
@@ -130,9 +132,8 @@ def canonical_log(draw_records: list[str]) -> bytes:
     return "".join(draw_records).encode()
 
 
-def scans_equal(a: arrow_reader.Scan, b: arrow_reader.Scan) -> None:
+def scans_equal(a: records.Scan, b: records.Scan) -> None:
     assert a.preamble == b.preamble
-    assert a.preamble_newlines == b.preamble_newlines
     assert a.n_chunks == b.n_chunks
     assert a.newlines == b.newlines
     for name in ("chunk_offsets", "chunk_lines", "good", "irregular"):
@@ -148,9 +149,9 @@ def scans_equal(a: arrow_reader.Scan, b: arrow_reader.Scan) -> None:
             assert pa.array(col).equals(pa.array(other)), name
 
 
-def all_irregular(buf, offset0=0, line0=1) -> arrow_reader.Scan:
-    """The scan with no record converted: every chunk goes to the careful path."""
-    sc = arrow_reader._scan_arrow(buf, offset0, line0)
+def all_irregular(buf, offset0=0, line0=1) -> records.Scan:
+    """The scan with no record converted: every chunk goes to the careful reader."""
+    sc = regular.read_block(buf, offset0, line0)
     sc.good = np.empty(0, np.int64)
     sc.columns = {}
     sc.irregular = np.arange(sc.n_chunks, dtype=np.int64)
@@ -159,7 +160,7 @@ def all_irregular(buf, offset0=0, line0=1) -> arrow_reader.Scan:
 
 def same_as_careful(data: bytes) -> None:
     fast = cmtrace.parse(data)
-    with mock.patch.object(careful, "scan", all_irregular):
+    with mock.patch.object(blocks, "scan", all_irregular):
         slow = cmtrace.parse(data)
     assert fast.table.equals(slow.table), (fast.table, slow.table)
     assert [(w.line, w.reason, w.excerpt) for w in fast.warnings] == [
@@ -175,27 +176,27 @@ SETTINGS = settings(
 
 @SETTINGS
 @given(st.lists(record(near=False), min_size=1, max_size=12))
-def test_well_formed_blocks_match_pyarrow_reader(records: list[str]) -> None:
+def test_well_formed_blocks_match_regular_reader(records: list[str]) -> None:
     data = canonical_log(records)
-    scans_equal(arrow_reader.scan(data, 100, 5), arrow_reader._scan_arrow(data, 100, 5))
+    scans_equal(blocks.scan(data, 100, 5), regular.read_block(data, 100, 5))
 
 
 @SETTINGS
 @given(st.lists(record(near=True), min_size=1, max_size=12), st.text(max_size=6))
-def test_near_miss_blocks_match_pyarrow_reader(records: list[str], head: str) -> None:
+def test_near_miss_blocks_match_regular_reader(records: list[str], head: str) -> None:
     data = (head.replace("<![LOG[", "") + "".join(records)).encode()
-    scans_equal(arrow_reader.scan(data), arrow_reader._scan_arrow(data))
+    scans_equal(blocks.scan(data), regular.read_block(data))
 
 
 @SETTINGS
 @given(st.lists(record(near=True, careful=True), min_size=1, max_size=12))
-def test_near_miss_logs_match_careful_path(records: list[str]) -> None:
+def test_near_miss_logs_match_careful_reader(records: list[str]) -> None:
     same_as_careful("".join(records).encode())
 
 
 @SETTINGS
 @given(st.lists(record(near=False, careful=True), min_size=1, max_size=12))
-def test_well_formed_logs_match_careful_path(records: list[str]) -> None:
+def test_well_formed_logs_match_careful_reader(records: list[str]) -> None:
     same_as_careful("".join(records).encode())
 
 
@@ -205,8 +206,8 @@ RECORD = (
 )
 
 
-def test_canonical_block_is_read_by_numpy() -> None:
-    found = byte_reader.scan_canonical((RECORD * 3).encode())
+def test_canonical_block_is_read_by_the_canonical_reader() -> None:
+    found = canonical.scan_canonical((RECORD * 3).encode())
     assert found is not None
     assert found["openers"].tolist() == [0, len(RECORD), 2 * len(RECORD)]
     assert found["columns"]["message"].to_pylist() == ['m "q"'] * 3
@@ -214,11 +215,11 @@ def test_canonical_block_is_read_by_numpy() -> None:
 
 
 def good(data: str) -> list[int] | None:
-    found = byte_reader.scan_canonical(data.encode())
+    found = canonical.scan_canonical(data.encode())
     return None if found is None else found["good"].tolist()
 
 
-def test_odd_records_are_left_to_the_pyarrow_reader() -> None:
+def test_odd_records_are_left_to_the_regular_reader() -> None:
     odd = RECORD.replace(' context=""', ' context ="" ')
     assert good(RECORD + odd + RECORD) == [0, 2]
     assert good(RECORD + "x" + RECORD) == [1]
@@ -227,7 +228,7 @@ def test_odd_records_are_left_to_the_pyarrow_reader() -> None:
     assert good("no opener here, " * 8) is None
 
 
-def test_record_cut_at_the_block_end_is_left_to_the_pyarrow_reader() -> None:
+def test_record_cut_at_the_block_end_is_left_to_the_regular_reader() -> None:
     data = RECORD * 2
     for cut in range(len(RECORD) + 1, len(RECORD) + 7):  # '<![LO' ends record 0
         assert good(data[:cut]) == [], cut
@@ -270,25 +271,25 @@ GOOD_DATE = st.builds(
             GOOD_DATE,
             VALUE.map(lambda v: v.replace("!", "")),  # '!' there: handed back
             st.sampled_from(["", "0", "3"]),
-            st.text(DIGIT, max_size=18),
+            st.text(DIGIT, max_size=THREAD_DIGITS),
         ),
         min_size=1,
         max_size=8,
     )
 )
-def test_good_records_are_read_by_numpy(rows: list[tuple]) -> None:
+def test_good_records_are_read_by_the_canonical_reader(rows: list[tuple]) -> None:
     data = "".join(
         f'<![LOG[{msg.replace("]LOG]!>", "")}]LOG]!><time="{t}" date="{d}" '
         f'component="{v}" context="{v}" type="{typ}" thread="{thr}" file="{v}">\n'
         for msg, t, d, v, typ, thr in rows
     ).encode()
-    found = byte_reader.scan_canonical(data)
+    found = canonical.scan_canonical(data)
     assert found is not None and len(found["good"]) == len(rows)
-    scans_equal(arrow_reader.scan(data), arrow_reader._scan_arrow(data))
+    scans_equal(blocks.scan(data), regular.read_block(data))
 
 
 def test_non_ascii_digits_in_type_and_thread_do_not_raise() -> None:
-    # '²'.isdigit() is True but int('²') raises: the careful path reads them as null.
+    # '²'.isdigit() is True but int('²') raises: the careful reader reads them as null.
     text = RECORD.replace('type="1"', 'type="²"').replace('thread="12"', 'thread="٣"')
     table = cmtrace.parse(text.encode()).table
     assert table.column("severity").to_pylist() == [None]

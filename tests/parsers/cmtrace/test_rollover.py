@@ -1,4 +1,4 @@
-"""parsers/rollover.py and cmtrace.parse_set: rollover sets read as one stream."""
+"""parsers/cmtrace/rollover.py and cmtrace.parse_set: rollover sets read as one stream."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from espfleet.parsers import cmtrace
 from espfleet.parsers.base import ParseContext
 from espfleet.parsers.cmtrace import rollover
 
-DATA = Path(__file__).parent.parent / "data" / "cmtrace" / "rollover"
+DATA = Path(__file__).parents[2] / "data" / "cmtrace" / "rollover"
 
 
 def files(*names: str) -> list[tuple[str, bytes]]:
