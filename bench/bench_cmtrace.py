@@ -2,7 +2,7 @@
 
 Run (one core):
     taskset -c 0 .venv/bin/python bench/bench_cmtrace.py [--records 1000000]
-        [--repeat 3] [--corpus /work/shared/corpus]
+        [--repeat 3] [--corpus ../shared/corpus]
         [--plaso-python /tmp/plaso-venv/bin/python]
 
 Prints records/s and MB/s for sniff (64 KiB heads) and `cmtrace.parse`, and how
@@ -163,7 +163,7 @@ def main() -> None:
     ap.add_argument("--records", type=int, default=1_000_000)
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument(
-        "--corpus", default=os.environ.get("ESPFLEET_CORPUS", "/work/shared/corpus")
+        "--corpus", default=os.environ.get("ESPFLEET_CORPUS", "../shared/corpus")
     )
     ap.add_argument("--plaso-python", default="")
     ap.add_argument("--plaso-records", type=int, default=20_000)

@@ -6,7 +6,7 @@ N repeats, sniff timed separately. eventxml / eventtext: synthetic 62407
 streams built here.
 
 Usage:
-    ESPFLEET_CORPUS=/work/shared/corpus .venv/bin/python bench/bench_events.py [repeats]
+    ESPFLEET_CORPUS=../shared/corpus .venv/bin/python bench/bench_events.py [repeats]
 """
 
 from __future__ import annotations
@@ -141,7 +141,7 @@ def bench_other(repeats: int, n: int = 20_000) -> None:
 
 def main() -> None:
     repeats = int(sys.argv[1]) if len(sys.argv) > 1 else 5
-    corpus = Path(os.environ.get("ESPFLEET_CORPUS", "/work/shared/corpus")) / "evtx"
+    corpus = Path(os.environ.get("ESPFLEET_CORPUS", "../shared/corpus")) / "evtx"
     files = [p.read_bytes() for p in sorted(corpus.glob("*.evtx"))]
     if files:
         bench_evtx(files, repeats)

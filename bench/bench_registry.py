@@ -1,6 +1,6 @@
 """Registry parser speed on the largest real MdmDiag dump: lines/s and MB/s.
 
-Usage: ESPFLEET_CORPUS=/work/shared/corpus .venv/bin/python bench/bench_registry.py [N]
+Usage: ESPFLEET_CORPUS=../shared/corpus .venv/bin/python bench/bench_registry.py [N]
 Times `sniff` and `parse` separately (best of N runs after one warm-up run, which
 also pays pyarrow's one-off pandas import), then `derive_esp_tracking`.
 """

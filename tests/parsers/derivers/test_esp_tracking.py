@@ -1,4 +1,4 @@
-"""parsers/esptracking.py: ESP facts decoded with the scale of their key."""
+"""parsers/derivers/esp_tracking.py: ESP facts decoded with the scale of their key."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from espfleet.parsers import regfile, schema
 from espfleet.parsers.derivers.esp_tracking import derive_esp_tracking, snapshot_time
 from tests.conftest import corpus_file
 
-DATA = Path(__file__).parents[1] / "data" / "registry"
+DATA = Path(__file__).parents[2] / "data" / "registry"
 
 
 @pytest.fixture(
