@@ -10,6 +10,7 @@ A damaged archive raises `BundleError`; the flow quarantines the bundle.
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import PurePosixPath
 
 import libarchive
@@ -42,8 +43,27 @@ def _safe_name(name: str) -> str | None:
     return "/".join(p for p in parts if p not in ("", "."))
 
 
-def read_archive(name: str, data: bytes) -> dict[str, bytes]:
+def _written_at(mtime: float | None) -> datetime | None:
+    """A member's stored time as the naive wall-clock time the archive holds.
+
+    CAB and ZIP members carry MS-DOS local times; libarchive turns them into an
+    epoch through this process's local zone, so the same zone turns them back.
+    """
+    if mtime is None:
+        return None
+    return datetime.fromtimestamp(mtime)
+
+
+def read_archive(
+    name: str, data: bytes, written_at: dict[str, datetime] | None = None
+) -> dict[str, bytes]:
     """The files inside one archive (not recursing), by their inner names.
+
+    Args:
+        name: the archive's name (for messages).
+        data: its bytes.
+        written_at: when given, receives each member's stored time (naive local
+            time for CAB and ZIP members, docs/formats.md §8.3).
 
     Raises:
         BundleError: the archive is truncated, corrupt, or breaks a limit.
@@ -69,6 +89,8 @@ def read_archive(name: str, data: bytes) -> dict[str, bytes]:
                 if total > MAX_BUNDLE_BYTES:
                     raise BundleError(f"{name}: more than 4 GiB unpacked")
                 members[inner] = b"".join(chunks)
+                if written_at is not None and (when := _written_at(entry.mtime)):
+                    written_at[inner] = when
     except ArchiveError as error:
         raise BundleError(f"{name}: unreadable archive: {_short(error)}") from error
     if not members:
@@ -81,11 +103,21 @@ def _short(error: ArchiveError) -> str:
     return text.split(" (errno=")[0]
 
 
-def unpack(files: dict[str, bytes], depth: int = 0) -> dict[str, bytes]:
+def unpack(
+    files: dict[str, bytes],
+    depth: int = 0,
+    written_at: dict[str, datetime] | None = None,
+) -> dict[str, bytes]:
     """Every member of a bundle, archives opened recursively.
 
     Archive members are named ``<archive>/<inner name>``; loose files keep their
     names. The archives themselves are not returned as members.
+
+    Args:
+        files: the bundle's files by name.
+        depth: nesting depth of `files` (0 for a bundle's own files).
+        written_at: when given, receives the stored time of every archive
+            member, by member name (loose files have none).
 
     Raises:
         BundleError: an archive at any depth cannot be read.
@@ -95,8 +127,12 @@ def unpack(files: dict[str, bytes], depth: int = 0) -> dict[str, bytes]:
         if _is_archive(name, data):
             if depth >= MAX_DEPTH:
                 raise BundleError(f"{name}: archives nested deeper than {MAX_DEPTH}")
-            inner = unpack(read_archive(name, data), depth + 1)
+            times: dict[str, datetime] = {}
+            inner_files = read_archive(name, data, times)
+            inner = unpack(inner_files, depth + 1, times)
             members.update({f"{name}/{k}": v for k, v in inner.items()})
+            if written_at is not None:
+                written_at.update({f"{name}/{k}": v for k, v in times.items()})
         elif name.lower().endswith(ARCHIVE_SUFFIXES) and depth == 0:
             raise BundleError(f"{name}: not a CAB/ZIP (bad signature)")
         else:

@@ -101,3 +101,14 @@ def test_real_lzx_cab_members_equal_the_extracted_copies(corpus, name):
             assert members[member] == data, member
             compared += 1
     assert compared >= 5
+
+
+def test_member_times_are_the_wall_clock_times_the_cab_stores(corpus):
+    """cabextract lists MDMDiagReport.xml of this CAB at 27.03.2020 10:31:00."""
+    data = corpus_file(
+        corpus, "cab/MDMDiagReport_joopjaeng-jaeng_2020.cab"
+    ).read_bytes()
+    times: dict = {}
+    unpack({"x.cab": data}, written_at=times)
+    assert str(times["x.cab/MDMDiagReport.xml"]) == "2020-03-27 10:31:00"
+    assert str(times["x.cab/CloudExperienceHostOobe.etl.008"]) == "2020-03-27 05:41:00"
