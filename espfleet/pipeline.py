@@ -8,6 +8,7 @@ latest run of each bundle).
 
 from __future__ import annotations
 
+import traceback
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,7 +19,7 @@ from . import reports
 from .ingest import BundleTables, ingest_bundle
 from .quality import CheckResult, check_views
 from .share import BundleRef, content_id, discover, filesystem, read_bundle
-from .unpack import BundleError, unpack
+from .unpack import BundleError, Limits, unpack
 from .warehouse import BUNDLES, MEMBERS, Warehouse, with_provenance
 
 
@@ -82,6 +83,9 @@ class _Batch:
     members: list[dict] = field(default_factory=list)
     manifest: list[dict] = field(default_factory=list)
     ingested_ids: set[str] = field(default_factory=set)
+    # (bundle_id, source_uri, reason): written with the batch, before its manifest.
+    quarantined: list[tuple[str, str, str]] = field(default_factory=list)
+    limits: Limits = field(default_factory=Limits)
 
 
 def _damage(result: BundleTables) -> str | None:
@@ -125,14 +129,46 @@ def _add_ingested(out: _Batch, base: dict, result: BundleTables) -> None:
     out.summary.warnings += result.n_warnings
 
 
+def exception_summary(error: BaseException) -> str:
+    """One line for an unexpected exception: its type, text and where it rose.
+
+    The place is the innermost frame in espfleet's own code (``file:line in
+    function``), so the quarantine record says which parser or deriver failed.
+    """
+    frames = [
+        f
+        for f in traceback.extract_tb(error.__traceback__)
+        if "/espfleet/" in f.filename or "/parsers/" in f.filename
+    ]
+    text = " ".join(str(error).split())[:300]
+    summary = f"{type(error).__name__}: {text}" if text else type(error).__name__
+    if frames:
+        f = frames[-1]
+        where = "/".join(f.filename.split("/")[-2:])
+        summary += f" (at {where}:{f.lineno} in {f.name})"
+    return summary
+
+
+def _quarantine(out: _Batch, base: dict, seen: dict, reason: str) -> None:
+    out.quarantined.append((base["bundle_id"], base["source_uri"], reason))
+    out.bundles.append(_bundle_row(**base, status="quarantined", reason=reason))
+    out.manifest.append(seen | {"status": "quarantined"})
+    out.summary.quarantined += 1
+    out.summary.quarantine_reasons.append((base["source_uri"], reason))
+
+
 def _ingest_one(
     out: _Batch,
-    wh: Warehouse,
     ref: BundleRef,
     files: dict[str, bytes],
     skip_ids: frozenset[str],
 ) -> None:
-    """Read one fetched bundle into `out`: duplicate, quarantined or ingested."""
+    """Read one fetched bundle into `out`: duplicate, quarantined or ingested.
+
+    A bundle over its unpacking budget, with a damaged archive, or on which a
+    parser or deriver raised anything at all (a defect, or a MemoryError) is
+    quarantined with the reason; the batch goes on with the next bundle.
+    """
     bundle_id = content_id(files)
     seen = {
         "source_uri": ref.uri,
@@ -155,22 +191,22 @@ def _ingest_one(
         "ingested_at": out.now,
     }
     try:
-        unpacked = unpack(files)
+        result = ingest_bundle(unpack(files, limits=out.limits))
     except BundleError as error:
-        reason = str(error)
-        wh.quarantine(bundle_id, ref.uri, reason, out.run_id)
-        out.bundles.append(_bundle_row(**base, status="quarantined", reason=reason))
-        out.manifest.append(seen | {"status": "quarantined"})
-        out.summary.quarantined += 1
-        out.summary.quarantine_reasons.append((ref.uri, reason))
+        _quarantine(out, base, seen, str(error))
         return
-    _add_ingested(out, base, ingest_bundle(unpacked))
+    except Exception as error:  # any defect in one bundle must not cost the batch
+        _quarantine(out, base, seen, "parse failed: " + exception_summary(error))
+        return
+    _add_ingested(out, base, result)
     out.manifest.append(seen | {"status": "ingested"})
 
 
 def _write(wh: Warehouse, out: _Batch, batch: str) -> None:
     """Every table of the batch, then its manifest (last: it commits the batch)."""
     day, run_id = out.now.date(), out.run_id
+    for bundle_id, uri, reason in out.quarantined:
+        wh.quarantine(bundle_id, uri, reason, run_id)
     for name, parts in sorted(out.tables.items()):
         table = pa.concat_tables(parts)
         wh.write_table(name, table, run_id, batch, day)
@@ -194,6 +230,7 @@ def ingest_batch(
     batch: str,
     reprocess: bool = False,
     known_ids: frozenset[str] = frozenset(),
+    limits: Limits | None = None,
 ) -> BatchSummary:
     """Fetch, unpack, parse and write one batch of bundles.
 
@@ -201,6 +238,7 @@ def ingest_batch(
     bundle among them, or met twice in this batch, is recorded as a duplicate.
     A bundle the share cannot deliver even after retried reads is deferred (left
     out of the manifest, so the next run tries again); the batch goes on.
+    `limits` is each bundle's unpacking budget (default: `Limits.from_env()`).
 
     Raises:
         OSError: writing to the warehouse failed (the flow retries the batch).
@@ -208,6 +246,7 @@ def ingest_batch(
     fs, _root = filesystem(source)
     wh = Warehouse(warehouse)
     out = _Batch(run_id, datetime.now(UTC), BatchSummary(batch=batch))
+    out.limits = limits or Limits.from_env()
     skip_ids = frozenset() if reprocess else known_ids
     for ref in refs:
         try:
@@ -215,7 +254,8 @@ def ingest_batch(
         except OSError as error:
             out.summary.deferred.append((ref.uri, f"{type(error).__name__}: {error}"))
             continue
-        _ingest_one(out, wh, ref, files, skip_ids)
+        _ingest_one(out, ref, files, skip_ids)
+        del files
     _write(wh, out, batch)
     return out.summary
 

@@ -33,7 +33,7 @@ from .base import (
     Parser,
     ParseResult,
 )
-from .textdecode import decode
+from .textdecode import decode, loss_warning
 
 SCHEMA = schema.REGISTRY_VALUES
 
@@ -375,11 +375,14 @@ def parse(data: bytes, context: ParseContext | None = None) -> ParseResult:
     Returns:
         Rows in file order; warnings for lines that could not be read.
     """
-    lines = decode(data).text.split("\n")
+    decoded = decode(data)
+    lines = decoded.text.split("\n")
     dialect, start = _dialect(lines)
     reader = _Reader(lines, dialect, start)
     reader.run()
     damage = reader.damage
+    if loss := loss_warning(decoded):
+        damage.warn(None, loss)
     return ParseResult(_table(dialect, reader.rows), damage.warnings, damage.skipped)
 
 

@@ -232,7 +232,8 @@ def parse(data: bytes, context: ParseContext | None = None) -> ParseResult:
     """
     rows = EventRows("text")
     zone = _zone(context)
-    lines = textdecode.decode(data).text.splitlines()
+    decoded = textdecode.decode(data)
+    lines = decoded.text.splitlines()
     records: list[tuple[str, int, list[str]]] = []  # (kind, first line, lines)
     stray = 0
     for no, line in enumerate(lines, 1):
@@ -268,6 +269,8 @@ def parse(data: bytes, context: ParseContext | None = None) -> ParseResult:
         )
     if stray:
         damage.warn(None, f"{stray} lines outside any event ignored")
+    if loss := textdecode.loss_warning(decoded):
+        damage.warn(None, loss)
     return ParseResult(rows.table(), damage.warnings, damage.skipped)
 
 
