@@ -139,10 +139,6 @@ class _Budget:
             )
 
 
-class BundleError(Exception):
-    """A bundle that cannot be read: the reason goes to the quarantine."""
-
-
 def _is_archive(name: str, data: bytes) -> bool:
     lower = name.lower()
     if lower.endswith(".cab"):
