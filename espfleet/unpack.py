@@ -8,13 +8,14 @@ absolute and parent-relative names are refused.
 Archive bombs are stopped by a budget per *bundle* (`Limits`), counted across
 every archive of the bundle, nested ones included, and checked block by block
 while libarchive decompresses, so a bomb trips before memory grows: a 42.zip
-(16 x 16 x 4 x 1 GiB) or a CAB of 31 KB that would expand to 3.6 GB stops at
-about 100 MB of output. A damaged archive or a broken budget raises
+(16 x 16 x 4 x 1 GiB) or a CAB of 6 MB that would expand to 3.6 GB stops
+within 256 MB of output. A damaged archive or a broken budget raises
 `BundleError`; the flow quarantines the bundle with the reason.
 """
 
 from __future__ import annotations
 
+import io
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
@@ -34,6 +35,8 @@ class Limits:
 
     Real collections are far inside these: the largest real MDM diagnostics CAB
     known holds 50 members and 45 MB unpacked, at 27:1 (docs/formats.md §5).
+    A bundle is held in memory while it is parsed and two batches run at once,
+    so the total is what keeps a process under 1 GB whatever a share holds.
     Each field can be set from the environment, as ``ESPFLEET_`` + its name in
     capitals (``ESPFLEET_MAX_UNPACKED_MB=2048``).
 
@@ -51,8 +54,8 @@ class Limits:
         max_depth: archives inside archives inside the bundle's own files.
     """
 
-    max_unpacked_mb: int = 512
-    max_member_mb: int = 256
+    max_unpacked_mb: int = 256
+    max_member_mb: int = 128
     max_members: int = 10_000
     max_ratio: int = 100
     ratio_floor_mb: int = 64
@@ -104,12 +107,21 @@ class _Budget:
                 " in one bundle (ESPFLEET_MAX_ARCHIVES)"
             )
 
-    def add_member(self, name: str) -> None:
+    def add_member(self, name: str, declared: int | None) -> None:
+        """One more member, refused at once when its header declares too much.
+
+        The declared size can lie (too small): `add_block` counts what comes.
+        """
         self.members += 1
         if self.members > self.limits.max_members:
             raise BundleError(
                 f"{name}: over budget: more than {self.limits.max_members} members"
                 " in one bundle (ESPFLEET_MAX_MEMBERS)"
+            )
+        if declared and declared > self.limits.max_member_mb * MIB:
+            raise BundleError(
+                f"{name}: over budget: member declares {declared} bytes, more than"
+                f" {self.limits.max_member_mb} MB (ESPFLEET_MAX_MEMBER_MB)"
             )
 
     def add_block(
@@ -198,15 +210,18 @@ def read_archive(
                 if inner is None:
                     raise BundleError(f"{name}: unsafe member name {entry.pathname!r}")
                 where = f"{name}/{inner}"
-                budget.add_member(where)
-                chunks = []
+                budget.add_member(where, entry.size)
+                # BytesIO hands its buffer over without a copy: one member is
+                # never held twice (a join of chunks would double the peak).
+                buffer = io.BytesIO()
                 size = 0
                 for block in entry.get_blocks():
                     size += len(block)
                     archive_out += len(block)
                     budget.add_block(where, size, archive_out, len(data), len(block))
-                    chunks.append(block)
-                members[inner] = b"".join(chunks)
+                    buffer.write(block)
+                members[inner] = buffer.getvalue()
+                del buffer
                 if written_at is not None and (when := _written_at(entry.mtime)):
                     written_at[inner] = when
     except ArchiveError as error:

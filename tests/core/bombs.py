@@ -105,14 +105,19 @@ def nested_zip(fan_out: int = 16, files: int = 4, file_size: int = GIB) -> bytes
     return _zip_of(fan_out, _zip_of(fan_out, bottom, "b"), "a")
 
 
-def mszip_cab(total: int = 3_600_000_000, name: str = "zeros.bin") -> bytes:
-    """A CAB whose files expand to `total` zero bytes (one folder per 1.8 GiB)."""
+def mszip_cab(
+    total: int = 3_600_000_000, name: str = "zeros.bin", per_folder: int = 55_000
+) -> bytes:
+    """A CAB whose files expand to `total` zero bytes.
+
+    One file per folder of `per_folder` 32 KiB blocks (55,000: 1.8 GB files;
+    8,192: files of exactly 256 MiB, each within a member limit of 256 MB).
+    """
     block = 32768
     packer = zlib.compressobj(9, zlib.DEFLATED, -15)
     payload = b"CK" + packer.compress(bytes(block)) + packer.flush()
     cfdata = struct.pack("<IHH", 0, len(payload), block) + payload
     blocks = -(-total // block)
-    per_folder = 55_000
     folders = [min(per_folder, blocks - i) for i in range(0, blocks, per_folder)]
     names = [f"{n}-{name}".encode() + b"\0" for n in range(len(folders))]
     header_size = 36 + 8 * len(folders)
