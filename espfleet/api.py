@@ -5,22 +5,20 @@ Printing lives here (rich tables) so the CLI stays a thin mirror.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from datetime import date, datetime
 from pathlib import Path
 
 import pyarrow as pa
-from rich.console import Console
 from rich.table import Table
 
 from . import reports
 from .ingest import ingest_bundle
+from .printing import console, csv_safe, json_line, say
+from .printing import table as literal_table
 from .settings import RunSettings
 from .unpack import BundleError, unpack
 from .warehouse import Warehouse
-
-console = Console()
 
 
 def ingest(settings: RunSettings) -> dict:
@@ -88,7 +86,7 @@ def parse_file_jsonl(path: Path, table: str | None = None) -> Iterator[str]:
     except (BundleError, KeyError) as error:
         raise SystemExit(f"espfleet parse: {error}") from error
     for row in rows:
-        yield json.dumps({k: _jsonable(v) for k, v in row.items()}, ensure_ascii=False)
+        yield json_line({k: _jsonable(v) for k, v in row.items()})
 
 
 def explain(code: str) -> str:
@@ -111,12 +109,8 @@ def failure_causes(warehouse: Path) -> pa.Table:
 
 
 def _rich_table(table: pa.Table, title: str) -> Table:
-    out = Table(title=title)
-    for name in table.column_names:
-        out.add_column(name)
-    for row in table.to_pylist():
-        out.add_row(*[_cell(v) for v in row.values()])
-    return out
+    """Every cell shown literally (espfleet.printing): data is never markup."""
+    return literal_table(table.to_pylist(), table.column_names, title, _cell)
 
 
 def _cell(value: object) -> str:
@@ -131,13 +125,13 @@ def print_table(table: pa.Table, fmt: str, title: str = "") -> None:
     """Print an Arrow table as a rich table, CSV or JSON lines."""
     if fmt == "json":
         for row in table.to_pylist():
-            print(json.dumps({k: _jsonable(v) for k, v in row.items()}))
+            print(json_line({k: _jsonable(v) for k, v in row.items()}))
     elif fmt == "csv":
         import pyarrow.csv as pacsv
 
         sink = pa.BufferOutputStream()
         pacsv.write_csv(table, sink)
-        print(sink.getvalue().to_pybytes().decode(), end="")
+        print(csv_safe(sink.getvalue().to_pybytes().decode()), end="")
     else:
         console.print(_rich_table(table, title))
 
@@ -151,30 +145,26 @@ def print_report(warehouse: Path, since: date | None, fmt: str) -> None:
 def print_run(totals: dict, settings: RunSettings) -> None:
     """What `espfleet run` / `ingest` print at the end."""
     if settings.dry_run:
-        console.print(
-            f"{len(totals['new'])} new bundles, {totals['seen']} already seen:"
-        )
+        say(f"{len(totals['new'])} new bundles, {totals['seen']} already seen:")
         for uri in totals["new"]:
-            console.print(f"  {uri}")
+            say("  ", uri)
         return
-    console.print(
+    say(
         f"run {totals['run_id']}: {totals['ingested']} bundles ingested, "
         f"{totals['quarantined']} quarantined, {totals['duplicates']} duplicates, "
         f"{totals['already_seen']} already seen"
     )
     for uri, reason in totals["quarantine_reasons"]:
-        console.print(f"  quarantined {uri}: {reason}")
+        say("  quarantined ", uri, ": ", reason)
     for uri, reason in totals["deferred"]:
-        console.print(f"  deferred to the next run (share error) {uri}: {reason}")
+        say("  deferred to the next run (share error) ", uri, ": ", reason)
     print_report(settings.warehouse, None, "table")
     console.print(_rich_table(failure_causes(settings.warehouse), "Why they failed"))
     root = settings.warehouse
-    console.print(
-        f"\nwarehouse: {root / 'espfleet.duckdb'} (views over {root / 'parquet'})\n"
-        f"quarantine: {root / 'quarantine'}\n"
-        f'query it:   espfleet sql "select * from device_outcomes"'
-        f" --warehouse {root}"
-    )
+    say()
+    say("warehouse: ", root / "espfleet.duckdb", " (views over ", root / "parquet", ")")
+    say("quarantine: ", root / "quarantine")
+    say('query it:   espfleet sql "select * from device_outcomes" --warehouse ', root)
 
 
 DEVICE_SQL = """
@@ -195,15 +185,26 @@ def print_device(warehouse: Path, who: str) -> bool:
     with Warehouse(warehouse).connect() as con:
         attempts = con.sql(DEVICE_SQL, params=[who, who]).to_arrow_table()
         if attempts.num_rows == 0:
-            console.print(f"no device with serial number or name {who!r}")
+            say("no device with serial number or name ", repr(who))
             return False
         for row in attempts.to_pylist():
-            console.print(
-                f"[bold]attempt {row['attempt']}[/] {row['device_name']} "
-                f"({row['serial_number']}) started {_cell(row['started_at'])}: "
-                f"[bold]{row['outcome']}[/] {row['failed_phase'] or ''} "
-                f"{row['error_code'] or ''}\n  {row['diagnosis']}"
+            # Every value is data from a bundle: printed literally (printing.say).
+            say(
+                ("bold", f"attempt {row['attempt']}"),
+                " ",
+                row["device_name"],
+                " (",
+                row["serial_number"],
+                ") started ",
+                _cell(row["started_at"]),
+                ": ",
+                ("bold", row["outcome"]),
+                " ",
+                row["failed_phase"] or "",
+                " ",
+                row["error_code"] or "",
             )
+            say("  ", row["diagnosis"])
             timeline = con.sql(TIMELINE_SQL, params=[row["bundle_id"]]).to_arrow_table()
             console.print(_rich_table(timeline.drop_columns(["bundle_id", "seq"]), ""))
     return True
@@ -212,10 +213,8 @@ def print_device(warehouse: Path, who: str) -> bool:
 def run_sql(warehouse: Path, query: str | None, fmt: str = "table") -> None:
     """Run one query and print it, or say how to open a shell."""
     if query is None:
-        console.print(
-            f"cd {warehouse} && duckdb {Warehouse(warehouse).db_path.name}\n"
-            "(views read parquet/ relative to the warehouse folder)"
-        )
+        say("cd ", warehouse, " && duckdb ", Warehouse(warehouse).db_path.name)
+        say("(views read parquet/ relative to the warehouse folder)")
         return
     with Warehouse(warehouse).connect() as con:
         print_table(con.sql(query).to_arrow_table(), fmt)
