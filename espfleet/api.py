@@ -13,6 +13,7 @@ import pyarrow as pa
 from rich.table import Table
 
 from . import reports
+from .errors import UnknownCode
 from .ingest import ingest_bundle
 from .printing import console, csv_safe, json_line, say
 from .printing import table as literal_table
@@ -91,9 +92,24 @@ def parse_file_jsonl(path: Path, table: str | None = None) -> Iterator[str]:
 
 def explain(code: str) -> str:
     """What `espfleet explain CODE` prints."""
+    return explain_code(code)[0]
+
+
+def explain_code(code: str) -> tuple[str, bool]:
+    """What `espfleet explain CODE` prints, and whether the catalogue knows it.
+
+    Raises:
+        UnknownCode: `code` is no spelling of an error code at all.
+    """
     from espfleet.parsers import errorcodes
 
-    return errorcodes.format_explanation(errorcodes.explain(code))
+    found = errorcodes.explain(code)
+    if found.code is None and found.symbol is None:
+        raise UnknownCode(
+            f"{code!r} is not an error code (give one as 0x800705B4, 2147943860,"
+            " -2147023436, 1603 or a symbol such as ERROR_TIMEOUT)"
+        )
+    return errorcodes.format_explanation(found), found.meaning is not None
 
 
 def failure_rates(warehouse: Path, since: date | None = None) -> pa.Table:

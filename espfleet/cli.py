@@ -1,6 +1,10 @@
 """The `espfleet` command line: each command calls one library function.
 
-Every command takes ``--warehouse DIR`` (default ``./warehouse``).
+Every command takes ``--warehouse DIR`` (default ``./warehouse``). A user error
+(`espfleet.errors.UserError`: a missing share, a full disk, a busy warehouse...)
+prints one line, ``espfleet: <what happened and what to do>``, on stderr and
+exits non-zero (75 when the warehouse is in use, so a scheduler can retry);
+anything else is a defect and keeps its traceback.
 """
 
 from __future__ import annotations
@@ -8,11 +12,16 @@ from __future__ import annotations
 import sys
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import click
 
-from . import api
+from . import api, runs
+from .errors import UserError
+from .printing import visible
 from .settings import DEFAULT_WAREHOUSE, SAMPLE_SOURCE, RunSettings
+from .share import redact
+from .warehouse import Warehouse
 
 WAREHOUSE = click.option(
     "--warehouse",
@@ -23,7 +32,27 @@ WAREHOUSE = click.option(
 )
 
 
-@click.group()
+LOCK_WAIT = click.option(
+    "--lock-wait",
+    type=float,
+    default=60.0,
+    show_default=True,
+    help="Seconds to wait for another run on the warehouse to finish.",
+)
+
+
+class _Commands(click.Group):
+    """Commands whose user errors end in one line and a non-zero exit."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except UserError as error:
+            click.echo(f"espfleet: {visible(redact(str(error)))}", err=True)
+            ctx.exit(error.exit_code)
+
+
+@click.group(cls=_Commands)
 @click.version_option(package_name="espfleet")
 def main() -> None:
     """Fleet-scale diagnosis of Autopilot + ConfigMgr co-management ESP failures."""
@@ -34,15 +63,21 @@ def _ingest(settings: RunSettings) -> None:
     api.print_run(totals, settings)
 
 
+def _readable(warehouse: Path) -> None:
+    """Refuse, in one line, a warehouse that is missing, not ours or not built."""
+    runs.require(Warehouse(warehouse))
+
+
 @main.command()
 @WAREHOUSE
 @click.option("--source", default=str(SAMPLE_SOURCE), show_default=True)
-def run(warehouse: Path, source: str) -> None:
+@LOCK_WAIT
+def run(warehouse: Path, source: str, lock_wait: float) -> None:
     """The nightly job on the committed sample (what `make run` calls).
 
     Example: espfleet run --warehouse warehouse
     """
-    _ingest(RunSettings(source=source, warehouse=warehouse))
+    _ingest(RunSettings(source=source, warehouse=warehouse, lock_wait_s=lock_wait))
 
 
 @main.command()
@@ -53,6 +88,7 @@ def run(warehouse: Path, source: str) -> None:
 @click.option("--dry-run", is_flag=True, help="List what would be ingested.")
 @click.option("--task-runner", type=click.Choice(["thread", "dask"]), default="thread")
 @click.option("--workers", default=2, show_default=True)
+@LOCK_WAIT
 def ingest(
     warehouse: Path,
     source: str,
@@ -61,10 +97,17 @@ def ingest(
     dry_run: bool,
     task_runner: str,
     workers: int,
+    lock_wait: float,
 ) -> None:
     """The nightly flow on any share: new bundles -> Parquet -> DuckDB -> reports.
 
-    Example: espfleet ingest smb://user:pw@fileserver/autopilot-logs
+    SOURCE is a folder or an fsspec URL (smb://host/share, s3://bucket/prefix).
+    The share's password comes from ESPFLEET_SHARE_PASSWORD (user:
+    ESPFLEET_SHARE_USER) or the Prefect Secret block named by
+    ESPFLEET_SHARE_SECRET; smb://user:pw@host/share works for a quick try and
+    is never stored.
+
+    Example: ESPFLEET_SHARE_PASSWORD=... espfleet ingest smb://svc-espfleet@fileserver/autopilot-logs
     """
     _ingest(
         RunSettings(
@@ -75,6 +118,7 @@ def ingest(
             dry_run=dry_run,
             task_runner=task_runner,
             max_workers=workers,
+            lock_wait_s=lock_wait,
         )
     )
 
@@ -132,9 +176,15 @@ def parse(file: Path, table: str | None) -> None:
 def explain(code: str) -> None:
     """Any spelling of an error code -> normalised code, symbol, meaning, source.
 
+    Exits 1 for a code that is not in the catalogue (its structure is still
+    shown), and with one line for something that is not an error code.
+
     Example: espfleet explain -2147023436
     """
-    click.echo(api.explain(code))
+    text, known = api.explain_code(code)
+    click.echo(text)
+    if not known:
+        sys.exit(1)
 
 
 @main.command()
@@ -149,6 +199,7 @@ def report(warehouse: Path, since, fmt: str) -> None:
     Example: espfleet report --since 2026-11-01 --format csv
     """
     since_day: date | None = since.date() if since else None
+    _readable(warehouse)
     api.print_report(warehouse, since_day, fmt)
 
 
@@ -160,6 +211,7 @@ def device(warehouse: Path, who: str) -> None:
 
     Example: espfleet device 5CG1234XYZ
     """
+    _readable(warehouse)
     if not api.print_device(warehouse, who):
         sys.exit(1)
 
@@ -175,6 +227,7 @@ def sql(warehouse: Path, query: str | None, fmt: str) -> None:
 
     Example: espfleet sql "select * from device_outcomes limit 5" --format csv
     """
+    _readable(warehouse)
     api.run_sql(warehouse, query, fmt)
 
 

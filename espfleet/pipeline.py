@@ -2,12 +2,13 @@
 
 discover -> (per batch: fetch -> identify -> unpack -> parse -> write) -> refresh.
 A batch writes its Parquet files first and its manifest last, so a batch that
-dies half-way is simply ingested again by the next run (staging views keep the
-latest run of each bundle).
+dies half-way is simply ingested again by the next run: the views read only
+what a manifest names, and the next run sweeps the rest (`espfleet.runs`).
 """
 
 from __future__ import annotations
 
+import errno
 import traceback
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -16,9 +17,18 @@ from pathlib import Path
 import pyarrow as pa
 
 from . import reports
+from .errors import DiskFull
 from .ingest import BundleTables, ingest_bundle
 from .quality import CheckResult, check_views
-from .share import BundleRef, content_id, discover, filesystem, read_bundle
+from .share import (
+    BundleRef,
+    content_id,
+    discover,
+    filesystem,
+    open_share,
+    read_bundle,
+    redact,
+)
 from .unpack import BundleError, Limits, unpack
 from .warehouse import BUNDLES, MEMBERS, Warehouse, with_provenance
 
@@ -55,8 +65,12 @@ class BatchSummary:
 def find_new_bundles(
     source: str, warehouse: Path, reprocess: bool = False
 ) -> Discovery:
-    """Bundles on `source` whose fingerprint the manifest does not hold."""
-    fs, root = filesystem(source)
+    """Bundles on `source` whose fingerprint the manifest does not hold.
+
+    Raises:
+        ShareError: the share is missing, unreachable or refuses us (one line).
+    """
+    fs, root = open_share(source)
     refs = list(discover(fs, root))
     if reprocess:
         return Discovery(new=refs, seen=0)
@@ -140,7 +154,7 @@ def exception_summary(error: BaseException) -> str:
         for f in traceback.extract_tb(error.__traceback__)
         if "/espfleet/" in f.filename or "/parsers/" in f.filename
     ]
-    text = " ".join(str(error).split())[:300]
+    text = redact(" ".join(str(error).split()))[:300]
     summary = f"{type(error).__name__}: {text}" if text else type(error).__name__
     if frames:
         f = frames[-1]
@@ -203,23 +217,38 @@ def _ingest_one(
 
 
 def _write(wh: Warehouse, out: _Batch, batch: str) -> None:
-    """Every table of the batch, then its manifest (last: it commits the batch)."""
+    """Every table of the batch, then its manifest (last: it commits the batch).
+
+    A batch that cannot be written whole leaves nothing behind.
+
+    Raises:
+        DiskFull: no space left (not retried: the flow says what was kept).
+        OSError: any other write error (the flow retries the batch).
+    """
     day, run_id = out.now.date(), out.run_id
-    for bundle_id, uri, reason in out.quarantined:
-        wh.quarantine(bundle_id, uri, reason, run_id)
-    for name, parts in sorted(out.tables.items()):
-        table = pa.concat_tables(parts)
-        wh.write_table(name, table, run_id, batch, day)
-        out.summary.rows[name] = table.num_rows
-    for name, rows, schema in (
-        ("bundles", out.bundles, BUNDLES),
-        ("members", out.members, MEMBERS),
-    ):
-        if rows:
-            wh.write_table(
-                name, pa.Table.from_pylist(rows, schema=schema), run_id, batch, day
-            )
-    wh.write_manifest(out.manifest, run_id, batch)
+    written: list[Path | None] = []
+    try:
+        for bundle_id, uri, reason in out.quarantined:
+            written.append(wh.quarantine(bundle_id, uri, reason, run_id))
+        for name, parts in sorted(out.tables.items()):
+            table = pa.concat_tables(parts)
+            written.append(wh.write_table(name, table, run_id, batch, day))
+            out.summary.rows[name] = table.num_rows
+        for name, rows, schema in (
+            ("bundles", out.bundles, BUNDLES),
+            ("members", out.members, MEMBERS),
+        ):
+            if rows:
+                table = pa.Table.from_pylist(rows, schema=schema)
+                written.append(wh.write_table(name, table, run_id, batch, day))
+        wh.write_manifest(out.manifest, run_id, batch)
+    except OSError as error:
+        for path in written:
+            if path is not None:
+                path.unlink(missing_ok=True)
+        if error.errno in (errno.ENOSPC, errno.EDQUOT):
+            raise DiskFull(f"disk full writing to warehouse {wh.root}") from None
+        raise
 
 
 def ingest_batch(
@@ -252,7 +281,8 @@ def ingest_batch(
         try:
             files = read_bundle(fs, ref)
         except OSError as error:
-            out.summary.deferred.append((ref.uri, f"{type(error).__name__}: {error}"))
+            reason = redact(f"{type(error).__name__}: {error}")
+            out.summary.deferred.append((ref.uri, reason))
             continue
         _ingest_one(out, ref, files, skip_ids)
         del files
@@ -310,7 +340,7 @@ def run_markdown(totals: dict) -> str:
     lines += [f"| {name} | {n} |" for name, n in totals["rows"].items()]
     if totals["deferred"]:
         lines += ["", "## Deferred (share errors; retried next run)", ""]
-        lines += [f"- `{uri}`: {reason}" for uri, reason in totals["deferred"]]
+        lines += [f"- `{uri}`: {redact(r)}" for uri, r in totals["deferred"]]
     if totals["quarantine_reasons"]:
         lines += ["", "## Quarantined", ""]
         lines += [

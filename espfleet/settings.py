@@ -29,6 +29,8 @@ class RunSettings:
         dry_run: discover and report what would be ingested, write nothing.
         task_runner: ``thread`` or ``dask``.
         max_workers: worker threads (or Dask workers).
+        lock_wait_s: how long to wait for another run to release the
+            warehouse before giving up (espfleet.runs).
     """
 
     source: str = str(SAMPLE_SOURCE)
@@ -38,6 +40,7 @@ class RunSettings:
     dry_run: bool = False
     task_runner: str = "thread"
     max_workers: int = 2
+    lock_wait_s: float = 60.0
 
 
 def configure_prefect(workdir: Path | None = None) -> None:

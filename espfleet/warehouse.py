@@ -6,10 +6,15 @@ Layout (docs/architecture.md)::
     <warehouse>/manifest/<run>-<batch>.parquet      what was seen and ingested
     <warehouse>/quarantine/<bundle_id>.json          why a bundle was refused
     <warehouse>/espfleet.duckdb                      views over the Parquet
+    <warehouse>/.espfleet-warehouse                  marker: this folder is ours
+    <warehouse>/.espfleet.lock                       the run lock (espfleet.runs)
 
 Every file is written to a temporary name in the same folder and renamed into
-place, so a reader never sees a partial file. Views use paths relative to the
-warehouse, so the folder can move; `connect()` sets DuckDB's file_search_path.
+place, so a reader never sees a partial file. A batch commits when its manifest
+file appears: the views read only data files a manifest names (the
+`latest_rows` macro), and the next run deletes what a killed or failed batch
+left (`espfleet.runs.sweep`). Views use paths relative to the warehouse, so the
+folder can move; `connect()` sets DuckDB's file_search_path.
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ import os
 import uuid
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from importlib import resources
 from pathlib import Path
 
@@ -119,10 +124,31 @@ def warehouse_schema(name: str) -> pa.Schema:
     return pa.schema(list(PROVENANCE) + list(parsed), metadata=parsed.metadata)
 
 
-def new_run_id(now: datetime | None = None) -> str:
-    """Sortable, unique: ``20261126T204512Z-1a2b3c4d``."""
+def _id_time(run_id: str) -> datetime | None:
+    stamp = run_id.split("-", 1)[0]
+    for fmt in ("%Y%m%dT%H%M%S.%fZ", "%Y%m%dT%H%M%SZ"):
+        try:
+            return datetime.strptime(stamp, fmt).replace(tzinfo=UTC)
+        except ValueError:
+            continue
+    return None
+
+
+def new_run_id(now: datetime | None = None, after: str | None = None) -> str:
+    """Sortable, unique: ``20261126T204512.123456Z-1a2b``, after `after` if given.
+
+    `after` is the warehouse's last run id (`espfleet.runs.next_run_id`): a
+    clock that stepped back still gives a later id. Older warehouses hold ids
+    of the second-precise form ``20261126T204512Z-1a2b3c4d``; both sort together.
+    """
     now = now or datetime.now(UTC)
-    return f"{now:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}"
+    last = _id_time(after) if after else None
+    if last is not None and now <= last:
+        now = last + timedelta(microseconds=1)
+    run_id = f"{now:%Y%m%dT%H%M%S.%fZ}-{uuid.uuid4().hex[:4]}"
+    if after and run_id <= after:  # after is second-precise, of this very second
+        run_id = f"{now + timedelta(seconds=1):%Y%m%dT%H%M%S.%fZ}-{run_id[-4:]}"
+    return run_id
 
 
 def _atomic_write(path: Path, write) -> None:
@@ -187,7 +213,13 @@ class Warehouse:
         return path
 
     def ensure_tables(self, run_id: str, day: date) -> None:
-        """Give every table at least one (possibly empty) file so its view resolves."""
+        """Give every table at least one (possibly empty) file so its view resolves.
+
+        The manifest too: `latest_rows` reads it to know which batches committed.
+        """
+        if not any((self.root / "manifest").glob("*.parquet")):
+            empty = self.root / "manifest" / f"{run_id}-empty.parquet"
+            write_parquet(MANIFEST.empty_table(), empty)
         for table in ALL_TABLES:
             folder = self.table_dir(table)
             if not any(folder.glob("*/*.parquet")):
