@@ -31,16 +31,12 @@ test: install ## run the test suite
 
 # The long versions of the reliability tests (issue #11): atheris on every parser
 # (SOAK_RUNS inputs each; defects are listed, inputs kept in fuzz-artifacts/),
-# then the kill -9 and full-disk runs (tests/soak/, ESPFLEET_SOAK_KILLS times).
+# then the kill -9 and full-disk runs (tests/flows/test_kill.py and
+# test_disk_full.py, ESPFLEET_SOAK_KILLS kills).
 SOAK_RUNS ?= 1000000
 SOAK_KILLS ?= 20
 soak: install ## long reliability runs: 1,000,000 fuzz inputs per parser, 20+ kill -9 runs
-	mkdir -p soak-logs
-	for p in $$($(BIN)/python -c "from espfleet.parsers import PARSERS; print(*(p.name for p in PARSERS))"); do \
-	  echo "== fuzz $$p ($(SOAK_RUNS) inputs)"; \
-	  $(BIN)/python -m tests.fuzz.atheris_parsers $$p -runs=$(SOAK_RUNS) >soak-logs/fuzz-$$p.log 2>&1 || exit 1; \
-	  grep -E '^(Done|DEFECT|[a-z]+ defects:|  [A-Za-z]+Error)' soak-logs/fuzz-$$p.log; \
-	done
+	$(BIN)/python -m tests.fuzz.soak --runs $(SOAK_RUNS)
 	ESPFLEET_SOAK_KILLS=$(SOAK_KILLS) $(BIN)/python -m pytest -q -p no:cacheprovider tests/flows/test_kill.py tests/flows/test_disk_full.py
 
 lint: install ## ruff (check + format), mypy over every package, sqlfluff on sql/
@@ -62,4 +58,4 @@ bench: install ## print the benchmark numbers
 	for b in bench/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
 clean: ## remove the venv, the warehouse and caches
-	rm -rf $(VENV) $(WAREHOUSE) .prefect .pytest_cache .ruff_cache fuzz-artifacts soak-logs
+	rm -rf $(VENV) $(WAREHOUSE) .prefect .pytest_cache .ruff_cache fuzz-artifacts fuzz-corpus soak-logs

@@ -107,7 +107,7 @@ def ingest(
     ESPFLEET_SHARE_SECRET; smb://user:pw@host/share works for a quick try and
     is never stored.
 
-    Example: ESPFLEET_SHARE_PASSWORD=... espfleet ingest smb://svc-espfleet@fileserver/autopilot-logs
+    Example: espfleet ingest smb://svc-espfleet@fileserver/autopilot-logs
     """
     _ingest(
         RunSettings(

@@ -32,7 +32,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from .errors import WarehouseBusy, WarehouseError
-from .warehouse import DB_NAME, Warehouse, _atomic_write, new_run_id
+from .warehouse import DB_NAME, Warehouse, _atomic_write, new_run_id, run_id_time
 
 LOCK_NAME = ".espfleet.lock"
 MARKER_NAME = ".espfleet-warehouse"
@@ -190,7 +190,8 @@ def next_run_id(wh: Warehouse) -> str:
     except (OSError, ValueError, KeyError, TypeError):
         last = None
     stems = [p.stem for p in (wh.root / "manifest").glob("*.parquet")]
-    last = max([s.rsplit("-", 1)[0] for s in stems] + [last or ""]) or None
+    ids = [s.rsplit("-", 1)[0] for s in stems] + ([last] if last else [])
+    last = max((i for i in ids if run_id_time(i) is not None), default=None)
     run_id = new_run_id(datetime.now(UTC), last)
     _write_marker(wh, run_id)
     return run_id

@@ -124,7 +124,8 @@ def warehouse_schema(name: str) -> pa.Schema:
     return pa.schema(list(PROVENANCE) + list(parsed), metadata=parsed.metadata)
 
 
-def _id_time(run_id: str) -> datetime | None:
+def run_id_time(run_id: str) -> datetime | None:
+    """When a run id was made (None for anything that is not a run id)."""
     stamp = run_id.split("-", 1)[0]
     for fmt in ("%Y%m%dT%H%M%S.%fZ", "%Y%m%dT%H%M%SZ"):
         try:
@@ -142,7 +143,7 @@ def new_run_id(now: datetime | None = None, after: str | None = None) -> str:
     of the second-precise form ``20261126T204512Z-1a2b3c4d``; both sort together.
     """
     now = now or datetime.now(UTC)
-    last = _id_time(after) if after else None
+    last = run_id_time(after) if after else None
     if last is not None and now <= last:
         now = last + timedelta(microseconds=1)
     run_id = f"{now:%Y%m%dT%H%M%S.%fZ}-{uuid.uuid4().hex[:4]}"

@@ -1,6 +1,6 @@
 """Coverage-guided fuzzing of one parser with atheris (libFuzzer), for `make soak`.
 
-    python -m tests.fuzz.atheris_parsers PARSER [-runs=1000000] [libFuzzer flags]
+    python -m tests.fuzz.atheris_parsers PARSER [-runs=100000] [libFuzzer flags]
 
 Each input goes through `tests.fuzz.targets.check` (sniff, parse, derivations,
 schemas): any exception is a defect. The run goes on past defects, keeping the
@@ -8,7 +8,11 @@ first input of each distinct one (exception type and the innermost espfleet
 frame) under `fuzz-artifacts/<parser>/` with its traceback, and prints one
 ``defects: N`` line at the end; a hang (over 20 s on one input) stops libFuzzer
 with the input saved. The seeds are the parser's members in data/sample and
-tests/data; libFuzzer prints ``Done N runs in S second(s)`` at the end.
+tests/data; libFuzzer prints ``Done N runs in S second(s)`` at the end. The
+corpus grows in `fuzz-corpus/<parser>/`, so `make soak` runs a parser in chunks
+of 100,000 inputs, each process resuming from the corpus the last one left
+(atheris's memory grows with coverage: one process of 1,000,000 inputs of the
+CMTrace parser passes 2 GB).
 """
 
 from __future__ import annotations
@@ -79,6 +83,8 @@ def main(argv: list[str]) -> None:
     seeds = Path(tempfile.mkdtemp(prefix=f"fuzz-seeds-{parser.name}-"))
     for n, (_name, data) in enumerate(targets.seeds()[parser.name]):
         (seeds / f"seed{n:03d}").write_bytes(data)
+    corpus = Path("fuzz-corpus") / parser.name  # first: new inputs are kept here
+    corpus.mkdir(parents=True, exist_ok=True)
     flags = [
         f"-artifact_prefix={artifacts}/",
         "-timeout=20",
@@ -86,7 +92,7 @@ def main(argv: list[str]) -> None:
         "-max_len=8192",
         "-print_final_stats=1",
     ]
-    atheris.Setup([argv[0], *flags, *argv[2:], str(seeds)], one_input)
+    atheris.Setup([argv[0], *flags, *argv[2:], str(corpus), str(seeds)], one_input)
     atheris.Fuzz()
 
 
