@@ -86,6 +86,7 @@ def split_credentials(url: str) -> tuple[str, str | None, str | None]:
     user = unquote(parts.username) if parts.username else None
     password = unquote(parts.password) if parts.password is not None else None
     remember_secret(password)
+    remember_secret(parts.password)  # as typed in the URL
     return clean, user, password
 
 
