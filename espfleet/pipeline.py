@@ -291,10 +291,24 @@ def ingest_batch(
 
 
 def refresh_warehouse(warehouse: Path, run_id: str) -> Path:
-    """Make sure every table resolves, then rebuild the DuckDB views."""
+    """Make sure every table resolves, then rebuild the DuckDB views.
+
+    Raises:
+        DiskFull: no space for the database (the batches are all kept).
+    """
     wh = Warehouse(warehouse)
-    wh.ensure_tables(run_id, datetime.now(UTC).date())
-    wh.refresh()
+    try:
+        wh.ensure_tables(run_id, datetime.now(UTC).date())
+        wh.refresh()
+    except Exception as error:  # OSError, or DuckDB's own IOException
+        if getattr(error, "errno", None) in (errno.ENOSPC, errno.EDQUOT) or (
+            "No space left on device" in str(error)
+        ):
+            raise DiskFull(
+                f"disk full writing to warehouse {wh.root}: every batch was kept;"
+                " free space and re-run the same command to rebuild the views"
+            ) from None
+        raise
     return wh.db_path
 
 

@@ -75,8 +75,11 @@ def ingest_batch(
 
 
 @task(cache_policy=NO_CACHE)
-def refresh_warehouse(warehouse: Path, run_id: str) -> Path:
-    return pipeline.refresh_warehouse(warehouse, run_id)
+def refresh_warehouse(warehouse: Path, run_id: str) -> Path | Refusal:
+    try:
+        return pipeline.refresh_warehouse(warehouse, run_id)
+    except UserError as error:  # a full disk
+        return Refusal(error)
 
 
 @task(cache_policy=NO_CACHE)
@@ -156,7 +159,8 @@ def _ingest(source: str, warehouse: Path, batch_size: int, reprocess: bool) -> d
             advance(summaries[-1].bundles)
     if refusals:
         raise _disk_full(refusals[0], summaries, len(batches), found, source, warehouse)
-    refresh_warehouse(warehouse, run_id)
+    if isinstance(refreshed := refresh_warehouse(warehouse, run_id), Refusal):
+        raise refreshed.error
     checks = check_data_quality(warehouse)
     failed_checks = [c for c in checks if not c.ok]
     get_run_logger().info(pipeline.quality_summary(checks))

@@ -6,7 +6,7 @@ equal to an uninterrupted run's, row for row.
 times are drawn from a seeded generator over the length of a clean run, one per
 slice, so the kills land at start-up, among the batches and in the refresh
 (each test prints where its kill fell). The
-first kill also checks the run lock: a second run started meanwhile waits its
+odd kills run on Dask. The first kill also checks the run lock: a second run started meanwhile waits its
 --lock-wait, then exits 75 with one line naming the holder; after the kill the
 kernel has released the lock, and the re-run takes it at once.
 """
@@ -92,9 +92,17 @@ def test_kill_9_at_a_random_point(n, tmp_path, cli_home, clean_sample_run):
     clean_wh, clean_seconds = clean_sample_run
     delay = kill_times(clean_seconds)[n]
     wh = tmp_path / "wh"
-    victim = cli_runs.start(ingest_args(wh), cli_home, tmp_path / "logs")
+    # Odd kills run on Dask (worker processes to end too), even ones on threads.
+    runner = ["--task-runner", "dask"] if n % 2 else []
+    victim = cli_runs.start(ingest_args(wh, *runner), cli_home, tmp_path / "logs")
     if n == 0:  # the lock, while the victim holds it
-        time.sleep(min(delay, 3.0))
+        holds = f'"pid": {victim.proc.pid},'.encode()
+        lock = wh / ".espfleet.lock"
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and victim.proc.poll() is None:
+            if lock.exists() and holds in lock.read_bytes():
+                break
+            time.sleep(0.1)
         second = cli_runs.start(
             ingest_args(wh, "--lock-wait", "1"), cli_home, tmp_path / "logs"
         )
@@ -111,7 +119,8 @@ def test_kill_9_at_a_random_point(n, tmp_path, cli_home, clean_sample_run):
         os.kill(victim.proc.pid, signal.SIGKILL)
     victim.wait()
     print(
-        f"kill {n}: {delay:.1f} s into a {clean_seconds:.1f} s run, exit {victim.proc.returncode}"
+        f"kill {n} ({'dask' if runner else 'threads'}): {delay:.1f} s into a"
+        f" {clean_seconds:.1f} s run, exit {victim.proc.returncode}"
     )
     assert cli_runs.left_behind(victim.mark) == []
     views_show_only_committed(wh)
