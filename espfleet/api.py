@@ -15,7 +15,7 @@ from rich.table import Table
 from . import reports
 from .errors import UnknownCode
 from .ingest import ingest_bundle
-from .printing import console, csv_safe, json_line, say
+from .printing import csv_safe, json_line, say, show
 from .printing import table as literal_table
 from .settings import RunSettings
 from .unpack import BundleError, unpack
@@ -149,7 +149,7 @@ def print_table(table: pa.Table, fmt: str, title: str = "") -> None:
         pacsv.write_csv(table, sink)
         print(csv_safe(sink.getvalue().to_pybytes().decode()), end="")
     else:
-        console.print(_rich_table(table, title))
+        show(_rich_table(table, title))
 
 
 def print_report(warehouse: Path, since: date | None, fmt: str) -> None:
@@ -175,7 +175,7 @@ def print_run(totals: dict, settings: RunSettings) -> None:
     for uri, reason in totals["deferred"]:
         say("  deferred to the next run (share error) ", uri, ": ", reason)
     print_report(settings.warehouse, None, "table")
-    console.print(_rich_table(failure_causes(settings.warehouse), "Why they failed"))
+    show(_rich_table(failure_causes(settings.warehouse), "Why they failed"))
     root = settings.warehouse
     say()
     say("warehouse: ", root / "espfleet.duckdb", " (views over ", root / "parquet", ")")
@@ -222,7 +222,7 @@ def print_device(warehouse: Path, who: str) -> bool:
             )
             say("  ", row["diagnosis"])
             timeline = con.sql(TIMELINE_SQL, params=[row["bundle_id"]]).to_arrow_table()
-            console.print(_rich_table(timeline.drop_columns(["bundle_id", "seq"]), ""))
+            show(_rich_table(timeline.drop_columns(["bundle_id", "seq"]), ""))
     return True
 
 

@@ -12,6 +12,7 @@ holds.
 - `console`: rich with markup, emoji codes and highlighting off;
 - `visible(text)`: the string with its control characters spelled out;
 - `say(*parts)`: one line from literal data and styled words of our own;
+- `show(renderable)`: print a table or Text built here;
 - `table(arrow_table, title)`: a rich table whose every cell is literal;
 - `json_line(row)`: a JSON line with the same characters escaped (``\\u001b``),
   still the same data for any JSON reader.
@@ -50,6 +51,11 @@ def _spelled(match: re.Match[str]) -> str:
 def visible(value: object) -> str:
     """`value` as text, every control character spelled out (``\\x1b``)."""
     return _CONTROL.sub(_spelled, "" if value is None else str(value))
+
+
+def show(renderable: object) -> None:
+    """Print a rich renderable built here (a `table`, an `inert` Text)."""
+    console.print(renderable)
 
 
 def inert(value: object, style: str = "") -> Text:

@@ -53,36 +53,51 @@ def run(args: list[str], home: Path, logs: Path, **env: str) -> cli_runs.CliRun:
     return done
 
 
+def invoke(*args: str, terminal: bool = False) -> str:
+    """A command that needs no engine, in-process; as on a colour terminal if asked."""
+    from click.testing import CliRunner
+    from rich.console import Console
+
+    from espfleet import printing
+    from espfleet.cli import main
+
+    saved = printing.console
+    if terminal:  # rich styles as on a terminal: only our own words are styled
+        printing.console = Console(
+            markup=False, emoji=False, highlight=False, force_terminal=True, width=1000
+        )
+    else:
+        printing.console = Console(
+            markup=False, emoji=False, highlight=False, width=1000
+        )
+    try:
+        result = CliRunner().invoke(main, list(args), catch_exceptions=False)
+    finally:
+        printing.console = saved
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
 def test_every_command_prints_bundle_text_literally(tmp_path, cli_home):
     share, wh, logs = hostile_share(tmp_path), str(tmp_path / "wh"), tmp_path / "logs"
     dry = run(["ingest", str(share), "--warehouse", wh, "--dry-run"], cli_home, logs)
     ingest = run(["ingest", str(share), "--warehouse", wh], cli_home, logs)
-    # FORCE_COLOR: rich styles as on a terminal; only our own words are styled.
-    device = run(
-        ["device", "PFTZGSFW", "--warehouse", wh],
-        cli_home,
-        logs,
-        FORCE_COLOR="1",
-    )
-    report = run(["report", "--warehouse", wh], cli_home, logs)
+    for done in (dry, ingest):
+        assert done.proc.returncode == 0, done.stderr
+        assert "Traceback" not in done.stderr and "MarkupError" not in done.stderr
+    assert "EU[/]x/PC_20251101-120000" in dry.stdout and "\x1b" not in dry.stdout
+    assert "1 bundles ingested" in ingest.stdout and "\x1b" not in ingest.stdout
+    device = invoke("device", "PFTZGSFW", "--warehouse", wh, terminal=True)
+    assert f"attempt 1\x1b[0m {SHOWN_NAME} (PFTZGSFW)" in device
+    assert "\x1b[31m" not in device and "\x1b]8;" not in device
+    report = invoke("report", "--warehouse", wh)
     query = (
         "select d.device_name, e.message from device_outcomes d, stg_cmtrace__entries e"
         " where e.message like 'hostile%'"
     )
-    sql = run(["sql", query, "--warehouse", wh], cli_home, logs)
-    as_json = run(["sql", query, "--warehouse", wh, "--format", "json"], cli_home, logs)
-    for done in (dry, ingest, device, report, sql, as_json):
-        assert done.proc.returncode == 0, done.stderr
-        assert "Traceback" not in done.stderr and "MarkupError" not in done.stderr
-        assert "\x1b[31m" not in done.stdout and "\x1b]8;" not in done.stdout
-        assert "\x1b[2J" not in done.stdout
-    assert "EU[/]x/PC_20251101-120000" in dry.stdout and "\x1b" not in dry.stdout
-    assert "1 bundles ingested" in ingest.stdout and "\x1b" not in ingest.stdout
-    assert f"attempt 1\x1b[0m {SHOWN_NAME} (PFTZGSFW)" in device.stdout
-    assert SHOWN_NAME in sql.stdout and SHOWN_MESSAGE in sql.stdout
-    assert "\x1b" not in sql.stdout and "\x1b" not in report.stdout
-    assert json.loads(as_json.stdout) == {
-        "device_name": NAME,
-        "message": MESSAGE.decode(),
-    }  # JSON escapes them: the same data, inert on a terminal
-    assert "\x1b" not in as_json.stdout
+    sql = invoke("sql", query, "--warehouse", wh)
+    assert SHOWN_NAME in sql and SHOWN_MESSAGE in sql
+    assert "\x1b" not in sql and "\x1b" not in report
+    as_json = invoke("sql", query, "--warehouse", wh, "--format", "json")
+    assert json.loads(as_json) == {"device_name": NAME, "message": MESSAGE.decode()}
+    assert "\x1b" not in as_json  # JSON escapes them: the same data, inert
