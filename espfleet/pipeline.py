@@ -77,11 +77,24 @@ class _Batch:
     run_id: str
     now: datetime
     summary: BatchSummary
+    root: str = ""  # the share root inside its filesystem (for each bundle's site)
     tables: dict[str, list[pa.Table]] = field(default_factory=dict)
     bundles: list[dict] = field(default_factory=list)
     members: list[dict] = field(default_factory=list)
     manifest: list[dict] = field(default_factory=list)
     ingested_ids: set[str] = field(default_factory=set)
+
+
+def site_of(uri: str, root: str) -> str | None:
+    """The share folder of a bundle: the first folder under the share root.
+
+    ``site_of("/share/US-NYC/drop/x.cab", "/share")`` is ``"US-NYC"``; a bundle
+    right at the root has none.
+    """
+    root = root.rstrip("/")
+    rel = uri[len(root) :] if root and uri.startswith(root + "/") else uri
+    parts = [p for p in rel.split("/") if p]
+    return parts[0] if len(parts) > 1 else None
 
 
 def _damage(result: BundleTables) -> str | None:
@@ -150,6 +163,7 @@ def _ingest_one(
         "bundle_id": bundle_id,
         "ingest_run_id": out.run_id,
         "source_uri": ref.uri,
+        "site": site_of(ref.uri, out.root),
         "layout": ref.layout,
         "size_bytes": ref.size_bytes,
         "ingested_at": out.now,
@@ -205,9 +219,9 @@ def ingest_batch(
     Raises:
         OSError: writing to the warehouse failed (the flow retries the batch).
     """
-    fs, _root = filesystem(source)
+    fs, root = filesystem(source)
     wh = Warehouse(warehouse)
-    out = _Batch(run_id, datetime.now(UTC), BatchSummary(batch=batch))
+    out = _Batch(run_id, datetime.now(UTC), BatchSummary(batch=batch), root=root)
     skip_ids = frozenset() if reprocess else known_ids
     for ref in refs:
         try:
