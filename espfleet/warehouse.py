@@ -130,7 +130,7 @@ ERROR_CODES = table_schema(
     column(
         "domain",
         pa.string(),
-        "hresult, configmgr, msi_exit, ccmsetup_exit, dds or ime_exit",
+        "hresult, configmgr, msi_exit, ccmsetup_exit, dds, ime_exit or ts_engine",
     ),
     column("symbol", pa.string(), "the code's symbolic name"),
     column("meaning", pa.string(), "what the code means on the Autopilot path"),

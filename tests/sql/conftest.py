@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import duckdb
 import pyarrow as pa
 import pytest
 
+from espfleet.database import create_macros
 from espfleet.quality import staging_tables
 from espfleet.warehouse import (
     REFERENCE_TABLES,
@@ -23,6 +26,7 @@ def duck():
     """In-memory DuckDB with the staging views as tables and every view above."""
     con = duckdb.connect()
     con.execute("set TimeZone = 'UTC'")
+    create_macros(con, Path("."))
     views = dict(sql_views())
     for view, table in STAGING.items():
         schema = raw_schema(table)

@@ -1,0 +1,48 @@
+-- one row per ISO week x failed ESP phase x error code with at least one
+-- failure; each device counted once a week, by its latest attempt that week
+with
+
+device_weeks as (
+    select
+        *,
+        date_trunc('week', day)::date as week
+    from device_days
+    qualify
+        row_number() over (
+            partition by device_key, date_trunc('week', day)
+            order by day desc
+        ) = 1
+),
+
+devices_per_week as (
+    select
+        week,
+        count(*) as devices
+    from device_weeks
+    group by week
+),
+
+failures as (
+    select
+        week,
+        failed_phase as phase,
+        error_code,
+        count(*) as failures
+    from device_weeks
+    where failed
+    group by week, failed_phase, error_code
+),
+
+final as (
+    select
+        failures.week,
+        failures.phase,
+        failures.error_code,
+        devices_per_week.devices,
+        failures.failures,
+        failures.failures / devices_per_week.devices as rate
+    from failures
+    inner join devices_per_week using (week)
+)
+
+select * from final
