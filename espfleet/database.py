@@ -169,10 +169,10 @@ def _missing(root: Path) -> WarehouseError:
 
 def _check_format(con: duckdb.DuckDBPyConnection, root: Path) -> None:
     try:
-        row = con.execute("select warehouse_format from warehouse_info").fetchone()
+        rows = con.execute("select warehouse_format from warehouse_info").fetchall()
     except duckdb.Error:
-        row = None
-    found = row[0] if row else None
+        rows = []
+    found = rows[0][0] if rows else None
     if found != WAREHOUSE_FORMAT:
         raise WarehouseError(
             f"{root / DB_NAME} was built by "
@@ -199,7 +199,9 @@ def open_connection(root: Path, read_only: bool = True) -> duckdb.DuckDBPyConnec
             f"run `espfleet refresh --warehouse {root}`"
         ) from error
     try:
-        con.execute(f"set variable {ROOT_VARIABLE} = ?", [str(root.resolve())])
+        con.execute(
+            f"set variable {ROOT_VARIABLE} = ?", [str(root.resolve())]
+        ).fetchall()
         _check_format(con, root)
     except BaseException:
         con.close()

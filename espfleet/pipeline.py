@@ -248,6 +248,24 @@ def failure_rates(warehouse: Path) -> pa.Table:
         return reports.failure_rates(con)
 
 
+def rate_flags(warehouse: Path, threshold: float, min_devices: int) -> dict:
+    """The run's flags: rates that rose past the threshold, newly failing devices.
+
+    Returns:
+        ``rate_flags`` (flagged rows of rate_deltas), ``newly_failing`` (the
+        latest night's newly failing devices) and ``flag_rule`` (in words).
+    """
+    with Warehouse(warehouse).connect() as con:
+        flags = reports.rate_flags(con, threshold, min_devices)
+        newly = reports.run(con, "newly_failing_devices")
+    return {
+        "rate_flags": flags.to_pylist(),
+        "newly_failing": newly.to_pylist(),
+        "flag_rule": f"a failure rate up by at least {threshold:.1%} (night over "
+        f"night or week over week) on at least {min_devices} failing devices",
+    }
+
+
 def add_up(summaries: list[BatchSummary], seen: int, run_id: str) -> dict:
     """One run's totals from its batch summaries."""
     rows: dict[str, int] = {}
@@ -282,6 +300,21 @@ def run_markdown(totals: dict) -> str:
         "|---|---|",
     ]
     lines += [f"| {name} | {n} |" for name, n in totals["rows"].items()]
+    if "rate_flags" in totals:
+        lines += ["", "## Rate flags", "", f"Rule: {totals['flag_rule']}.", ""]
+        lines += [
+            f"- {f['period']} of {f['current_start']}: {f['phase']} "
+            f"{f['error_code'] or '(no code)'} {_pct(f['previous_rate'])} -> "
+            f"{_pct(f['current_rate'])} ({f['current_failures']} of "
+            f"{f['current_devices']} devices)"
+            for f in totals["rate_flags"]
+        ] or ["- none"]
+        lines += ["", f"Newly failing devices: {len(totals['newly_failing'])}", ""]
+        lines += [
+            f"- {d['device_name'] or d['device_key']} ({d['site'] or '?'}): "
+            f"{d['failed_phase']} {d['error_code'] or ''} {d['cause']}"
+            for d in totals["newly_failing"]
+        ]
     if totals["deferred"]:
         lines += ["", "## Deferred (share errors; retried next run)", ""]
         lines += [f"- `{uri}`: {reason}" for uri, reason in totals["deferred"]]
@@ -291,6 +324,10 @@ def run_markdown(totals: dict) -> str:
             f"- `{uri}`: {reason}" for uri, reason in totals["quarantine_reasons"]
         ]
     return "\n".join(lines)
+
+
+def _pct(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.1%}"
 
 
 def quality_gate(warehouse: Path) -> list[CheckResult]:

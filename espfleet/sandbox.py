@@ -72,11 +72,11 @@ def _is_set_variable(text: str) -> bool:
 
 def lock_down(con: duckdb.DuckDBPyConnection, root: Path) -> None:
     """Confine `con` to reading the warehouse's data folders, for good."""
-    con.execute("set allowed_directories = ?", [data_directories(root)])
-    con.execute("set autoinstall_known_extensions = false")
-    con.execute("set autoload_known_extensions = false")
-    con.execute("set enable_external_access = false")
-    con.execute("set lock_configuration = true")
+    con.execute("set allowed_directories = ?", [data_directories(root)]).fetchall()
+    con.execute("set autoinstall_known_extensions = false").fetchall()
+    con.execute("set autoload_known_extensions = false").fetchall()
+    con.execute("set enable_external_access = false").fetchall()
+    con.execute("set lock_configuration = true").fetchall()
 
 
 @contextmanager
