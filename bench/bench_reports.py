@@ -55,7 +55,7 @@ def generate(n: int, seed: int = 1) -> dict[str, pa.Table]:
     site = np.array(SITES)[device % len(SITES)]
     start_s = rng.integers(0, 28 * 86400, n)
     started = pa.array(
-        (np.datetime64(T0.replace(tzinfo=None)) + start_s.astype("timedelta64[s]"))
+        np.datetime64(T0.replace(tzinfo=None)) + start_s.astype("timedelta64[s]")
     ).cast(pa.timestamp("us", "UTC"))
     failed = rng.random(n) < 0.15
     ended = pa.array(
@@ -111,7 +111,12 @@ def generate(n: int, seed: int = 1) -> dict[str, pa.Table]:
     )
     kinds = ["policy_provider", "autopilot_profile", "os_build", "configmgr_client"]
     items = ["ConfigMgr", "Profile", "CurrentVersion", "Client"]
-    settings = ["InstallationState", "DeploymentProfileName", "FullBuild", "ProductVersion"]
+    settings = [
+        "InstallationState",
+        "DeploymentProfileName",
+        "FullBuild",
+        "ProductVersion",
+    ]
     state = np.where(failed, "not_installed", "complete")
     texts = [
         np.full(n, None, object),
@@ -168,7 +173,10 @@ def write(root: Path, tables: dict[str, pa.Table], files: int = 8) -> None:
 
 
 TIMED = [
-    ("device_outcomes", "select count(*), count(distinct device_key) from device_outcomes"),
+    (
+        "device_outcomes",
+        "select count(*), count(distinct device_key) from device_outcomes",
+    ),
     ("failure_rates", None),
     ("failure_rates_weekly", None),
     ("cohort_failure_rates", None),
@@ -206,8 +214,10 @@ def main() -> None:
         for name, sql in TIMED:
             seconds, rows = best_of(con, name, sql, args.repeat)
             verdict = "ok" if seconds < 1 else "OVER 1 s"
-            print(f"  {name:24} {seconds:6.3f} s  best of {args.repeat}  "
-                  f"{rows:>8} rows  {verdict}")
+            print(
+                f"  {name:24} {seconds:6.3f} s  best of {args.repeat}  "
+                f"{rows:>8} rows  {verdict}"
+            )
     if args.keep is None:
         shutil.rmtree(root.parent)
 

@@ -18,13 +18,16 @@ saying what to run.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+import os
+import uuid
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from importlib import metadata, resources
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 
 DB_NAME = "espfleet.duckdb"
 # The oldest storage format DuckDB 2 writes that DuckDB 1.2 and later read.
@@ -36,7 +39,14 @@ ROOT_VARIABLE = "espfleet_root"
 # sql/macros/ holds the table macros the views read through; then the view layers.
 SQL_LAYERS = ("staging", "facts", "reports")
 # Folders of a warehouse the views read (and the only ones analysts' sessions may).
-DATA_FOLDERS = ("parquet", "reference")
+DATA_FOLDERS = ("parquet", "reference", "derived")
+# Views computed once per refresh and kept as Parquet under <root>/derived/, in
+# dependency order: every report reads them, and computing device_outcomes from
+# the raw tables takes seconds on a large fleet (bench/bench_reports.py). The
+# data only changes when a run ingests, and every run refreshes.
+DERIVED = ("device_outcomes", "device_days", "fleet_status")
+# (view, its Arrow schema) -> (schema version, fingerprint) for a derived file.
+VersionOf = Callable[[str, pa.Schema], tuple[str, str]]
 
 
 class WarehouseError(Exception):
@@ -126,13 +136,57 @@ def _info_view(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
-def build(root: Path, target: Path, staged: dict[str, str]) -> None:
+def materialise(
+    con: duckdb.DuckDBPyConnection, root: Path, version_of: VersionOf
+) -> None:
+    """Write each DERIVED view to <root>/derived/<view>.parquet, then read it there.
+
+    Each file is written to a temporary name and renamed into place, with the
+    view's name, schema version and fingerprint in its metadata.
+    """
+    folder = root / "derived"
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in DERIVED:
+        view = quote_identifier(name)
+        schema = con.sql(f"select * from {view} limit 0").to_arrow_table().schema
+        version, fingerprint = version_of(name, schema)
+        meta = {
+            "espfleet.table": name,
+            "espfleet.schema_version": version,
+            "espfleet.schema_fingerprint": fingerprint,
+        }
+        kv = ", ".join(
+            f"{quote_literal(k)}: {quote_literal(v)}" for k, v in meta.items()
+        )
+        tmp = folder / f".{name}.{uuid.uuid4().hex[:8]}.tmp"
+        try:
+            con.execute(
+                f"copy (select * from {view}) to {quote_literal(str(tmp))} "
+                f"(format parquet, compression zstd, kv_metadata {{{kv}}})"
+            ).fetchall()
+            os.replace(tmp, folder / f"{name}.parquet")
+        finally:
+            tmp.unlink(missing_ok=True)
+        con.execute(
+            f"create or replace view {view} as "
+            f"select * from derived_rows({quote_literal(name)})"
+        ).fetchall()
+
+
+def build(
+    root: Path,
+    target: Path,
+    staged: dict[str, str],
+    version_of: VersionOf | None = None,
+) -> None:
     """Write the DuckDB file for the warehouse `root` at `target`.
 
     Args:
         root: the warehouse folder (its absolute path is recorded).
         target: the file to write (a temporary name; the caller renames it).
         staged: staging view -> table, for the analysts' plain names.
+        version_of: the schema version of a derived view; None leaves the
+            DERIVED views computed on every query (no files written).
     """
     con = duckdb.connect()
     try:
@@ -148,6 +202,8 @@ def build(root: Path, target: Path, staged: dict[str, str]) -> None:
         if clashes:
             raise RuntimeError(f"views named like a table: {', '.join(clashes)}")
         create_views(con, views + plain_views(staged))
+        if version_of is not None:
+            materialise(con, root, version_of)
         _info_view(con)
         con.execute("use memory")
         con.execute("detach wh")

@@ -167,6 +167,10 @@ SCHEMA_VERSIONS: dict[str, tuple[str, str]] = {
     "ts_steps": ("1.0", "334fd71caf85"),
     "ts_runs": ("1.0", "0303206ca913"),
     "device_facts": ("1.0", "343ddb07616b"),
+    # Derived: views kept as Parquet under <root>/derived/ (database.DERIVED).
+    "device_outcomes": ("1.0", "7ec7cfd53e48"),
+    "device_days": ("1.0", "7d4f59c620c1"),
+    "fleet_status": ("1.0", "ee1e3f636e40"),
 }
 
 
@@ -174,6 +178,11 @@ def schema_fingerprint(schema: pa.Schema) -> str:
     """12 hex digits over the columns' names, types and nullability, in order."""
     text = "\n".join(f"{f.name}:{f.type}:{f.nullable}" for f in schema)
     return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+def derived_version(view: str, schema: pa.Schema) -> tuple[str, str]:
+    """(version, fingerprint) of a derived view's file (see SCHEMA_VERSIONS)."""
+    return SCHEMA_VERSIONS[view][0], schema_fingerprint(schema)
 
 
 def schema_version(table: str) -> str:
@@ -364,7 +373,10 @@ class Warehouse:
         self.root.mkdir(parents=True, exist_ok=True)
         write_reference_tables(self.root)
         staged = staging_tables()
-        _atomic_write(self.db_path, lambda tmp: database.build(self.root, tmp, staged))
+        _atomic_write(
+            self.db_path,
+            lambda tmp: database.build(self.root, tmp, staged, derived_version),
+        )
 
     @contextmanager
     def connect(self, read_only: bool = True) -> Iterator[duckdb.DuckDBPyConnection]:
