@@ -44,7 +44,7 @@ DATA_FOLDERS = ("parquet", "reference", "derived")
 # dependency order: every report reads them, and computing device_outcomes from
 # the raw tables takes seconds on a large fleet (bench/bench_reports.py). The
 # data only changes when a run ingests, and every run refreshes.
-DERIVED = ("device_outcomes", "device_days", "fleet_status")
+DERIVED = ("device_outcomes", "device_days", "device_weeks", "fleet_status")
 # (view, its Arrow schema) -> (schema version, fingerprint) for a derived file.
 VersionOf = Callable[[str, pa.Schema], tuple[str, str]]
 

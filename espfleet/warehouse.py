@@ -170,6 +170,7 @@ SCHEMA_VERSIONS: dict[str, tuple[str, str]] = {
     # Derived: views kept as Parquet under <root>/derived/ (database.DERIVED).
     "device_outcomes": ("1.0", "7ec7cfd53e48"),
     "device_days": ("1.0", "7d4f59c620c1"),
+    "device_weeks": ("1.0", "8bd00a940d71"),
     "fleet_status": ("1.0", "ee1e3f636e40"),
 }
 

@@ -2,23 +2,15 @@
 -- failure; each device counted once a week, by its latest attempt that week
 with
 
-device_weeks as (
-    select
-        *,
-        date_trunc('week', day)::date as week
-    from device_days
-    qualify
-        row_number() over (
-            partition by device_key, date_trunc('week', day)
-            order by day desc
-        ) = 1
+population as (
+    select * from device_weeks
 ),
 
 devices_per_week as (
     select
         week,
         count(*) as devices
-    from device_weeks
+    from population
     group by week
 ),
 
@@ -28,7 +20,7 @@ failures as (
         failed_phase as phase,
         error_code,
         count(*) as failures
-    from device_weeks
+    from population
     where failed
     group by week, failed_phase, error_code
 ),

@@ -27,17 +27,12 @@ nights as (
 weeks as (
     select
         'week' as period,
-        date_trunc('week', day)::date as period_start,
+        week as period_start,
         device_key,
         failed,
         failed_phase,
         error_code
-    from device_days
-    qualify
-        row_number() over (
-            partition by device_key, date_trunc('week', day)
-            order by day desc
-        ) = 1
+    from device_weeks
 ),
 
 periods as (
