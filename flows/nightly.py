@@ -122,7 +122,7 @@ def nightly(
     create_table_artifact(
         key="rate-flags",
         table=_jsonable(totals["rate_flags"]),
-        description=totals["flag_rule"],
+        description=f"{run_id}: {totals['flag_rule']}",
     )
     return totals | {"failure_rates": rates}
 

@@ -131,10 +131,12 @@ def test_flow_publishes_the_rate_flags_and_newly_failing_devices(fleet):
         summary = client.read_artifacts(
             artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=["espfleet-run"]))
         )
-    assert found and found[0].description == first["flag_rule"]
-    published = json.loads(found[0].data)
+    ours = [a for a in found if a.description.startswith(first["run_id"] + ": ")]
+    assert len(ours) == 1 and ours[0].description.endswith(first["flag_rule"])
+    published = json.loads(ours[0].data)
     assert [(r["period"], r["phase"], r["error_code"]) for r in published] == [
         (r["period"], r["phase"], r["error_code"]) for r in flagged
     ]
-    assert "## Rate flags" in summary[0].data
-    assert f"Newly failing devices: {len(newly)}" in summary[0].data
+    (markdown,) = [a.data for a in summary if a.description == first["run_id"]]
+    assert "## Rate flags" in markdown
+    assert f"Newly failing devices: {len(newly)}" in markdown
