@@ -186,23 +186,44 @@ def print_report(
     print_table(table, fmt, reports.REPORTS[name].title)
 
 
+def _points(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.1%}"
+
+
+def flag_lines(
+    flags: list[dict], newly: list[dict], settings: RunSettings
+) -> list[str]:
+    """The end of a run in words: the rate flags, then the newly failing devices."""
+    rule = (
+        f"up {settings.delta_threshold * 100:.1f} points or more "
+        f"on {settings.min_devices}+ failing devices"
+    )
+    lines = [f"rate flags ({rule}): {len(flags) or 'none'}"]
+    lines += [
+        f"  {f['period']} of {f['current_start']}: {f['phase']} "
+        f"{f['error_code'] or '(no code)'} {_points(f['previous_rate'])} -> "
+        f"{_points(f['current_rate'])} ({f['current_failures']} of "
+        f"{f['current_devices']} devices)"
+        for f in flags
+    ]
+    lines.append(f"newly failing devices on the latest night: {len(newly)}")
+    lines += [
+        f"  {d['device_name'] or d['device_key']} ({d['site'] or 'no site'}): "
+        f"{d['failed_phase'] or ''} {d['error_code'] or ''} {d['cause']}"
+        for d in newly[:10]
+    ]
+    if len(newly) > 10:
+        lines.append("  ... espfleet report newly_failing_devices lists them all")
+    return lines
+
+
 def print_flags(warehouse: Path, settings: RunSettings) -> None:
-    """The end of a run: rates that rose past the threshold, newly failing devices."""
+    """Print `flag_lines` for the warehouse (the end of `espfleet run`)."""
     with Warehouse(warehouse).connect() as con:
         flags = reports.rate_flags(con, settings.delta_threshold, settings.min_devices)
         newly = reports.run(con, "newly_failing_devices")
-    rule = (
-        f"rise >= {settings.delta_threshold:.1%} on >= {settings.min_devices} devices"
-    )
-    if flags.num_rows == 0:
-        console.print(f"rate flags ({rule}): none")
-    else:
-        shown = flags.select(
-            ["period", "current_start", "phase", "error_code", "current_failures"]
-            + ["current_rate", "previous_rate", "rate_change"]
-        )
-        console.print(_rich_table(shown, f"Rate flags ({rule})"))
-    console.print(f"newly failing devices on the latest night: {newly.num_rows}")
+    for line in flag_lines(flags.to_pylist(), newly.to_pylist(), settings):
+        console.print(line, markup=False, highlight=False)
 
 
 def print_run(totals: dict, settings: RunSettings) -> None:

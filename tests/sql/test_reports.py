@@ -222,3 +222,40 @@ def test_blockers_durations_and_the_step_running_at_the_timeout(duck):
         "select step_name, executions, failures, running_at_esp_timeout, p50_s"
         " from ts_step_stats",
     ) == [("Install Apps", 2, 0, 1, 240.0)]
+
+
+def test_the_end_of_a_run_says_the_flags_in_words():
+    from datetime import date
+
+    from espfleet.api import flag_lines
+    from espfleet.settings import RunSettings
+
+    flags = [
+        {
+            "period": "night",
+            "current_start": date(2026, 11, 21),
+            "phase": "DevicePreparation",
+            "error_code": "0x800705B4",
+            "previous_rate": 0.25,
+            "current_rate": 0.75,
+            "current_failures": 3,
+            "current_devices": 4,
+        }
+    ]
+    newly = [
+        {
+            "device_name": "PC-S1",
+            "device_key": "S1",
+            "site": "US-NYC",
+            "failed_phase": "DevicePreparation",
+            "error_code": "0x800705B4",
+            "cause": "ccmsetup_never_ran",
+        }
+    ]
+    assert flag_lines(flags, newly, RunSettings(delta_threshold=0.1)) == [
+        "rate flags (up 10.0 points or more on 3+ failing devices): 1",
+        "  night of 2026-11-21: DevicePreparation 0x800705B4 25.0% -> 75.0% "
+        "(3 of 4 devices)",
+        "newly failing devices on the latest night: 1",
+        "  PC-S1 (US-NYC): DevicePreparation 0x800705B4 ccmsetup_never_ran",
+    ]
