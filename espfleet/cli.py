@@ -19,6 +19,7 @@ import click
 from . import api, runs
 from .errors import UserError
 from .printing import visible
+from .reports import UnknownReport
 from .settings import DEFAULT_WAREHOUSE, SAMPLE_SOURCE, RunSettings
 from .share import redact
 from .warehouse import Warehouse
@@ -39,15 +40,35 @@ LOCK_WAIT = click.option(
     show_default=True,
     help="Seconds to wait for another run on the warehouse to finish.",
 )
+THRESHOLD = click.option(
+    "--threshold",
+    "delta_threshold",
+    type=click.FloatRange(0, 1),
+    default=0.05,
+    show_default=True,
+    help="Flag a failure rate that rises by at least this much (0.05 = 5 points).",
+)
+MIN_DEVICES = click.option(
+    "--min-devices",
+    type=click.IntRange(1),
+    default=3,
+    show_default=True,
+    help="...on at least this many failing devices; smaller cohorts are marked.",
+)
 
 
 class _Commands(click.Group):
-    """Commands whose user errors end in one line and a non-zero exit."""
+    """User errors as one line and a non-zero exit, no traceback: 2 for a
+    warehouse that cannot be opened and an unknown report, 75 for a warehouse
+    in use, else 1."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except UserError as error:
+        except UnknownReport as error:
+            click.echo(f"espfleet: {visible(str(error))}", err=True)
+            ctx.exit(2)
+        except UserError as error:  # database.WarehouseError among them
             click.echo(f"espfleet: {visible(redact(str(error)))}", err=True)
             ctx.exit(error.exit_code)
 
@@ -72,12 +93,28 @@ def _readable(warehouse: Path) -> None:
 @WAREHOUSE
 @click.option("--source", default=str(SAMPLE_SOURCE), show_default=True)
 @LOCK_WAIT
-def run(warehouse: Path, source: str, lock_wait: float) -> None:
+@THRESHOLD
+@MIN_DEVICES
+def run(
+    warehouse: Path,
+    source: str,
+    lock_wait: float,
+    delta_threshold: float,
+    min_devices: int,
+) -> None:
     """The nightly job on the committed sample (what `make run` calls).
 
     Example: espfleet run --warehouse warehouse
     """
-    _ingest(RunSettings(source=source, warehouse=warehouse, lock_wait_s=lock_wait))
+    _ingest(
+        RunSettings(
+            source=source,
+            warehouse=warehouse,
+            lock_wait_s=lock_wait,
+            delta_threshold=delta_threshold,
+            min_devices=min_devices,
+        )
+    )
 
 
 @main.command()
@@ -89,6 +126,8 @@ def run(warehouse: Path, source: str, lock_wait: float) -> None:
 @click.option("--task-runner", type=click.Choice(["thread", "dask"]), default="thread")
 @click.option("--workers", default=2, show_default=True)
 @LOCK_WAIT
+@THRESHOLD
+@MIN_DEVICES
 def ingest(
     warehouse: Path,
     source: str,
@@ -98,6 +137,8 @@ def ingest(
     task_runner: str,
     workers: int,
     lock_wait: float,
+    delta_threshold: float,
+    min_devices: int,
 ) -> None:
     """The nightly flow on any share: new bundles -> Parquet -> DuckDB -> reports.
 
@@ -119,6 +160,8 @@ def ingest(
             task_runner=task_runner,
             max_workers=workers,
             lock_wait_s=lock_wait,
+            delta_threshold=delta_threshold,
+            min_devices=min_devices,
         )
     )
 
@@ -189,18 +232,59 @@ def explain(code: str) -> None:
 
 @main.command()
 @WAREHOUSE
-@click.option("--since", type=click.DateTime(["%Y-%m-%d"]), default=None)
+@click.argument("name", required=False)
+@click.option(
+    "--since",
+    type=click.DateTime(["%Y-%m-%d"]),
+    default=None,
+    help="Only rows from this UTC day on (reports with a day or week).",
+)
 @click.option(
     "--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table"
 )
-def report(warehouse: Path, since, fmt: str) -> None:
-    """Fleet failure rates by day, ESP phase and error code.
+@THRESHOLD
+@MIN_DEVICES
+def report(
+    warehouse: Path,
+    name: str | None,
+    since,
+    fmt: str,
+    delta_threshold: float,
+    min_devices: int,
+) -> None:
+    """Print the fleet report NAME; with no NAME, list the reports.
 
-    Example: espfleet report --since 2026-11-01 --format csv
+    Reports: failure rates (per device-day, per attempt, weekly), failure
+    causes, top error codes, cohorts, night/week deltas with flags, newly
+    failing devices, task-sequence steps, durations against the ESP timeout,
+    ESP blockers, fleet status. Each is a view of the same name.
+
+    Example: espfleet report failure_rates --since 2026-11-01 --format csv
     """
     since_day: date | None = since.date() if since else None
+    settings = RunSettings(
+        warehouse=warehouse, delta_threshold=delta_threshold, min_devices=min_devices
+    )
     _readable(warehouse)
-    api.print_report(warehouse, since_day, fmt)
+    api.print_report(warehouse, name, since_day, fmt, settings)
+
+
+@main.command()
+@WAREHOUSE
+@LOCK_WAIT
+def refresh(warehouse: Path, lock_wait: float) -> None:
+    """Rebuild the warehouse's DuckDB file from its Parquet tables.
+
+    Run it after moving or copying a warehouse folder (the file records the
+    folder's absolute path for the DuckDB CLI) or when espfleet says the file
+    was built by an older version. Nothing is re-ingested; it waits for a run
+    that holds the warehouse.
+
+    Example: espfleet refresh --warehouse /data/espfleet-copy
+    """
+    _readable(warehouse)
+    with runs.run_lock(warehouse, lock_wait):
+        click.echo(f"rebuilt {api.refresh(warehouse)}")
 
 
 @main.command()
@@ -222,13 +306,25 @@ def device(warehouse: Path, who: str) -> None:
 @click.option(
     "--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table"
 )
-def sql(warehouse: Path, query: str | None, fmt: str) -> None:
-    """Run QUERY on the warehouse, or print how to open a DuckDB shell on it.
+@click.option(
+    "--shell",
+    type=click.Choice(["builtin", "duckdb"]),
+    default="builtin",
+    show_default=True,
+    help="With no QUERY: the built-in shell (every guard), or the DuckDB CLI "
+    "(read-only, confined; it can still COPY into the warehouse's data folders).",
+)
+def sql(warehouse: Path, query: str | None, fmt: str, shell: str) -> None:
+    """Run read-only QUERY on the warehouse, or open a read-only SQL shell.
+
+    Only SELECT (SHOW, DESCRIBE, SUMMARIZE...), EXPLAIN and SET VARIABLE run;
+    files outside the warehouse cannot be read. A refused statement or a SQL
+    error prints one line and exits 1.
 
     Example: espfleet sql "select * from device_outcomes limit 5" --format csv
     """
     _readable(warehouse)
-    api.run_sql(warehouse, query, fmt)
+    sys.exit(api.run_sql(warehouse, query, fmt, shell))
 
 
 if __name__ == "__main__":

@@ -30,7 +30,10 @@ class WarehouseBusy(UserError):
 
 
 class WarehouseError(UserError):
-    """The folder is no espfleet warehouse, or holds no database yet."""
+    """A folder that is no espfleet warehouse, or a warehouse that cannot be
+    opened (no database yet, one of another version): exit 2."""
+
+    exit_code = 2
 
 
 class UnknownCode(UserError):

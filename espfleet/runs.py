@@ -32,12 +32,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from .errors import WarehouseBusy, WarehouseError
+from .database import DATA_FOLDERS
 from .warehouse import DB_NAME, Warehouse, _atomic_write, new_run_id, run_id_time
 
 LOCK_NAME = ".espfleet.lock"
 MARKER_NAME = ".espfleet-warehouse"
 # What a warehouse folder holds; a folder holding anything else is not adopted.
-_OURS = {"parquet", "manifest", "quarantine", DB_NAME, MARKER_NAME, LOCK_NAME}
+_OURS = {*DATA_FOLDERS, "manifest", "quarantine", DB_NAME, MARKER_NAME, LOCK_NAME}
 DEFAULT_WAIT_S = 60.0
 _POLL_S = 0.25
 # path -> [fd, depth]: the locks this process holds.
@@ -157,20 +158,22 @@ def claim(wh: Warehouse) -> None:
 
 
 def require(wh: Warehouse) -> None:
-    """Make sure the warehouse exists and has its database, for readers.
+    """Refuse, for readers, a folder that holds things but no warehouse.
+
+    A missing folder or database is `espfleet.database`'s to explain (it says
+    what to run); this refuses the folder that is something else entirely.
 
     Raises:
-        WarehouseError: no such folder, not ours, or no database yet.
+        WarehouseError: the folder holds other things and no marker.
     """
-    hint = f"run `espfleet ingest SOURCE --warehouse {wh.root}` first"
-    if not wh.root.is_dir():
-        raise WarehouseError(f"no warehouse at {wh.root}: {hint}")
-    if not (wh.root / MARKER_NAME).exists() and not wh.db_path.exists():
-        entries = [p.name for p in wh.root.iterdir()]
-        if entries:
-            raise WarehouseError(f"{wh.root} is not an espfleet warehouse")
-    if not wh.db_path.exists():
-        raise WarehouseError(f"{wh.root} holds no {DB_NAME} yet: {hint}")
+    if not wh.root.is_dir() or (wh.root / MARKER_NAME).exists():
+        return
+    names = {p.name for p in wh.root.iterdir()}
+    if names and not names & {DB_NAME, "parquet", "manifest"}:
+        raise WarehouseError(
+            f"{wh.root} is not an espfleet warehouse (no {MARKER_NAME} marker,"
+            f" no {DB_NAME}): give --warehouse the folder `espfleet ingest` wrote"
+        )
 
 
 def _write_marker(wh: Warehouse, last_run_id: str | None) -> None:

@@ -31,6 +31,11 @@ class RunSettings:
         max_workers: worker threads (or Dask workers).
         lock_wait_s: how long to wait for another run to release the
             warehouse before giving up (espfleet.runs).
+        delta_threshold: a failure rate that rises by at least this much (0.05:
+            five percentage points) night over night or week over week is
+            flagged...
+        min_devices: ...when at least this many devices fail that way; cohorts
+            smaller than this are marked small.
     """
 
     source: str = str(SAMPLE_SOURCE)
@@ -41,6 +46,8 @@ class RunSettings:
     task_runner: str = "thread"
     max_workers: int = 2
     lock_wait_s: float = 60.0
+    delta_threshold: float = 0.05
+    min_devices: int = 3
 
 
 def configure_prefect(workdir: Path | None = None) -> None:

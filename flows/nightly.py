@@ -92,6 +92,11 @@ def failure_rates(warehouse: Path) -> list[dict]:
     return pipeline.failure_rates(warehouse).to_pylist()
 
 
+@task(cache_policy=NO_CACHE)
+def rate_flags(warehouse: Path, delta_threshold: float, min_devices: int) -> dict:
+    return pipeline.rate_flags(warehouse, delta_threshold, min_devices)
+
+
 # Prefect types task runners by their future type, which its own constructors do
 # not infer (ThreadPoolTaskRunner[Never]); hence the ignores on task_runner=.
 @flow(name="espfleet-nightly", task_runner=ThreadPoolTaskRunner(max_workers=2))  # type: ignore[arg-type]
@@ -102,17 +107,24 @@ def nightly(
     reprocess: bool = False,
     dry_run: bool = False,
     lock_wait_s: float = runs.DEFAULT_WAIT_S,
+    delta_threshold: float = 0.05,
+    min_devices: int = 3,
 ):
     """Ingest what is new on `source` into `warehouse` and refresh the reports.
 
     `source` never carries a password here (README "Share credentials").
-    Returns the run's totals, or a Failed state whose data is the `UserError`.
+    Rates that rose by `delta_threshold` or more night over night or week over
+    week on at least `min_devices` failing devices are flagged in the
+    ``rate-flags`` artifact and the run's summary. Returns the run's totals,
+    or a Failed state whose data is the `UserError`.
     """
     try:
         if dry_run:
             return _dry_run(source, warehouse, reprocess)
         with runs.run_lock(warehouse, lock_wait_s):
-            return _ingest(source, warehouse, batch_size, reprocess)
+            return _ingest(
+                source, warehouse, batch_size, reprocess, delta_threshold, min_devices
+            )
     except UserError as error:
         return Failed(message=share.redact(str(error)), data=error)
 
@@ -128,7 +140,14 @@ def _dry_run(source: str, warehouse: Path, reprocess: bool) -> dict:
     return {"new": [r.uri for r in found.new], "seen": found.seen}
 
 
-def _ingest(source: str, warehouse: Path, batch_size: int, reprocess: bool) -> dict:
+def _ingest(
+    source: str,
+    warehouse: Path,
+    batch_size: int,
+    reprocess: bool,
+    delta_threshold: float,
+    min_devices: int,
+) -> dict:
     wh = Warehouse(warehouse)
     runs.claim(wh)
     swept = runs.sweep(wh)
@@ -167,10 +186,16 @@ def _ingest(source: str, warehouse: Path, batch_size: int, reprocess: bool) -> d
     rates = failure_rates(warehouse)
     totals = pipeline.add_up(summaries, seen=found.seen, run_id=run_id)
     totals["failed_checks"] = [f"{c.view}: {c.check}" for c in failed_checks]
+    totals |= rate_flags(warehouse, delta_threshold, min_devices)
     create_markdown_artifact(
         key="espfleet-run", markdown=pipeline.run_markdown(totals), description=run_id
     )
     create_table_artifact(key="failure-rates", table=_jsonable(rates))
+    create_table_artifact(
+        key="rate-flags",
+        table=_jsonable(totals["rate_flags"]),
+        description=f"{run_id}: {totals['flag_rule']}",
+    )
     return totals | {"failure_rates": rates}
 
 
@@ -246,6 +271,8 @@ def _call(settings: RunSettings) -> dict:
         reprocess=settings.reprocess,
         dry_run=settings.dry_run,
         lock_wait_s=settings.lock_wait_s,
+        delta_threshold=settings.delta_threshold,
+        min_devices=settings.min_devices,
         return_state=True,
     )
     result = state.result(raise_on_failure=False)  # type: ignore[attr-defined]
@@ -261,6 +288,8 @@ def _parameters(settings: RunSettings) -> dict:
         "batch_size": settings.batch_size,
         "reprocess": False,
         "dry_run": False,
+        "delta_threshold": settings.delta_threshold,
+        "min_devices": settings.min_devices,
     }
 
 

@@ -1,7 +1,9 @@
 -- latest_rows(table_name): every row of one warehouse table that the latest
 -- run ingesting each bundle wrote, from one file of that run (two copies of a
 -- bundle on a share can be ingested by two batches of one run). Every staging
--- view reads its table through it.
+-- view reads its table through it. Paths start at warehouse_root(), the
+-- warehouse folder espfleet/database.py records (or the espfleet_root
+-- variable), so the views answer from any working directory.
 --
 -- Only committed batches are read: a data file <run>-<batch>.parquet counts
 -- once manifest/<run>-<batch>.parquet exists (a batch writes its manifest
@@ -13,7 +15,9 @@ create or replace macro latest_rows(table_name) as table
         select parse_filename(filename, true) as batch_file
         from
             read_parquet(
-                'manifest/*.parquet', filename = true, union_by_name = true
+                warehouse_root() || '/manifest/*.parquet',
+                filename = true,
+                union_by_name = true
             )
         group by all
     ),
@@ -22,7 +26,7 @@ create or replace macro latest_rows(table_name) as table
         select data.*
         from
             read_parquet(
-                'parquet/' || table_name || '/*/*.parquet',  -- noqa: RF02
+                warehouse_root() || '/parquet/' || table_name || '/*/*.parquet',  -- noqa: RF02,LT05
                 hive_partitioning = true,
                 union_by_name = true,
                 filename = true
