@@ -40,8 +40,9 @@ WAREHOUSE_FORMAT = 2
 ROOT_VARIABLE = "espfleet_root"
 # sql/macros/ holds the table macros the views read through; then the view layers.
 SQL_LAYERS = ("staging", "facts", "reports")
-# Folders of a warehouse the views read (and the only ones analysts' sessions may).
-DATA_FOLDERS = ("parquet", "reference", "derived")
+# Folders of a warehouse the views read (and the only ones analysts' sessions may);
+# manifest/ says which batches committed (latest_rows reads only those).
+DATA_FOLDERS = ("parquet", "manifest", "reference", "derived")
 # Views computed once per refresh and kept as Parquet under <root>/derived/, in
 # dependency order: every report reads them, and computing device_outcomes from
 # the raw tables takes seconds on a large fleet (bench/bench_reports.py). The

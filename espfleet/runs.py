@@ -31,8 +31,8 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
-from .errors import WarehouseBusy, WarehouseError
 from .database import DATA_FOLDERS
+from .errors import WarehouseBusy, WarehouseError
 from .warehouse import DB_NAME, Warehouse, _atomic_write, new_run_id, run_id_time
 
 LOCK_NAME = ".espfleet.lock"

@@ -136,15 +136,41 @@ def test_an_unmarked_warehouse_of_an_older_espfleet_is_adopted(tmp_path):
     assert (tmp_path / runs.MARKER_NAME).exists()
 
 
-def test_require_says_what_to_run(tmp_path):
+def test_readers_refuse_a_foreign_folder_in_one_line_and_say_what_to_run(tmp_path):
+    from click.testing import CliRunner
+
+    from espfleet.cli import main
+
+    foreign = tmp_path / "home"
+    foreign.mkdir()
+    (foreign / "thesis.docx").write_text("mine")
     with pytest.raises(
         WarehouseError,
-        match=r"^no warehouse at .*nowhere: run `espfleet ingest SOURCE --warehouse .*nowhere` first$",
+        match=r"is not an espfleet warehouse \(no \.espfleet-warehouse marker",
     ):
-        runs.require(Warehouse(tmp_path / "nowhere"))
-    runs.claim(Warehouse(tmp_path / "empty"))
-    with pytest.raises(WarehouseError, match=r"holds no espfleet\.duckdb yet: run"):
-        runs.require(Warehouse(tmp_path / "empty"))
+        runs.require(Warehouse(foreign))
+    runs.require(Warehouse(tmp_path / "nowhere"))  # espfleet.database explains these
+    for folder, code, line in (
+        (
+            foreign,
+            2,
+            f"espfleet: {foreign} is not an espfleet warehouse (no .espfleet-warehouse marker, no espfleet.duckdb): give --warehouse the folder `espfleet ingest` wrote",
+        ),
+        (
+            tmp_path / "nowhere",
+            2,
+            f"espfleet: no warehouse in {tmp_path / 'nowhere'}: run `espfleet ingest SOURCE --warehouse {tmp_path / 'nowhere'}` (or `espfleet run` for the sample)",
+        ),
+    ):
+        for command in (
+            ["report", "failure_rates"],
+            ["device", "X"],
+            ["sql", "select 1"],
+        ):
+            result = CliRunner().invoke(main, [*command, "--warehouse", str(folder)])
+            assert (result.exit_code, result.output.splitlines()) == (code, [line]), (
+                command
+            )
 
 
 def test_sweep_removes_what_uncommitted_batches_left(tmp_path):
