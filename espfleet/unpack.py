@@ -75,11 +75,12 @@ class Limits:
             text = env.get(f"ESPFLEET_{f.name.upper()}")
             if text is None:
                 continue
-            if not text.strip().isdigit() or int(text) <= 0:
+            digits = text.strip()
+            if not (digits.isascii() and digits.isdigit()) or int(digits) <= 0:
                 raise ValueError(
                     f"ESPFLEET_{f.name.upper()}={text!r}: a positive integer"
                 )
-            values[f.name] = int(text)
+            values[f.name] = int(digits)
         return cls(**values)
 
 

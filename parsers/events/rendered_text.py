@@ -181,7 +181,10 @@ def _add_wevtutil(rows: EventRows, lines: list[str], zone: ZoneInfo | None) -> b
     if "Event ID" not in fields and "Source" not in fields:
         return False
     message = "\n".join(body).strip("\r\n ") or None
-    event_id = int(fields["Event ID"]) if fields.get("Event ID", "").isdigit() else None
+    # Event IDs are 16-bit; "²" passes isdigit() and int() refuses it.
+    given = fields.get("Event ID", "")
+    ok = given.isascii() and given.isdigit() and len(given) <= 5
+    event_id = int(given) if ok and int(given) <= 0xFFFF else None
     data = None
     if message:
         found, data = _decode_message(message)
