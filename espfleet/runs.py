@@ -143,6 +143,17 @@ def claim(wh: Warehouse) -> None:
     Raises:
         WarehouseError: the folder holds anything else.
     """
+    refuse_foreign(wh)
+    if not (wh.root / MARKER_NAME).exists():
+        _write_marker(wh, None)
+
+
+def refuse_foreign(wh: Warehouse) -> None:
+    """Raise unless the folder is missing, empty, marked, or a warehouse's.
+
+    Raises:
+        WarehouseError: the folder holds anything else (nothing is written).
+    """
     if (wh.root / MARKER_NAME).exists():
         return
     entries = sorted(p.name for p in wh.root.iterdir()) if wh.root.exists() else []
@@ -154,7 +165,6 @@ def claim(wh: Warehouse) -> None:
             f" other entries ({shown}) and no {MARKER_NAME} marker; give"
             " --warehouse an empty or new folder"
         )
-    _write_marker(wh, None)
 
 
 def require(wh: Warehouse) -> None:

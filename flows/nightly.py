@@ -246,6 +246,7 @@ def run(settings: RunSettings) -> dict:
     supervise.watch()
     if settings.dry_run:
         return _call(settings)
+    runs.refuse_foreign(Warehouse(settings.warehouse))  # before the lock file
     with runs.run_lock(settings.warehouse, settings.lock_wait_s):
         return _call(settings)
 

@@ -125,7 +125,12 @@ def test_claim_marks_a_new_folder_and_refuses_a_foreign_one(tmp_path):
         match=r"is not an espfleet warehouse: it holds 4 other entries \(notes\.txt, photos, thesis\.docx, \.\.\.\) and no \.espfleet-warehouse marker",
     ):
         runs.claim(Warehouse(foreign))
-    assert not (foreign / runs.MARKER_NAME).exists()
+    assert sorted(p.name for p in foreign.iterdir()) == [
+        "notes.txt",
+        "photos",
+        "thesis.docx",
+        "x.csv",
+    ]
 
 
 def test_an_unmarked_warehouse_of_an_older_espfleet_is_adopted(tmp_path):
