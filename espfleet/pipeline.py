@@ -8,8 +8,6 @@ what a manifest names, and the next run sweeps the rest (`espfleet.runs`).
 
 from __future__ import annotations
 
-import errno
-import traceback
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,7 +15,7 @@ from pathlib import Path
 import pyarrow as pa
 
 from . import reports
-from .errors import DiskFull
+from .errors import DiskFull, exception_summary, is_disk_full
 from .ingest import BundleTables, ingest_bundle
 from .quality import CheckResult, check_views
 from .share import (
@@ -156,26 +154,6 @@ def _add_ingested(out: _Batch, base: dict, result: BundleTables) -> None:
     out.summary.warnings += result.n_warnings
 
 
-def exception_summary(error: BaseException) -> str:
-    """One line for an unexpected exception: its type, text and where it rose.
-
-    The place is the innermost frame in espfleet's own code (``file:line in
-    function``), so the quarantine record says which parser or deriver failed.
-    """
-    frames = [
-        f
-        for f in traceback.extract_tb(error.__traceback__)
-        if "/espfleet/" in f.filename or "/parsers/" in f.filename
-    ]
-    text = redact(" ".join(str(error).split()))[:300]
-    summary = f"{type(error).__name__}: {text}" if text else type(error).__name__
-    if frames:
-        f = frames[-1]
-        where = "/".join(f.filename.split("/")[-2:])
-        summary += f" (at {where}:{f.lineno} in {f.name})"
-    return summary
-
-
 def _quarantine(out: _Batch, base: dict, seen: dict, reason: str) -> None:
     out.quarantined.append((base["bundle_id"], base["source_uri"], reason))
     out.bundles.append(_bundle_row(**base, status="quarantined", reason=reason))
@@ -224,7 +202,8 @@ def _ingest_one(
         _quarantine(out, base, seen, str(error))
         return
     except Exception as error:  # any defect in one bundle must not cost the batch
-        _quarantine(out, base, seen, "parse failed: " + exception_summary(error))
+        reason = "parse failed: " + redact(exception_summary(error))
+        _quarantine(out, base, seen, reason)
         return
     _add_ingested(out, base, result)
     out.manifest.append(seen | {"status": "ingested"})
@@ -260,7 +239,7 @@ def _write(wh: Warehouse, out: _Batch, batch: str) -> None:
         for path in written:
             if path is not None:
                 path.unlink(missing_ok=True)
-        if error.errno in (errno.ENOSPC, errno.EDQUOT):
+        if is_disk_full(error):
             raise DiskFull(f"disk full writing to warehouse {wh.root}") from None
         raise
 
@@ -315,9 +294,7 @@ def refresh_warehouse(warehouse: Path, run_id: str) -> Path:
         wh.ensure_tables(run_id, datetime.now(UTC).date())
         wh.refresh()
     except Exception as error:  # OSError, or DuckDB's own IOException
-        if getattr(error, "errno", None) in (errno.ENOSPC, errno.EDQUOT) or (
-            "No space left on device" in str(error)
-        ):
+        if is_disk_full(error):
             raise DiskFull(
                 f"disk full writing to warehouse {wh.root}: every batch was kept;"
                 " free space and re-run the same command to rebuild the views"

@@ -33,7 +33,8 @@ from pathlib import Path
 
 from .database import DATA_FOLDERS
 from .errors import WarehouseBusy, WarehouseError
-from .warehouse import DB_NAME, Warehouse, _atomic_write, new_run_id, run_id_time
+from .runids import new_run_id, run_id_time
+from .warehouse import DB_NAME, Warehouse, _atomic_write
 
 LOCK_NAME = ".espfleet.lock"
 MARKER_NAME = ".espfleet-warehouse"

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from espfleet import pipeline
+from espfleet.errors import exception_summary
 from espfleet.parsers import DERIVERS
 from espfleet.parsers.derivers import ccmsetup_runs
 from tests.fixtures import SAMPLE
@@ -71,6 +72,6 @@ def test_exception_summary_names_the_innermost_frame_of_ours() -> None:
     try:
         ccmsetup_runs.derive(None)  # type: ignore[arg-type]
     except Exception as error:  # noqa: BLE001
-        text = pipeline.exception_summary(error)
+        text = exception_summary(error)
     assert text.startswith("AttributeError: 'NoneType' object has no attribute")
     assert "(at derivers/ccmsetup_runs.py:" in text
