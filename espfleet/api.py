@@ -23,7 +23,15 @@ from .warehouse import Warehouse, WarehouseError
 
 
 def ingest(settings: RunSettings) -> dict:
-    """Run the nightly Prefect flow with `settings`; returns the run totals."""
+    """Run the nightly Prefect flow with `settings`; returns the run totals.
+
+    When the share holds nothing new, the run ends before Prefect is even
+    imported (`espfleet.unchanged`): its totals say ``nothing_new``.
+    """
+    from . import unchanged
+
+    if (totals := unchanged.check(settings)) is not None:
+        return totals
     from espfleet.flows.nightly import run
 
     return run(settings)
@@ -247,11 +255,20 @@ def print_run(totals: dict, settings: RunSettings) -> None:
         for uri in totals["new"]:
             say("  ", uri)
         return
-    say(
-        f"run {totals['run_id']}: {totals['ingested']} bundles ingested, "
-        f"{totals['quarantined']} quarantined, {totals['duplicates']} duplicates, "
-        f"{totals['already_seen']} already seen"
-    )
+    if totals.get("nothing_new"):
+        last = totals.get("last_run_id")
+        say(
+            f"nothing new: {totals['already_seen']} bundles already seen; no run "
+            "started, the warehouse is as "
+            + (f"run {last}" if last else "the last run")
+            + " left it"
+        )
+    else:
+        say(
+            f"run {totals['run_id']}: {totals['ingested']} bundles ingested, "
+            f"{totals['quarantined']} quarantined, {totals['duplicates']} "
+            f"duplicates, {totals['already_seen']} already seen"
+        )
     for uri, reason in totals["quarantine_reasons"]:
         say("  quarantined ", uri, ": ", reason)
     for uri, reason in totals["deferred"]:
