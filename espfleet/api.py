@@ -37,11 +37,31 @@ def ingest(settings: RunSettings) -> dict:
     return run(settings)
 
 
-def serve(settings: RunSettings, cron: str) -> None:
-    """Serve the nightly deployment on `cron` (blocks; Ctrl-C stops it)."""
+def serve(settings: RunSettings, cron: str, server_port: int = 4200) -> None:
+    """Serve the nightly deployment on `cron` (blocks; Ctrl-C or SIGTERM stops it).
+
+    The schedule fires: the runs are scheduled by the configured Prefect API
+    (PREFECT_API_URL) or by a local server started here (`espfleet.server`).
+
+    Raises:
+        ServerError: the configured API does not answer, or no local server
+            could be started.
+    """
+    import signal
+
     from espfleet.flows.nightly import serve as serve_flow
 
-    serve_flow(settings, cron)
+    from . import server, supervise
+
+    supervise.watch()  # a killed serve takes its server and flow runs along
+
+    def _stop(_signum: int, _frame: object) -> None:
+        raise SystemExit(0)  # SIGTERM (systemctl stop): stop the server first
+
+    signal.signal(signal.SIGTERM, _stop)
+    with server.scheduling_api(server_port) as url:
+        print(f"espfleet serve: schedule {cron!r} (UTC) on {url}", file=sys.stderr)
+        serve_flow(settings, cron)
 
 
 def simulate(devices: int, seed: int, out: Path) -> Path:

@@ -173,16 +173,28 @@ def ingest(
     "--cron", default="0 2 * * *", show_default=True, help="When to run (UTC)."
 )
 @click.option("--batch-size", default=25, show_default=True)
-def serve(warehouse: Path, source: str, cron: str, batch_size: int) -> None:
+@click.option(
+    "--server-port",
+    default=4200,
+    show_default=True,
+    help="Port of the local Prefect server started when PREFECT_API_URL is unset.",
+)
+def serve(
+    warehouse: Path, source: str, cron: str, batch_size: int, server_port: int
+) -> None:
     """Run the nightly flow on SOURCE on a cron schedule, as a Prefect deployment.
 
-    Needs a Prefect API (`prefect server start`, then PREFECT_API_URL); blocks
-    until interrupted. For a work pool and workers, see prefect.yaml.
+    The runs are scheduled by the Prefect API in PREFECT_API_URL, or, when it
+    is unset, by a local Prefect server this command starts on 127.0.0.1
+    (database under PREFECT_HOME), supervises and stops. Blocks until
+    interrupted (Ctrl-C, SIGTERM). For a work pool and workers, see prefect.yaml.
 
-    Example: espfleet serve //fileserver/autopilot-logs --cron "30 1 * * *"
+    Example: espfleet serve smb://fileserver/autopilot-logs --cron "30 1 * * *"
     """
     api.serve(
-        RunSettings(source=source, warehouse=warehouse, batch_size=batch_size), cron
+        RunSettings(source=source, warehouse=warehouse, batch_size=batch_size),
+        cron,
+        server_port,
     )
 
 

@@ -12,8 +12,6 @@ prints its one line. `run()` (the CLI's entry) also starts the watchdog that
 ends the run's helper processes however the run ends (`espfleet.supervise`).
 """
 
-from __future__ import annotations
-
 import dataclasses
 import os
 from pathlib import Path

@@ -47,7 +47,8 @@ class CliRun:
 
 
 def start(args: list[str], home: Path, logs: Path, env: dict | None = None) -> CliRun:
-    """Start ``espfleet ARGS`` with Prefect's home at `home`, logs under `logs`."""
+    """Start ``espfleet ARGS`` with Prefect's home at `home`, logs under `logs`;
+    `env` adds variables (a None value removes one)."""
     mark = uuid.uuid4().hex
     logs.mkdir(parents=True, exist_ok=True)
     out, err = logs / f"{mark}.out", logs / f"{mark}.err"
@@ -58,6 +59,7 @@ def start(args: list[str], home: Path, logs: Path, env: dict | None = None) -> C
         "ESPFLEET_SHARE_RETRY_DELAYS": "0.5,1",
         **(env or {}),
     }
+    full_env = {k: v for k, v in full_env.items() if v is not None}
     with out.open("wb") as o, err.open("wb") as e:
         proc = subprocess.Popen(
             [ESPFLEET, *args], stdout=o, stderr=e, env=full_env, cwd=logs
