@@ -18,6 +18,7 @@ from .errors import UnknownCode
 from .ingest import ingest_bundle
 from .printing import csv_safe, inert, json_line, say, show
 from .settings import RunSettings
+from .storage import Location, location
 from .unpack import BundleError, unpack
 from .warehouse import Warehouse, WarehouseError
 
@@ -140,13 +141,13 @@ def explain_code(code: str) -> tuple[str, bool]:
     return errorcodes.format_explanation(found), found.meaning is not None
 
 
-def failure_rates(warehouse: Path, since: date | None = None) -> pa.Table:
+def failure_rates(warehouse: Location | str, since: date | None = None) -> pa.Table:
     """The failure_rates report, optionally from `since` on."""
     with Warehouse(warehouse).connect() as con:
         return reports.failure_rates(con, since)
 
 
-def failure_causes(warehouse: Path) -> pa.Table:
+def failure_causes(warehouse: Location | str) -> pa.Table:
     """The failure_causes report, most frequent first."""
     with Warehouse(warehouse).connect() as con:
         return reports.failure_causes(con)
@@ -205,7 +206,7 @@ def report_list() -> str:
 
 
 def print_report(
-    warehouse: Path,
+    warehouse: Location | str,
     name: str | None,
     since: date | None,
     fmt: str,
@@ -220,7 +221,7 @@ def print_report(
     if name is None:
         print(report_list())
         return
-    settings = settings or RunSettings(warehouse=warehouse)
+    settings = settings or RunSettings(warehouse=location(warehouse))
     with Warehouse(warehouse).connect() as con:
         table = reports.run(
             con, name, since, settings.delta_threshold, settings.min_devices
@@ -259,7 +260,7 @@ def flag_lines(
     return lines
 
 
-def print_flags(warehouse: Path, settings: RunSettings) -> None:
+def print_flags(warehouse: Location | str, settings: RunSettings) -> None:
     """Print `flag_lines` for the warehouse (the end of `espfleet run`)."""
     with Warehouse(warehouse).connect() as con:
         flags = reports.rate_flags(con, settings.delta_threshold, settings.min_devices)
@@ -300,7 +301,13 @@ def print_run(totals: dict, settings: RunSettings) -> None:
     say()
     say("warehouse: ", root / "espfleet.duckdb", " (views over ", root / "parquet", ")")
     say("quarantine: ", root / "quarantine")
-    say('query it:   espfleet sql "select * from device_outcomes" --warehouse ', root)
+    if isinstance(root, Path):
+        say(
+            'query it:   espfleet sql "select * from device_outcomes" --warehouse ',
+            root,
+        )
+    else:
+        say("query it:   espfleet report device_outcomes --warehouse ", root)
 
 
 DEVICE_SQL = """
@@ -316,7 +323,7 @@ order by ts_utc nulls last, source, seq
 """
 
 
-def print_device(warehouse: Path, who: str) -> bool:
+def print_device(warehouse: Location | str, who: str) -> bool:
     """Print one device's attempts and timeline; False when it is unknown."""
     with Warehouse(warehouse).connect() as con:
         attempts = con.sql(DEVICE_SQL, params=[who, who]).to_arrow_table()
@@ -346,7 +353,7 @@ def print_device(warehouse: Path, who: str) -> bool:
     return True
 
 
-def refresh(warehouse: Path) -> Path:
+def refresh(warehouse: Location) -> Location:
     """Rebuild the warehouse's DuckDB file (after a move, or an older espfleet)."""
     from datetime import UTC, datetime
 
@@ -364,7 +371,10 @@ def refresh(warehouse: Path) -> Path:
 
 
 def run_sql(
-    warehouse: Path, query: str | None, fmt: str = "table", shell: str = "builtin"
+    warehouse: Path,
+    query: str | None,
+    fmt: str = "table",
+    shell: str = "builtin",
 ) -> int:
     """Run one read-only query and print it, or open a read-only shell.
 

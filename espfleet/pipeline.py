@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pyarrow as pa
 
@@ -27,6 +26,7 @@ from .share import (
     read_bundle,
     redact,
 )
+from .storage import Location
 from .unpack import BundleError, Limits, unpack
 from .warehouse import BUNDLES, MEMBERS, Warehouse, with_provenance
 
@@ -61,7 +61,7 @@ class BatchSummary:
 
 
 def find_new_bundles(
-    source: str, warehouse: Path, reprocess: bool = False
+    source: str, warehouse: Location | str, reprocess: bool = False
 ) -> Discovery:
     """Bundles on `source` whose fingerprint the manifest does not hold.
 
@@ -219,7 +219,7 @@ def _write(wh: Warehouse, out: _Batch, batch: str) -> None:
         OSError: any other write error (the flow retries the batch).
     """
     day, run_id = out.now.date(), out.run_id
-    written: list[Path | None] = []
+    written: list[Location | None] = []
     try:
         for bundle_id, uri, reason in out.quarantined:
             written.append(wh.quarantine(bundle_id, uri, reason, run_id))
@@ -247,7 +247,7 @@ def _write(wh: Warehouse, out: _Batch, batch: str) -> None:
 def ingest_batch(
     source: str,
     refs: list[BundleRef],
-    warehouse: Path,
+    warehouse: Location | str,
     run_id: str,
     batch: str,
     reprocess: bool = False,
@@ -283,7 +283,7 @@ def ingest_batch(
     return out.summary
 
 
-def refresh_warehouse(warehouse: Path, run_id: str) -> Path:
+def refresh_warehouse(warehouse: Location | str, run_id: str) -> Location:
     """Make sure every table resolves, then rebuild the DuckDB views.
 
     Raises:
@@ -303,13 +303,13 @@ def refresh_warehouse(warehouse: Path, run_id: str) -> Path:
     return wh.db_path
 
 
-def failure_rates(warehouse: Path) -> pa.Table:
+def failure_rates(warehouse: Location | str) -> pa.Table:
     """The failure_rates report of the refreshed warehouse."""
     with Warehouse(warehouse).connect() as con:
         return reports.failure_rates(con)
 
 
-def rate_flags(warehouse: Path, threshold: float, min_devices: int) -> dict:
+def rate_flags(warehouse: Location | str, threshold: float, min_devices: int) -> dict:
     """The run's flags: rates that rose past the threshold, newly failing devices.
 
     Returns:
@@ -391,7 +391,7 @@ def _pct(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.1%}"
 
 
-def quality_gate(warehouse: Path) -> list[CheckResult]:
+def quality_gate(warehouse: Location | str) -> list[CheckResult]:
     """Run every view's declared tests on the warehouse (espfleet.quality)."""
     with Warehouse(warehouse).connect() as con:
         return check_views(con)

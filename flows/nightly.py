@@ -14,7 +14,6 @@ ends the run's helper processes however the run ends (`espfleet.supervise`).
 
 import dataclasses
 import os
-from pathlib import Path
 
 from espfleet.settings import RunSettings, configure_prefect
 
@@ -28,7 +27,7 @@ from prefect.states import Failed  # noqa: E402
 from prefect.task_runners import ThreadPoolTaskRunner  # noqa: E402
 from prefect.utilities.annotations import quote  # noqa: E402
 
-from espfleet import pipeline, runs, share, supervise  # noqa: E402
+from espfleet import pipeline, runs, share, storage, supervise  # noqa: E402
 from espfleet.errors import DiskFull, UserError  # noqa: E402
 from espfleet.progress import progress_bar  # noqa: E402
 from espfleet.warehouse import Warehouse  # noqa: E402
@@ -46,7 +45,7 @@ class Refusal:
 # share.open_share retries the connection itself and says how long it tried.
 @task(cache_policy=NO_CACHE)
 def discover_bundles(
-    source: str, warehouse: Path, reprocess: bool
+    source: str, warehouse: str, reprocess: bool
 ) -> pipeline.Discovery | Refusal:
     try:
         return pipeline.find_new_bundles(source, warehouse, reprocess)
@@ -58,7 +57,7 @@ def discover_bundles(
 def ingest_batch(
     source: str,
     refs: list,
-    warehouse: Path,
+    warehouse: str,
     run_id: str,
     batch: str,
     reprocess: bool,
@@ -73,25 +72,25 @@ def ingest_batch(
 
 
 @task(cache_policy=NO_CACHE)
-def refresh_warehouse(warehouse: Path, run_id: str) -> Path | Refusal:
+def refresh_warehouse(warehouse: str, run_id: str) -> str | Refusal:
     try:
-        return pipeline.refresh_warehouse(warehouse, run_id)
+        return str(pipeline.refresh_warehouse(warehouse, run_id))
     except UserError as error:  # a full disk
         return Refusal(error)
 
 
 @task(cache_policy=NO_CACHE)
-def check_data_quality(warehouse: Path) -> list:
+def check_data_quality(warehouse: str) -> list:
     return pipeline.quality_gate(warehouse)
 
 
 @task(cache_policy=NO_CACHE)
-def failure_rates(warehouse: Path) -> list[dict]:
+def failure_rates(warehouse: str) -> list[dict]:
     return pipeline.failure_rates(warehouse).to_pylist()
 
 
 @task(cache_policy=NO_CACHE)
-def rate_flags(warehouse: Path, delta_threshold: float, min_devices: int) -> dict:
+def rate_flags(warehouse: str, delta_threshold: float, min_devices: int) -> dict:
     return pipeline.rate_flags(warehouse, delta_threshold, min_devices)
 
 
@@ -100,7 +99,7 @@ def rate_flags(warehouse: Path, delta_threshold: float, min_devices: int) -> dic
 @flow(name="espfleet-nightly", task_runner=ThreadPoolTaskRunner(max_workers=2))  # type: ignore[arg-type]
 def nightly(
     source: str = "data/sample",
-    warehouse: Path = Path("warehouse"),
+    warehouse: str = "warehouse",
     batch_size: int = 25,
     reprocess: bool = False,
     dry_run: bool = False,
@@ -133,14 +132,14 @@ def _found(result: pipeline.Discovery | Refusal) -> pipeline.Discovery:
     return result
 
 
-def _dry_run(source: str, warehouse: Path, reprocess: bool) -> dict:
+def _dry_run(source: str, warehouse: str, reprocess: bool) -> dict:
     found = _found(discover_bundles(source, warehouse, reprocess))
     return {"new": [r.uri for r in found.new], "seen": found.seen}
 
 
 def _ingest(
     source: str,
-    warehouse: Path,
+    warehouse: str,
     batch_size: int,
     reprocess: bool,
     delta_threshold: float,
@@ -176,6 +175,7 @@ def _ingest(
             advance(summaries[-1].bundles)
     if refusals:
         raise _disk_full(refusals[0], summaries, len(batches), found, source, warehouse)
+    runs.check_lock(warehouse)  # a lease on object storage may have been lost
     if isinstance(refreshed := refresh_warehouse(warehouse, run_id), Refusal):
         raise refreshed.error
     checks = check_data_quality(warehouse)
@@ -203,7 +203,7 @@ def _disk_full(
     n_batches: int,
     found: pipeline.Discovery,
     source: str,
-    warehouse: Path,
+    warehouse: str,
 ) -> UserError:
     """The one line for a run some of whose batches could not be written."""
     if not isinstance(error, DiskFull):
@@ -254,18 +254,20 @@ def _call(settings: RunSettings) -> dict:
     if settings.task_runner == "dask":
         from prefect_dask import DaskTaskRunner
 
-        flow_fn = nightly.with_options(
-            task_runner=DaskTaskRunner(  # type: ignore[arg-type]
+        if settings.dask_address:  # a running cluster (workers on other machines)
+            runner = DaskTaskRunner(address=settings.dask_address)
+        else:
+            runner = DaskTaskRunner(
                 cluster_kwargs={"n_workers": settings.max_workers, "processes": True}
             )
-        )
+        flow_fn = nightly.with_options(task_runner=runner)  # type: ignore[arg-type]
     elif settings.max_workers != 2:
         flow_fn = nightly.with_options(
             task_runner=ThreadPoolTaskRunner(max_workers=settings.max_workers)  # type: ignore[arg-type]
         )
     state = flow_fn(
         source=settings.source,
-        warehouse=settings.warehouse,
+        warehouse=str(settings.warehouse),
         batch_size=settings.batch_size,
         reprocess=settings.reprocess,
         dry_run=settings.dry_run,
@@ -283,7 +285,7 @@ def _call(settings: RunSettings) -> dict:
 def _parameters(settings: RunSettings) -> dict:
     return {
         "source": _without_password(settings).source,
-        "warehouse": str(settings.warehouse.resolve()),
+        "warehouse": storage.absolute(settings.warehouse),
         "batch_size": settings.batch_size,
         "reprocess": False,
         "dry_run": False,
