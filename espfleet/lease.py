@@ -56,10 +56,12 @@ def _ttl() -> float:
 
 
 def _refused(error: BaseException) -> bool:
-    """A 412 Precondition Failed (or s3fs's FileExistsError for one)."""
+    """A 412 Precondition Failed (s3fs raises FileExistsError for one), or an
+    If-Match on an object that is gone (FileNotFoundError): the condition the
+    PUT was made on no longer holds."""
     text = f"{type(error).__name__} {error}"
     return (
-        isinstance(error, FileExistsError)
+        isinstance(error, FileExistsError | FileNotFoundError)
         or "PreconditionFailed" in text
         or ("pre-conditions you specified did not hold" in text)
     )

@@ -39,14 +39,27 @@ S3_SECRET_ENV = "ESPFLEET_S3_SECRET"
 REMOTE_SCHEMES = ("s3", "s3a", "gs", "gcs", "az", "abfs", "memory")
 
 
+def _from_environment() -> dict:
+    """The AWS_* variables s3fs would read, as options: then fsspec's cache of
+    filesystems tells two endpoints or two keys apart."""
+    options: dict = {}
+    if key := os.environ.get("AWS_ACCESS_KEY_ID"):
+        options["key"] = key
+        options["secret"] = os.environ.get("AWS_SECRET_ACCESS_KEY")
+    if endpoint := os.environ.get("AWS_ENDPOINT_URL"):
+        options["client_kwargs"] = {"endpoint_url": endpoint}
+    return options
+
+
 def s3_options() -> dict:
-    """s3fs storage options from the Secret block in ESPFLEET_S3_SECRET, if set."""
+    """s3fs storage options: the Secret block named by ESPFLEET_S3_SECRET, else
+    the AWS_* environment (else botocore's own credential chain)."""
     from .share import remember_secret
 
     remember_secret(os.environ.get("AWS_SECRET_ACCESS_KEY"))
     name = os.environ.get(S3_SECRET_ENV)
     if not name:
-        return {}
+        return _from_environment()
     from prefect.blocks.system import Secret
 
     try:

@@ -13,6 +13,7 @@ from upath import UPath
 from espfleet import runs
 from espfleet.errors import WarehouseBusy
 from espfleet.lease import Lease
+from espfleet.storage import location
 from tests.flows import cli_runs
 from tests.flows.s3 import moto_server
 
@@ -32,7 +33,9 @@ def s3_env(s3, monkeypatch):
 
 
 def _root(name: str) -> UPath:
-    return UPath(f"s3://locks/{name}", use_listings_cache=False)
+    root = location(f"s3://locks/{name}")  # options from the AWS_* environment
+    assert isinstance(root, UPath)
+    return root
 
 
 def test_of_two_runs_taking_the_lease_at_once_exactly_one_holds_it(s3_env):
