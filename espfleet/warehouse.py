@@ -27,7 +27,13 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from espfleet.parsers.schema import PARSER_TABLES, UTC_TS, column, table_schema
+from espfleet.parsers.schema import (
+    PARSER_TABLES,
+    UTC_TS,
+    column,
+    stored_schema,
+    table_schema,
+)
 
 DB_NAME = "espfleet.duckdb"
 # sql/macros/ holds the table macros the views read through; then the view layers.
@@ -75,7 +81,14 @@ BUNDLES = table_schema(
         "device_zone_source",
         pa.string(),
         "which evidence declared the zone (DiagnosticsFrameworkData.json, "
-        "registry TimeZoneKeyName, registry ConfigureTimeZone, setupact.log)",
+        "registry TimeZoneKeyName, registry ConfigureTimeZone, setupact.log), or "
+        "cab_member_times when only the UTC offset is known",
+    ),
+    column(
+        "utc_offset_min",
+        pa.int16(),
+        "UTC offset at collection (ISO sign, minutes) measured from CAB member "
+        "times against the collection time; used when no zone is named",
     ),
     column("collected_at", UTC_TS, "when the diagnostics were collected"),
     column("n_members", pa.int32(), "members in the bundle (archives opened)"),
@@ -90,6 +103,11 @@ MEMBERS = table_schema(
     column("size_bytes", pa.int64(), "bytes unpacked"),
     column("sha256", pa.string(), "SHA-256 of the member"),
     column("parser", pa.string(), "name of the parser that read it; null if none"),
+    column(
+        "reason",
+        pa.string(),
+        "why no parser read it: no parser for this format | empty file",
+    ),
     column("rows", pa.int64(), "rows the parser gave"),
     column("warnings", pa.int32(), "warnings the parser gave"),
     column("skipped", pa.int32(), "records or fragments that could not be read"),
@@ -115,7 +133,7 @@ def warehouse_schema(name: str) -> pa.Schema:
     """The schema `name` has in the warehouse (provenance first for parser tables)."""
     if name in FLOW_TABLES:
         return FLOW_TABLES[name]
-    parsed = PARSER_TABLES[name]
+    parsed = stored_schema(name)
     return pa.schema(list(PROVENANCE) + list(parsed), metadata=parsed.metadata)
 
 

@@ -68,8 +68,9 @@ CM_LOG_ENTRIES = table_schema(
     column(
         "ts_confidence",
         pa.string(),
-        "exact (bias written) | from_device_zone | untrusted (a writer known to "
-        "write +000 whatever the zone) | unknown",
+        "exact (bias written) | from_device_zone | from_collection_offset (the "
+        "UTC offset measured at collection, no zone name) | corrected_clock | "
+        "untrusted (a writer known to write +000 whatever the zone) | unknown",
     ),
     column("component", pa.string(), "component attribute, as written"),
     column("context", pa.string(), "context attribute"),
@@ -90,7 +91,18 @@ EVENTS = table_schema(
     column("provider", pa.string(), "Provider Name"),
     column("event_id", pa.int32(), "EventID"),
     column("record_id", pa.int64(), "EventRecordID (null for text renderings)"),
-    column("ts_utc", UTC_TS, "TimeCreated SystemTime (UTC)"),
+    column(
+        "ts_utc",
+        UTC_TS,
+        "TimeCreated SystemTime (UTC), corrected when the device clock was off "
+        "(ts_device_utc keeps it as written)",
+    ),
+    column(
+        "ts_confidence",
+        pa.string(),
+        "exact (UTC as written) | from_device_zone (a text rendering's local date) "
+        "| corrected_clock | unknown",
+    ),
     column(
         "level", pa.int8(), "1 critical, 2 error, 3 warning, 4 information, 5 verbose"
     ),
@@ -241,20 +253,163 @@ DEVICE_FACTS = table_schema(
         "source",
         pa.string(),
         "DiagnosticsFrameworkData.json | DeviceHash | MDMDiagReport.xml | "
-        "MdmDiagLogMetadata.json | setupact.log",
+        "MdmDiagLogMetadata.json | MdmLogCollectorFootPrint.txt",
         nullable=False,
     ),
     column(
         "attribute",
         pa.string(),
-        "serial_number | device_name | windows_zone | os_build | model | collected_at",
+        "serial_number | device_name | windows_zone | os_version (10.0.22631.3296) "
+        "| os_build (22631.3296) | build_number | ubr | edition | build_lab | "
+        "manufacturer | model | collected_at",
         nullable=False,
     ),
     column("value", pa.string(), "the value as written"),
     column("value_at", UTC_TS, "the value, for instants (collected_at)"),
 )
 
-# Every table a parser or deriver writes, by name.
+SETUP_LOG_ENTRIES = table_schema(
+    "One row per line of a Windows setup log (setupact.log, setuperr.log).",
+    column("line_no", pa.int32(), "1-based line in the file", nullable=False),
+    column(
+        "ts_local",
+        LOCAL_TS,
+        "the line's date and time as written: the device's local wall-clock time",
+    ),
+    column(
+        "ts_utc",
+        UTC_TS,
+        "the instant: the CSI stamp, else ts_local through the zone of the "
+        "line's era; corrected when the device clock was off",
+    ),
+    column(
+        "ts_confidence",
+        pa.string(),
+        "exact (a CSI UTC stamp) | from_log_offset (the offset the file's CSI "
+        "stamps measure) | from_device_zone | from_collection_offset | "
+        "corrected_clock | unknown",
+    ),
+    column("level", pa.string(), "Info | Warning | Error | Fatal Error, as written"),
+    column("message_id", pa.string(), "the [0x080489] message id, when written"),
+    column("component", pa.string(), "logging component (CSI, DISM, MIG, SP, ...)"),
+    column("process", pa.string(), "the [msoobe.exe] process prefix of the message"),
+    column("csi_sequence", pa.int64(), "a CSI line's 8-hex-digit sequence number"),
+    column(
+        "csi_utc",
+        UTC_TS,
+        "a CSI line's @YYYY/M/D:HH:MM:SS.fff stamp: the device clock's UTC",
+    ),
+    column(
+        "zone_set",
+        pa.string(),
+        "the Windows zone a 'Set time zone to [...]' or 'Successfully set "
+        "timezone (...)' line names",
+    ),
+    column("message", pa.string(), "the text after the component"),
+)
+
+CLOCK_ANCHORS = table_schema(
+    "One row per piece of time evidence in a bundle: clock corrections, zone "
+    "names and offsets, and what was concluded from each.",
+    column(
+        "kind",
+        pa.string(),
+        "event_753 | kernel_general_1 | record_order | zone_set | csi_offset | "
+        "cab_member_times | device_zone",
+        nullable=False,
+    ),
+    column("seq", pa.int64(), "record_id, record_no or line_no of the evidence"),
+    column("device_at", UTC_TS, "the device clock's UTC when it was written"),
+    column("utc_at", UTC_TS, "the true UTC it states (ServerTime, NewTime, ...)"),
+    column("local_at", LOCAL_TS, "the local wall-clock time it was written at, if any"),
+    column(
+        "measured_s",
+        pa.float64(),
+        "the clock correction it measures, seconds (true - device; negative: "
+        "the clock was fast)",
+    ),
+    column("utc_offset_min", pa.int16(), "the UTC offset it measures, minutes"),
+    column("windows_zone", pa.string(), "the zone it names"),
+    column(
+        "era_no",
+        pa.int16(),
+        "the era it opens or describes (clock_eras.era_no); null when unused",
+    ),
+    column("used", pa.bool_(), "whether the eras were built from it"),
+    column("note", pa.string(), "what it says, or why it was not used"),
+)
+
+CLOCK_ERAS = table_schema(
+    "One row per era of a bundle's timeline: a span with one clock correction "
+    "and one time zone.",
+    column("era_no", pa.int16(), "0, 1, ... in time order", nullable=False),
+    column("started_at", UTC_TS, "true UTC the era starts (null: open start)"),
+    column("ended_at", UTC_TS, "true UTC the era ends (null: still current)"),
+    column(
+        "clock_offset_s",
+        pa.float64(),
+        "seconds added to the device clock's time in this era to get UTC "
+        "(0: the clock was right)",
+    ),
+    column(
+        "clock_evidence",
+        pa.string(),
+        "exact (753 / Kernel-General 1) | estimated (record order only) | none",
+    ),
+    column("windows_zone", pa.string(), "the era's zone, when named"),
+    column("device_zone", pa.string(), "its IANA zone"),
+    column(
+        "utc_offset_min",
+        pa.int16(),
+        "the era's UTC offset when only a number is known (CSI stamps, CAB "
+        "member times)",
+    ),
+    column(
+        "zone_source",
+        pa.string(),
+        "setupact.log | setupact.log CSI | cab_member_times | the device zone's "
+        "source | unknown",
+    ),
+    column("opened_by", pa.string(), "bundle_start | clock_correction | zone_change"),
+    column("evidence", pa.string(), "the anchors behind it, in words"),
+    column("n_records", pa.int64(), "records placed in the era"),
+)
+
+# Columns ingestion's clock correction (espfleet.clock) adds to the tables whose
+# times it corrects, after the parser's own columns.
+CLOCK_ERA = column(
+    "clock_era",
+    pa.int16(),
+    "the era of the bundle's timeline the row belongs to (clock_eras.era_no); "
+    "null when no era could be chosen",
+)
+CLOCK_OFFSET = column(
+    "clock_offset_s",
+    pa.float64(),
+    "seconds added to the device clock's time to correct it (null or 0: not "
+    "moved); the raw time is kept beside it",
+)
+TS_DEVICE_UTC = column(
+    "ts_device_utc",
+    UTC_TS,
+    "the UTC time as the device clock stated it, before any correction",
+)
+TS_CONFIDENCE_DERIVED = column(
+    "ts_confidence",
+    pa.string(),
+    "confidence of the time the row was derived from (see events.ts_confidence)",
+)
+CLOCK_COLUMNS: dict[str, tuple[pa.Field, ...]] = {
+    "events": (TS_DEVICE_UTC, CLOCK_ERA, CLOCK_OFFSET),
+    "cm_log_entries": (CLOCK_ERA, CLOCK_OFFSET),
+    "setup_log_entries": (CLOCK_ERA, CLOCK_OFFSET),
+    "esp_events": (TS_CONFIDENCE_DERIVED, CLOCK_ERA, CLOCK_OFFSET),
+    "ccmsetup_runs": (CLOCK_ERA, CLOCK_OFFSET),
+    "ts_steps": (CLOCK_ERA, CLOCK_OFFSET),
+    "ts_runs": (CLOCK_ERA, CLOCK_OFFSET),
+}
+
+# Every table a parser, deriver or the clock correction writes, by name.
 PARSER_TABLES: dict[str, pa.Schema] = {
     "cm_log_entries": CM_LOG_ENTRIES,
     "events": EVENTS,
@@ -265,7 +420,17 @@ PARSER_TABLES: dict[str, pa.Schema] = {
     "ts_steps": TS_STEPS,
     "ts_runs": TS_RUNS,
     "device_facts": DEVICE_FACTS,
+    "setup_log_entries": SETUP_LOG_ENTRIES,
+    "clock_anchors": CLOCK_ANCHORS,
+    "clock_eras": CLOCK_ERAS,
 }
+
+
+def stored_schema(name: str) -> pa.Schema:
+    """A table's columns as ingestion hands them over: its own, then the clock's."""
+    own = PARSER_TABLES[name]
+    extra = [f for f in CLOCK_COLUMNS.get(name, ()) if f.name not in own.names]
+    return pa.schema(list(own) + extra, metadata=own.metadata)
 
 
 def empty(schema: pa.Schema) -> pa.Table:

@@ -1,0 +1,156 @@
+"""Write the eras' verdicts into the tables: corrected UTC, raw time kept beside it.
+
+Per row placed in era *j* whose clock offset is known: ``ts_utc`` = device
+time + offset, ``clock_era`` = *j*, ``clock_offset_s`` = the offset, and
+``ts_confidence`` = ``corrected_clock`` when the offset is not zero, else the
+confidence of how the row's time was read (a UTC stamp, or a local time
+through the era's zone). A row in an era whose offset is unknown, or that no
+era could take, keeps its raw time (UTC-stamped rows) or none (local-time
+rows) and says ``unknown``. Events keep the time as written in
+``ts_device_utc``; CMTrace and setup rows keep ``ts_local`` (and the bias).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from espfleet.parsers.schema import stored_schema
+
+from .eras import Era
+from .streams import Stream, micros
+
+UNKNOWN = "unknown"
+
+
+@dataclass
+class Verdict:
+    """What placement decided for the rows of one table part.
+
+    Attributes:
+        n: rows in the part.
+        era: era index per row (-1: none).
+        device: the device UTC microseconds each placed row stands for.
+        read_as: how the row's time was read (None: keep the row's own label).
+    """
+
+    n: int
+    era: np.ndarray = field(init=False)
+    device: np.ndarray = field(init=False)
+    read_as: list[str | None] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.era = np.full(self.n, -1, np.int64)
+        self.device = np.zeros(self.n, np.int64)
+        self.read_as = [None] * self.n
+
+
+def record(
+    verdicts: dict[tuple[str, int], Verdict],
+    stream: Stream,
+    n_rows: int,
+    era: np.ndarray,
+    device: np.ndarray,
+    read_as: list[str | None] | None = None,
+) -> None:
+    """Store a stream's placement in its table part's verdict."""
+    v = verdicts.setdefault((stream.table, stream.part), Verdict(n_rows))
+    v.era[stream.rows] = era
+    v.device[stream.rows] = device
+    if read_as is not None:
+        for r, c in zip(stream.rows.tolist(), read_as, strict=True):
+            v.read_as[r] = c
+
+
+def _timestamps(values: np.ndarray, valid: np.ndarray) -> pa.Array:
+    return pa.array(values, pa.int64(), mask=~valid).cast(pa.timestamp("us", tz="UTC"))
+
+
+def _stamped(name: str, table: pa.Table) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(raw device µs, known, row carries a UTC stamp) for one table part."""
+    if name == "setup_log_entries":
+        raw, known = micros(table.column("csi_utc"))
+        return raw, known, known
+    raw, known = micros(table.column("ts_utc"))
+    if name == "cm_log_entries":
+        exact = pc.fill_null(pc.equal(table.column("ts_confidence"), "exact"), False)
+        return raw, known, exact.to_numpy(zero_copy_only=False)
+    return raw, known, np.ones(table.num_rows, bool)
+
+
+def rewrite(
+    name: str, table: pa.Table, verdict: Verdict | None, eras: list[Era]
+) -> pa.Table:
+    """One table part with its times corrected and the clock columns filled."""
+    n = table.num_rows
+    v = verdict or Verdict(n)
+    raw, raw_known, stamped = _stamped(name, table)
+    offset = [eras[j].offset_s if j >= 0 else None for j in v.era.tolist()]
+    has_offset = np.array([o is not None for o in offset], bool)
+    offset_us = np.array([round(o * 1e6) if o else 0 for o in offset], np.int64)
+    placed = v.era >= 0
+    moved = placed & has_offset
+    keep_raw = ~moved & stamped & raw_known
+    device = np.where(placed, v.device, raw)
+    utc = np.where(moved, device + offset_us, raw)
+    before = table.column("ts_confidence").to_pylist()
+    label = [
+        ("corrected_clock" if offset_us[i] else (v.read_as[i] or before[i]))
+        if moved[i]
+        else UNKNOWN
+        for i in range(n)
+    ]
+    out = table.set_column(
+        table.schema.get_field_index("ts_utc"),
+        "ts_utc",
+        _timestamps(utc, moved | keep_raw),
+    )
+    out = out.set_column(
+        out.schema.get_field_index("ts_confidence"),
+        "ts_confidence",
+        pa.array(label, pa.string()),
+    )
+    extra = {
+        "ts_device_utc": _timestamps(raw, raw_known),
+        "clock_era": pa.array(v.era, pa.int16(), mask=~placed),
+        "clock_offset_s": pa.array(
+            [o if m else None for o, m in zip(offset, moved, strict=True)],
+            pa.float64(),
+        ),
+    }
+    for f in stored_schema(name):
+        if f.name in extra and f.name not in out.column_names:
+            out = out.append_column(f, extra[f.name])
+    return out
+
+
+def inherit(
+    derived: pa.Table, name: str, source: pa.Table, key: str, src_key: str
+) -> pa.Table:
+    """A derived table's clock columns, from the source row it starts at.
+
+    Args:
+        derived: rows a deriver computed from `source` (already corrected).
+        name: the derived table's name (its clock columns, `stored_schema`).
+        source: the corrected rows it was derived from.
+        key: the derived column naming its source row (``record_id`` of an
+            event, ``first_record_no`` of a log record, a run's ``started_at``).
+        src_key: the matching column of `source` (the first match is taken).
+    """
+    wanted = [f for f in stored_schema(name) if f.name not in derived.column_names]
+    if not wanted or derived.num_rows == 0:
+        return derived
+    lookup = source.select(
+        [src_key] + [f.name for f in wanted if f.name in source.column_names]
+    )
+    index = pc.index_in(derived.column(key), lookup.column(src_key))
+    for f in wanted:
+        if f.name in lookup.column_names:
+            col = pc.take(lookup.column(f.name), index)
+        else:
+            col = pa.nulls(derived.num_rows, f.type)
+        derived = derived.append_column(f, col.cast(f.type))
+    return derived
