@@ -66,7 +66,12 @@ def test_timestamp_variants_are_utc():
     assert got[2] == datetime(2022, 8, 2, 13, 28, 10, 335073, tzinfo=UTC)
     assert got[3] == datetime(2022, 8, 2, 13, 29, 11, tzinfo=UTC)
     assert got[0] is None
-    assert [r["ts_confidence"] for r in found[:4]] == ["unknown"] + ["exact"] * 3
+    assert [r["ts_confidence"] for r in found[:4]] == [
+        "unknown",
+        "unknown",
+        "exact",
+        "exact",
+    ]
 
 
 def test_signed_negative_error_code():
