@@ -25,6 +25,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from . import agentlogs, cab, cabfiles, cmlogs, registry_dump, scenarios
+from .devices import new_device
 from .esp_timeline import esp_events
 from .evtx_writer import EventRecord, shellcore_62407, write_evtx
 from .scenarios import CAUSES, LONE_CAB_OK, WEIGHTS, Plan
@@ -121,8 +122,8 @@ def plan_fleet(devices: int, seed: int) -> list[Plan]:
                 runs=[],
                 ts_steps=[],
                 damage="",
-                enrollment_id=scenarios.new_device(p.index, rng).enrollment_id,
-                client_version=scenarios.new_device(
+                enrollment_id=new_device(p.index, rng).enrollment_id,
+                client_version=new_device(
                     p.index, random.Random(f"{seed}:{p.index}")
                 ).client_version,
                 root_code=None,
@@ -150,7 +151,7 @@ def plan_fleet(devices: int, seed: int) -> list[Plan]:
 
 def new_device_plan(seed: int, index: int) -> Plan:
     """A device identity drawn from its own seeded generator."""
-    return scenarios.new_device(index, random.Random(f"{seed}:{index}"))
+    return new_device(index, random.Random(f"{seed}:{index}"))
 
 
 def _evtx(plan: Plan, rng: random.Random) -> bytes:
