@@ -34,6 +34,7 @@ from .catalog import (
     TIMEOUT,
     WEIGHTS,
 )
+from .clocks import DeviceClock
 
 
 @dataclass
@@ -105,6 +106,7 @@ class Plan:
     enrollment_id: str = ""
     ts_package: str = ""
     cab_name: str = ""
+    clock: DeviceClock = field(default_factory=DeviceClock)
 
     @property
     def zone(self) -> ZoneInfo:
@@ -112,14 +114,16 @@ class Plan:
         return ZoneInfo(win_tz[self.tz_name])
 
     def bias(self, at: datetime) -> int:
-        """Windows bias in minutes at an instant (UTC = local + bias)."""
-        off = at.astimezone(self.zone).utcoffset()
-        assert off is not None
-        return -int(off.total_seconds() // 60)
+        """Windows bias (minutes) the device wrote at an instant: UTC = local + bias."""
+        return self.clock.bias(at, self.tz_name)
 
     def local(self, at: datetime) -> datetime:
-        """Naive local wall-clock time of an instant in the device zone."""
-        return at.astimezone(self.zone).replace(tzinfo=None)
+        """Naive local wall-clock time the device showed at an instant."""
+        return self.clock.local(at, self.tz_name)
+
+    def reads(self, at: datetime) -> datetime:
+        """The UTC the device clock showed at an instant (events, CSI stamps)."""
+        return self.clock.reads(at)
 
 
 def _sec(rng: random.Random, lo: float, hi: float) -> timedelta:

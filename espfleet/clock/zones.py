@@ -215,9 +215,14 @@ def segments(
     if changes[0] > 0:
         head = Segment(0, changes[0], UNKNOWN, None)
         _check_csi(head, stream, anchors)
-        if not head.zone.known and segs[0].zone.known:
-            jump = stream.local[changes[0]] - stream.local[changes[0] - 1]
+        first = segs[0].zone
+        last_local = int(stream.local[changes[0] - 1])
+        if head.zone.offset_min is not None and first.iana:
+            if _zone_offset_min(first, last_local) == head.zone.offset_min:
+                head.zone = first  # the stamps measure the zone the line names
+        elif not head.zone.known and first.known:
+            jump = stream.local[changes[0]] - last_local
             if abs(int(jump)) < NO_JUMP_US:  # no change at the first zone line
-                head.zone = segs[0].zone
+                head.zone = first
         segs.insert(0, head)
     return segs
