@@ -40,12 +40,12 @@ class Verdict:
     n: int
     era: np.ndarray = field(init=False)
     device: np.ndarray = field(init=False)
-    read_as: list[str | None] = field(init=False)
+    read_as: np.ndarray = field(init=False)
 
     def __post_init__(self) -> None:
         self.era = np.full(self.n, -1, np.int64)
         self.device = np.zeros(self.n, np.int64)
-        self.read_as = [None] * self.n
+        self.read_as = np.full(self.n, None, dtype=object)
 
 
 def record(
@@ -54,15 +54,14 @@ def record(
     n_rows: int,
     era: np.ndarray,
     device: np.ndarray,
-    read_as: list[str | None] | None = None,
+    read_as: np.ndarray | None = None,
 ) -> None:
     """Store a stream's placement in its table part's verdict."""
     v = verdicts.setdefault((stream.table, stream.part), Verdict(n_rows))
     v.era[stream.rows] = era
     v.device[stream.rows] = device
     if read_as is not None:
-        for r, c in zip(stream.rows.tolist(), read_as, strict=True):
-            v.read_as[r] = c
+        v.read_as[stream.rows] = read_as
 
 
 def _timestamps(values: np.ndarray, valid: np.ndarray) -> pa.Array:
@@ -88,38 +87,37 @@ def rewrite(
     n = table.num_rows
     v = verdict or Verdict(n)
     raw, raw_known, stamped = _stamped(name, table)
-    offset = [eras[j].offset_s if j >= 0 else None for j in v.era.tolist()]
-    has_offset = np.array([o is not None for o in offset], bool)
-    offset_us = np.array([round(o * 1e6) if o else 0 for o in offset], np.int64)
+    per_era = np.array(
+        [np.nan if e.offset_s is None else e.offset_s for e in eras] + [np.nan]
+    )
+    offset = per_era[v.era]  # era -1 takes the trailing NaN
+    moved = ~np.isnan(offset)
+    offset_us = np.where(moved, np.rint(np.nan_to_num(offset) * 1e6), 0).astype(
+        np.int64
+    )
     placed = v.era >= 0
-    moved = placed & has_offset
     keep_raw = ~moved & stamped & raw_known
     device = np.where(placed, v.device, raw)
     utc = np.where(moved, device + offset_us, raw)
-    before = table.column("ts_confidence").to_pylist()
-    label = [
-        ("corrected_clock" if offset_us[i] else (v.read_as[i] or before[i]))
-        if moved[i]
-        else UNKNOWN
-        for i in range(n)
-    ]
+    before = table.column("ts_confidence")
+    read_as = pa.array(v.read_as.tolist(), pa.string())
+    own = pc.if_else(pc.is_valid(read_as), read_as, before)
+    corrected = pa.array(moved & (offset_us != 0))
+    label = pc.if_else(
+        corrected, "corrected_clock", pc.if_else(pa.array(moved), own, UNKNOWN)
+    )
     out = table.set_column(
         table.schema.get_field_index("ts_utc"),
         "ts_utc",
         _timestamps(utc, moved | keep_raw),
     )
     out = out.set_column(
-        out.schema.get_field_index("ts_confidence"),
-        "ts_confidence",
-        pa.array(label, pa.string()),
+        out.schema.get_field_index("ts_confidence"), "ts_confidence", label
     )
     extra = {
         "ts_device_utc": _timestamps(raw, raw_known),
         "clock_era": pa.array(v.era, pa.int16(), mask=~placed),
-        "clock_offset_s": pa.array(
-            [o if m else None for o, m in zip(offset, moved, strict=True)],
-            pa.float64(),
-        ),
+        "clock_offset_s": pa.array(offset, pa.float64(), mask=~moved),
     }
     for f in stored_schema(name):
         if f.name in extra and f.name not in out.column_names:

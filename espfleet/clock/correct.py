@@ -86,11 +86,14 @@ def _place_utc(b: _Bundle, eras: list[Era], verdicts: dict, votes: Votes) -> Non
         record(verdicts, s, b.n_rows(s), era, dev)
 
 
-def _setup_times(s: Stream, segs: list[Segment]) -> tuple[np.ndarray, np.ndarray, list]:
+def _setup_times(
+    s: Stream, segs: list[Segment]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Device times of a setup log's lines: CSI stamps, else local via the segment."""
     dev = s.device.copy()
     known = s.has_device.copy()
-    read_as: list[str | None] = ["exact" if k else None for k in known.tolist()]
+    read_as = np.full(len(known), None, dtype=object)
+    read_as[known] = "exact"
     for seg in segs:
         sl = slice(seg.start, seg.end)
         todo = ~s.has_device[sl] & s.has_local[sl]
@@ -99,8 +102,7 @@ def _setup_times(s: Stream, segs: list[Segment]) -> tuple[np.ndarray, np.ndarray
         idx = np.flatnonzero(todo) + seg.start
         dev[idx] = seg.zone.to_device(s.local[idx])
         known[idx] = True
-        for i in idx.tolist():
-            read_as[i] = seg.zone.confidence
+        read_as[idx] = seg.zone.confidence
     return dev, known, read_as
 
 
@@ -233,8 +235,8 @@ def _place_local(b: _Bundle, eras: list[Era], verdicts: dict, votes: Votes) -> N
         if s.kind == UTC_KIND:
             continue
         era, dev = place(s, eras, [], votes)
-        read_as = [eras[j].zone.confidence if j >= 0 else None for j in era.tolist()]
-        record(verdicts, s, b.n_rows(s), era, dev, read_as)
+        labels = np.array([e.zone.confidence for e in eras] + [None], dtype=object)
+        record(verdicts, s, b.n_rows(s), era, dev, labels[era])
 
 
 def _step_summary(step: anc.Step) -> str:
