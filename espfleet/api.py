@@ -229,11 +229,7 @@ def print_device(warehouse: Path, who: str, wide: bool = False) -> bool:
     with Warehouse(warehouse).connect() as con:
         attempts = con.sql(DEVICE_SQL, params=[who, who]).to_arrow_table()
         if attempts.num_rows == 0:
-            console.print(
-                f"no device with serial number or name {timeline.clean(who)!r}",
-                markup=False,
-                highlight=False,
-            )
+            print(f"no device with serial number or name {timeline.clean(who)!r}")
             return False
         for row in attempts.to_pylist():
             bundle = [row["bundle_id"]]
@@ -241,8 +237,8 @@ def print_device(warehouse: Path, who: str, wide: bool = False) -> bool:
             rows = con.sql(TIMELINE_SQL, params=bundle).to_arrow_table().to_pylist()
             lines = timeline.attempt_header(row, (attributes.to_pylist() or [None])[0])
             lines += timeline.wide(rows) if wide else timeline.compact(rows)
-            for line in lines + [""]:
-                console.print(line, markup=False, highlight=False, soft_wrap=True)
+            # plain print: no markup, no tab expansion, nothing interpreted
+            print("\n".join(lines + [""]))
     return True
 
 

@@ -20,8 +20,8 @@ from datetime import datetime
 WIDTH = 100
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 # (title, width) of the compact columns after the time and the minutes.
-_COLUMNS = (("source", 17), ("what", 24), ("outcome", 10))
-_TIME_W, _MIN_W = 9, 6
+_COLUMNS = (("source", 22), ("what", 20), ("outcome", 10))
+_TIME_W, _MIN_W = 9, 5
 
 
 def clean(value: object) -> str:
@@ -43,18 +43,24 @@ def fit_tail(text: str, width: int) -> str:
 
 
 def _source(row: dict) -> str:
-    """A short source: channels without their Microsoft-Windows- prefix, file names."""
+    """A short source: a log's file name; a channel as ``Provider/Channel`` shortened."""
     source = clean(row.get("source"))
     kind, _, name = source.partition(":")
     if kind == "event":
-        name = name.removeprefix("Microsoft-Windows-")
-    elif kind in ("log", "setup"):
-        name = name.rsplit("/", 1)[-1]
-    return f"{kind}:{name}" if name else kind
+        provider, _, channel = name.removeprefix("Microsoft-Windows-").partition("/")
+        return f"{provider.split('-')[0][:10]}/{channel}" if channel else provider
+    if kind in ("log", "setup"):
+        return name.rsplit("/", 1)[-1]
+    return source
+
+
+_PROCESS_PREFIX = re.compile(r"^\[[^\]\s]+\.(?:exe|EXE|dll|DLL)\] ")
 
 
 def _detail(row: dict) -> str:
-    return clean(row.get("detail")).removeprefix("CommercialOOBE_")
+    """The detail without what the other columns say already."""
+    text = clean(row.get("detail")).removeprefix("CommercialOOBE_")
+    return _PROCESS_PREFIX.sub("", text)
 
 
 def _duration(seconds: float) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 import pytest
 
 from espfleet.warehouse import Warehouse
@@ -224,3 +226,57 @@ def test_clock_case_bundles_say_how_their_zone_and_clock_were_found(sample_wareh
             assert opened == ["bundle_start", "zone_change"] and offsets == [0.0, 0.0]
         else:
             assert offsets == [0.0], uri
+
+
+def test_device_timeline_of_a_skewed_bundle_fits_100_columns_and_marks_the_eras(
+    sample_warehouse,
+):
+    warehouse, _ = sample_warehouse
+    truth = ground_truth(SAMPLE / "ground_truth.csv")
+    skewed = next(r for r in truth if r["clock_skew_s"] == "10800")
+    out = invoke("device", skewed["serial_number"], "--warehouse", str(warehouse))
+    lines = out.output.splitlines()
+    assert out.exit_code == 0 and max(len(line) for line in lines) <= 100
+    day = skewed["started_at"][:10]
+    assert lines.count(f"{day} (UTC)") == 1  # the date once
+    assert any(
+        line.startswith(
+            "  \u2500\u2500 era 0 (bundle_start): times corrected by -3 h 00 min"
+        )
+        for line in lines
+    )
+    assert any(
+        line.startswith("  \u2500\u2500 era 1 (clock_correction)") for line in lines
+    )
+    moved = [line for line in lines if line[2:10].count(":") == 2 and line[10] == "*"]
+    assert (
+        moved and "  * time corrected for the device clock (raw time: --wide)" in lines
+    )
+    # the ESP started after the sync: its time is as written, minute 0
+    start = skewed["started_at"][11:19]
+    assert any(line.startswith(f"  {start}     +0 esp") for line in lines)
+
+
+def test_device_wide_prints_the_raw_time_and_the_correction(sample_warehouse):
+    warehouse, _ = sample_warehouse
+    truth = ground_truth(SAMPLE / "ground_truth.csv")
+    skewed = next(r for r in truth if r["clock_skew_s"] == "10800")
+    out = invoke(
+        "device", skewed["serial_number"], "--warehouse", str(warehouse), "--wide"
+    )
+    rows = [line.split("\t") for line in out.output.splitlines() if "\t" in line]
+    header, body = rows[0], rows[1:]
+    assert header[:6] == [
+        "ts_utc",
+        "ts_device_utc",
+        "ts_local",
+        "clock_offset_s",
+        "clock_era",
+        "ts_confidence",
+    ]
+    moved = [r for r in body if r[5] == "corrected_clock"]
+    assert moved and all(r[3] == "-10800.0" for r in moved)
+    first = moved[0]
+    shown = datetime.fromisoformat(first[0].replace("Z", "+00:00"))
+    raw = datetime.fromisoformat(first[1].replace("Z", "+00:00"))
+    assert raw - shown == timedelta(hours=3)
