@@ -43,7 +43,7 @@ def fit_tail(text: str, width: int) -> str:
 
 
 def _source(row: dict) -> str:
-    """A short source: a log's file name; a channel as ``Provider/Channel`` shortened."""
+    """A short source: a log's file name, a channel as ``Provider/Channel``."""
     source = clean(row.get("source"))
     kind, _, name = source.partition(":")
     if kind == "event":
