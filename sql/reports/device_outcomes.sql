@@ -180,8 +180,9 @@ final as (
         os_build,
         client_version,
         deployment_profile,
-        model,
+        site,
         manufacturer,
+        model,
         -- the ESP's default (60 minutes) when the device has no policy
         coalesce(esp_timeout_policy_min, 60) as esp_timeout_min,
         device_key
