@@ -172,19 +172,24 @@ TABLE_KEY = b"espfleet.table"
 # step removes, renames or retypes a column or changes what one means. A schema
 # change without a new entry here fails tests/core/test_schema_versions.py.
 SCHEMA_VERSIONS: dict[str, tuple[str, str]] = {
-    "bundles": ("1.0", "3f1e70f4f5b6"),
-    "members": ("1.0", "66fa2cf4adec"),
+    "bundles": ("1.1", "0eef701fc80b"),  # 1.1: utc_offset_min (#8)
+    "members": ("1.1", "b642b2f4ca43"),  # 1.1: reason (#8)
     "manifest": ("1.0", "b463e957089a"),
     "error_codes": ("1.0", "6de7043fce22"),
-    "cm_log_entries": ("1.0", "c9eb624ec9a0"),
-    "events": ("1.0", "9689e161efd7"),
+    "cm_log_entries": ("1.1", "2d969eff3183"),  # 1.1: clock columns
+    # 2.0: ts_utc is corrected for the device clock, ts_device_utc as written (#8)
+    "events": ("2.0", "5e566f22f7d4"),
     "registry_values": ("1.0", "28d1b5d75991"),
-    "esp_events": ("1.0", "1d5f75110f1c"),
+    "esp_events": ("1.1", "69e548fc9781"),  # 1.1: clock columns
     "esp_tracking": ("1.0", "5351171e6aba"),
-    "ccmsetup_runs": ("1.0", "6d471907ca98"),
-    "ts_steps": ("1.0", "334fd71caf85"),
-    "ts_runs": ("1.0", "0303206ca913"),
-    "device_facts": ("1.0", "343ddb07616b"),
+    "ccmsetup_runs": ("1.1", "1e3fb877fd19"),  # 1.1: clock columns
+    "ts_steps": ("1.1", "d1ef883c84a1"),  # 1.1: clock columns
+    "ts_runs": ("1.1", "da943b61bb49"),  # 1.1: clock columns
+    # 2.0: the framework file's OSBuild is build_lab; setup logs no longer here (#8)
+    "device_facts": ("2.0", "343ddb07616b"),
+    "setup_log_entries": ("1.0", "e4a3e2c4a00b"),
+    "clock_anchors": ("1.0", "a3959acc2672"),
+    "clock_eras": ("1.0", "9ecd110a54e9"),
     # Derived: views kept as Parquet under <root>/derived/ (database.DERIVED).
     "device_outcomes": ("1.0", "7ec7cfd53e48"),
     "device_days": ("1.0", "7d4f59c620c1"),
