@@ -71,18 +71,17 @@ def _jump_splits(b: _Bundle, eras: list[Era]) -> dict[int, list[tuple[int, int]]
 
 
 def _place_utc(b: _Bundle, eras: list[Era], verdicts: dict, votes: Votes) -> None:
-    """Event and exact CMTrace streams: two rounds, the second with the votes."""
+    """Event and exact CMTrace streams; rows between two eras take the votes."""
     splits = _jump_splits(b, eras)
-    for round_no in (1, 2):
-        ballots = Votes() if round_no == 1 else votes
-        found = []
-        for s in b.utc_streams:
-            era, dev = place(s, eras, splits.get(id(s), []), ballots)
-            found.append((s, era, dev))
-        if round_no == 1:
-            for _s, era, dev in found:
-                votes.add(era, dev)
-    for s, era, dev in found:
+    found = []
+    for s in b.utc_streams:
+        era, dev = place(s, eras, splits.get(id(s), []), Votes())
+        found.append((s, era, dev))
+        votes.add(era, dev)
+    for i, (s, era, dev) in enumerate(found):
+        if len(eras) > 1 and ((era < 0) & s.has_device).any():  # a second look
+            era, dev = place(s, eras, splits.get(id(s), []), votes)
+            found[i] = (s, era, dev)
         record(verdicts, s, b.n_rows(s), era, dev)
 
 
@@ -114,16 +113,21 @@ def _zone_changes(
     Returns:
         (initial zone, [(device µs, clock era, new zone, note)]).
     """
+    initial, changes = final, []
+    zoned = [
+        s
+        for s in b.setup
+        if not (segs[id(s)][0].zone_line is None and len(segs[id(s)]) == 1)
+    ]
+    if not zoned:
+        return initial, changes
     splits = _jump_splits(b, clock)
     votes = Votes()
     for s in b.utc_streams:
         era, dev = place(s, clock, splits.get(id(s), []), Votes())
         votes.add(era, dev)
-    initial, changes = final, []
-    for s in b.setup:
+    for s in zoned:
         cut = segs[id(s)]
-        if cut[0].zone_line is None and len(cut) == 1:
-            continue
         dev, known, _ = _setup_times(s, cut)
         era, _ = place(s, clock, splits.get(id(s), []), votes, dev, known)
         initial = prev = cut[0].zone
