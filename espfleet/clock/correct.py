@@ -8,7 +8,7 @@ import numpy as np
 import pyarrow as pa
 
 from espfleet.device import DeviceInfo
-from espfleet.parsers.schema import CLOCK_ANCHORS, CLOCK_ERAS
+from espfleet.parsers.clock_schema import CLOCK_ANCHORS, CLOCK_ERAS
 
 from . import anchors as anc
 from .apply import Verdict, record, rewrite
@@ -113,7 +113,8 @@ def _zone_changes(
     Returns:
         (initial zone, [(device µs, clock era, new zone, note)]).
     """
-    initial, changes = final, []
+    initial = final
+    changes: list[tuple[int, int, Zone, str]] = []
     zoned = [
         s
         for s in b.setup
