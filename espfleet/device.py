@@ -13,6 +13,7 @@ from dataclasses import dataclass, fields, replace
 from datetime import datetime
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from espfleet.parsers.timezones import windows_to_iana
 
@@ -51,7 +52,16 @@ def _registry_zones(registry_values: pa.Table | None) -> list[dict]:
     """`device_facts`-shaped rows for the zone values of a registry export."""
     if registry_values is None or registry_values.num_rows == 0:
         return []
-    rows = registry_values.select(["key_path", "value_name", "value_text"])
+    # Only the rows that may hold one of these values reach Python (a dump has
+    # ~36,000): ASCII names lower-cased by Arrow, as str.lower does; others kept.
+    names = registry_values["value_name"]
+    wanted = pc.or_(
+        pc.is_in(pc.utf8_lower(names), pa.array([z[1] for z in _REGISTRY_ZONES])),
+        pc.invert(pc.string_is_ascii(names)),
+    )
+    rows = registry_values.filter(wanted).select(
+        ["key_path", "value_name", "value_text"]
+    )
     out = []
     for row in rows.to_pylist():
         key = (row["key_path"] or "").lower()
