@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import io
 import re
+from collections.abc import Callable
 from itertools import repeat
 from operator import itemgetter
 from typing import Any
@@ -94,7 +95,8 @@ _PROVIDER_ONLY = re.compile(_PROVIDER)
 _REST_ONLY = re.compile(_REST, re.DOTALL)
 _ID_LEVEL = re.compile(r'(\d+),"Version":[^,]*,"Level":(\d+)')
 _COMPUTER = '","Computer":"'
-_GROUPS = re.Match.groups
+# a None match (a record out of shape) raises TypeError here
+_GROUPS: Callable[[Any], tuple] = re.Match.groups
 _RECORD_ID = itemgetter("event_record_id")
 
 
