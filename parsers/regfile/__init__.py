@@ -30,7 +30,7 @@ from ..base import (
     Parser,
     ParseResult,
 )
-from ..textdecode import decode
+from ..textdecode import decode, decode_head
 from .reader import LineReader
 
 SCHEMA = schema.REGISTRY_VALUES
@@ -71,7 +71,7 @@ def normalize_key(path: str) -> str:
 
 def sniff(head: bytes, name: str = "") -> bool:
     """A .reg export: a regedit header, or (MdmDiag dump) a ``[HKEY_`` first line."""
-    text = decode(head[:65536]).text.lstrip("\ufeff \t\r\n")
+    text = decode_head(head[:65536]).text.lstrip("\ufeff \t\r\n")
     if text.startswith(HEADER_V5) or text.startswith(HEADER_V4):
         return True
     if "\x00" in text[:4096]:
