@@ -81,6 +81,10 @@ def name_value(event_id: int | None, event_data) -> tuple[str | None, str | None
     return None, None
 
 
+# Arrow tables are immutable: one empty table serves every empty source.
+_EMPTY = schema.EVENTS.empty_table()
+
+
 class EventRows:
     """Column-wise accumulator of `schema.EVENTS` rows.
 
@@ -144,7 +148,7 @@ class EventRows:
         r = self.raw
         n = len(self)
         if n == 0:  # an empty channel (a third of a CAB's): no column to build
-            return schema.EVENTS.empty_table()
+            return _EMPTY
         levels = _levels(r["level"])
         ids = r["event_id"]
         texts = r["event_data"]
@@ -278,8 +282,10 @@ def _meanings(channel, provider, ids: tuple, levels: tuple, names) -> list | pa.
     n = len(id_list)
     if len(set(channel)) == 1 and len(set(provider)) == 1:
         ch, pr = channel[0], provider[0]
-        if isinstance(names, pa.Array) and not (
-            id_array.null_count or level_array.null_count
+        if (
+            n >= _ARROW_FROM_ROWS
+            and isinstance(names, pa.Array)
+            and not (id_array.null_count or level_array.null_count)
         ):
             # one channel and provider and no Name (the usual file): the key is
             # (id, level), packed as id * 256 + level + 128 and decoded in Arrow
