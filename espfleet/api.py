@@ -6,6 +6,7 @@ Printing lives here (rich tables) so the CLI stays a thin mirror.
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Iterator
 from datetime import date, datetime
 from pathlib import Path
@@ -18,7 +19,7 @@ from . import reports
 from .ingest import ingest_bundle
 from .settings import RunSettings
 from .unpack import BundleError, unpack
-from .warehouse import Warehouse
+from .warehouse import Warehouse, WarehouseError
 
 console = Console()
 
@@ -112,23 +113,34 @@ def failure_causes(warehouse: Path) -> pa.Table:
 
 def _rich_table(table: pa.Table, title: str) -> Table:
     out = Table(title=title)
+    rows = table.to_pylist()
     for name in table.column_names:
-        out.add_column(name)
-    for row in table.to_pylist():
-        out.add_row(*[_cell(v) for v in row.values()])
+        longest = max((len(_cell(r[name], name)) for r in rows), default=0)
+        if longest > 48:  # long texts (meanings, diagnoses) stay on one line
+            out.add_column(name, max_width=48, no_wrap=True, overflow="ellipsis")
+        else:
+            out.add_column(name)
+    for row in rows:
+        out.add_row(*[_cell(v, k) for k, v in row.items()])
     return out
 
 
-def _cell(value: object) -> str:
+def _cell(value: object, name: str = "rate") -> str:
+    """A value as printed; floats named *rate* or *share* as percentages."""
     if value is None:
         return ""
     if isinstance(value, float):
-        return f"{value:.1%}"
+        if "rate" in name or "share" in name:
+            return f"{value:+.1%}" if name == "rate_change" else f"{value:.1%}"
+        return f"{value:.1f}"
     return str(_jsonable(value))
 
 
 def print_table(table: pa.Table, fmt: str, title: str = "") -> None:
-    """Print an Arrow table as a rich table, CSV or JSON lines."""
+    """Print an Arrow table as a rich table, CSV or JSON lines.
+
+    An empty table still prints its header (table and CSV).
+    """
     if fmt == "json":
         for row in table.to_pylist():
             print(json.dumps({k: _jsonable(v) for k, v in row.items()}))
@@ -142,10 +154,76 @@ def print_table(table: pa.Table, fmt: str, title: str = "") -> None:
         console.print(_rich_table(table, title))
 
 
-def print_report(warehouse: Path, since: date | None, fmt: str) -> None:
-    """Print failure rates as a table, CSV or JSON."""
-    rates = failure_rates(warehouse, since)
-    print_table(rates, fmt, "ESP failure rates (day x phase x error code)")
+def report_list() -> str:
+    """What `espfleet report` with no name prints: every report and its view."""
+    width = max(len(n) for n in reports.REPORTS)
+    lines = ["reports (espfleet report NAME; each is a view of the warehouse):"]
+    lines += [f"  {n:<{width}}  {r.title}" for n, r in reports.REPORTS.items()]
+    return "\n".join(lines)
+
+
+def print_report(
+    warehouse: Path,
+    name: str | None,
+    since: date | None,
+    fmt: str,
+    settings: RunSettings | None = None,
+) -> None:
+    """Print report `name` (or the list of reports) as a table, CSV or JSON.
+
+    Raises:
+        reports.UnknownReport: `name` is not a report.
+        WarehouseError: no database in `warehouse`, or an older one.
+    """
+    if name is None:
+        print(report_list())
+        return
+    settings = settings or RunSettings(warehouse=warehouse)
+    with Warehouse(warehouse).connect() as con:
+        table = reports.run(
+            con, name, since, settings.delta_threshold, settings.min_devices
+        )
+    print_table(table, fmt, reports.REPORTS[name].title)
+
+
+def _points(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.1%}"
+
+
+def flag_lines(
+    flags: list[dict], newly: list[dict], settings: RunSettings
+) -> list[str]:
+    """The end of a run in words: the rate flags, then the newly failing devices."""
+    rule = (
+        f"up {settings.delta_threshold * 100:.1f} points or more "
+        f"on {settings.min_devices}+ failing devices"
+    )
+    lines = [f"rate flags ({rule}): {len(flags) or 'none'}"]
+    lines += [
+        f"  {f['period']} of {f['current_start']}: {f['phase']} "
+        f"{f['error_code'] or '(no code)'} {_points(f['previous_rate'])} -> "
+        f"{_points(f['current_rate'])} ({f['current_failures']} of "
+        f"{f['current_devices']} devices)"
+        for f in flags
+    ]
+    lines.append(f"newly failing devices on the latest night: {len(newly)}")
+    lines += [
+        f"  {d['device_name'] or d['device_key']} ({d['site'] or 'no site'}): "
+        f"{d['failed_phase'] or ''} {d['error_code'] or ''} {d['cause']}"
+        for d in newly[:10]
+    ]
+    if len(newly) > 10:
+        lines.append("  ... espfleet report newly_failing_devices lists them all")
+    return lines
+
+
+def print_flags(warehouse: Path, settings: RunSettings) -> None:
+    """Print `flag_lines` for the warehouse (the end of `espfleet run`)."""
+    with Warehouse(warehouse).connect() as con:
+        flags = reports.rate_flags(con, settings.delta_threshold, settings.min_devices)
+        newly = reports.run(con, "newly_failing_devices")
+    for line in flag_lines(flags.to_pylist(), newly.to_pylist(), settings):
+        console.print(line, markup=False, highlight=False)
 
 
 def print_run(totals: dict, settings: RunSettings) -> None:
@@ -166,8 +244,9 @@ def print_run(totals: dict, settings: RunSettings) -> None:
         console.print(f"  quarantined {uri}: {reason}")
     for uri, reason in totals["deferred"]:
         console.print(f"  deferred to the next run (share error) {uri}: {reason}")
-    print_report(settings.warehouse, None, "table")
-    console.print(_rich_table(failure_causes(settings.warehouse), "Why they failed"))
+    print_report(settings.warehouse, "failure_rates", None, "table", settings)
+    print_report(settings.warehouse, "failure_causes", None, "table", settings)
+    print_flags(settings.warehouse, settings)
     root = settings.warehouse
     console.print(
         f"\nwarehouse: {root / 'espfleet.duckdb'} (views over {root / 'parquet'})\n"
@@ -209,13 +288,65 @@ def print_device(warehouse: Path, who: str) -> bool:
     return True
 
 
-def run_sql(warehouse: Path, query: str | None, fmt: str = "table") -> None:
-    """Run one query and print it, or say how to open a shell."""
-    if query is None:
-        console.print(
-            f"cd {warehouse} && duckdb {Warehouse(warehouse).db_path.name}\n"
-            "(views read parquet/ relative to the warehouse folder)"
+def refresh(warehouse: Path) -> Path:
+    """Rebuild the warehouse's DuckDB file (after a move, or an older espfleet)."""
+    from datetime import UTC, datetime
+
+    from .warehouse import new_run_id
+
+    if not (warehouse / "parquet").is_dir():
+        raise WarehouseError(
+            f"no Parquet tables in {warehouse}: run "
+            f"`espfleet ingest SOURCE --warehouse {warehouse}` first"
         )
-        return
-    with Warehouse(warehouse).connect() as con:
-        print_table(con.sql(query).to_arrow_table(), fmt)
+    wh = Warehouse(warehouse)
+    wh.ensure_tables(new_run_id(), datetime.now(UTC).date())
+    wh.refresh()
+    return wh.db_path
+
+
+def run_sql(
+    warehouse: Path, query: str | None, fmt: str = "table", shell: str = "auto"
+) -> int:
+    """Run one read-only query and print it, or open a read-only shell.
+
+    Args:
+        warehouse: the warehouse folder.
+        query: SQL (statements separated by ``;``; the last one's rows print);
+            None opens a shell.
+        fmt: table, csv or json.
+        shell: ``auto`` (the DuckDB CLI when installed, else the built-in loop),
+            ``duckdb`` or ``builtin``.
+
+    Returns:
+        The exit code: 0, or 1 when a statement was refused or failed (its one
+        line goes to stderr).
+    """
+    import duckdb
+
+    from . import sandbox
+
+    if query is None:
+        return _shell(warehouse, fmt, shell)
+    with sandbox.sandboxed(warehouse) as con:
+        try:
+            table = sandbox.run_query(con, query)
+        except (sandbox.Refused, duckdb.Error) as error:
+            print(f"espfleet sql: {sandbox.error_line(error)}", file=sys.stderr)
+            return 1
+    if table is not None:
+        print_table(table, fmt)
+    return 0
+
+
+def _shell(warehouse: Path, fmt: str, shell: str) -> int:
+    from . import sandbox
+
+    if shell != "builtin" and sandbox.duckdb_cli():
+        with Warehouse(warehouse).connect():
+            pass  # the one-line errors of a missing or older database, first
+        return sandbox.run_cli(warehouse)
+    if shell == "duckdb":
+        raise WarehouseError("no DuckDB CLI on PATH: pip install duckdb-cli")
+    with sandbox.sandboxed(warehouse) as con:
+        return sandbox.repl(con, lambda table: print_table(table, fmt))

@@ -12,6 +12,8 @@ from pathlib import Path
 import click
 
 from . import api
+from .database import WarehouseError
+from .reports import UnknownReport
 from .settings import DEFAULT_WAREHOUSE, SAMPLE_SOURCE, RunSettings
 
 WAREHOUSE = click.option(
@@ -23,7 +25,35 @@ WAREHOUSE = click.option(
 )
 
 
-@click.group()
+THRESHOLD = click.option(
+    "--threshold",
+    "delta_threshold",
+    type=click.FloatRange(0, 1),
+    default=0.05,
+    show_default=True,
+    help="Flag a failure rate that rises by at least this much (0.05 = 5 points).",
+)
+MIN_DEVICES = click.option(
+    "--min-devices",
+    type=click.IntRange(1),
+    default=3,
+    show_default=True,
+    help="...on at least this many failing devices; smaller cohorts are marked.",
+)
+
+
+class _Group(click.Group):
+    """Warehouse and report errors as one line and exit code 2, no traceback."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except (WarehouseError, UnknownReport) as error:
+            click.echo(f"espfleet: {error}", err=True)
+            sys.exit(2)
+
+
+@click.group(cls=_Group)
 @click.version_option(package_name="espfleet")
 def main() -> None:
     """Fleet-scale diagnosis of Autopilot + ConfigMgr co-management ESP failures."""
@@ -37,12 +67,21 @@ def _ingest(settings: RunSettings) -> None:
 @main.command()
 @WAREHOUSE
 @click.option("--source", default=str(SAMPLE_SOURCE), show_default=True)
-def run(warehouse: Path, source: str) -> None:
+@THRESHOLD
+@MIN_DEVICES
+def run(warehouse: Path, source: str, delta_threshold: float, min_devices: int) -> None:
     """The nightly job on the committed sample (what `make run` calls).
 
     Example: espfleet run --warehouse warehouse
     """
-    _ingest(RunSettings(source=source, warehouse=warehouse))
+    _ingest(
+        RunSettings(
+            source=source,
+            warehouse=warehouse,
+            delta_threshold=delta_threshold,
+            min_devices=min_devices,
+        )
+    )
 
 
 @main.command()
@@ -53,6 +92,8 @@ def run(warehouse: Path, source: str) -> None:
 @click.option("--dry-run", is_flag=True, help="List what would be ingested.")
 @click.option("--task-runner", type=click.Choice(["thread", "dask"]), default="thread")
 @click.option("--workers", default=2, show_default=True)
+@THRESHOLD
+@MIN_DEVICES
 def ingest(
     warehouse: Path,
     source: str,
@@ -61,6 +102,8 @@ def ingest(
     dry_run: bool,
     task_runner: str,
     workers: int,
+    delta_threshold: float,
+    min_devices: int,
 ) -> None:
     """The nightly flow on any share: new bundles -> Parquet -> DuckDB -> reports.
 
@@ -75,6 +118,8 @@ def ingest(
             dry_run=dry_run,
             task_runner=task_runner,
             max_workers=workers,
+            delta_threshold=delta_threshold,
+            min_devices=min_devices,
         )
     )
 
@@ -139,17 +184,54 @@ def explain(code: str) -> None:
 
 @main.command()
 @WAREHOUSE
-@click.option("--since", type=click.DateTime(["%Y-%m-%d"]), default=None)
+@click.argument("name", required=False)
+@click.option(
+    "--since",
+    type=click.DateTime(["%Y-%m-%d"]),
+    default=None,
+    help="Only rows from this UTC day on (reports with a day or week).",
+)
 @click.option(
     "--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table"
 )
-def report(warehouse: Path, since, fmt: str) -> None:
-    """Fleet failure rates by day, ESP phase and error code.
+@THRESHOLD
+@MIN_DEVICES
+def report(
+    warehouse: Path,
+    name: str | None,
+    since,
+    fmt: str,
+    delta_threshold: float,
+    min_devices: int,
+) -> None:
+    """Print the fleet report NAME; with no NAME, list the reports.
 
-    Example: espfleet report --since 2026-11-01 --format csv
+    Reports: failure rates (per device-day, per attempt, weekly), failure
+    causes, top error codes, cohorts, night/week deltas with flags, newly
+    failing devices, task-sequence steps, durations against the ESP timeout,
+    ESP blockers, fleet status. Each is a view of the same name.
+
+    Example: espfleet report failure_rates --since 2026-11-01 --format csv
     """
     since_day: date | None = since.date() if since else None
-    api.print_report(warehouse, since_day, fmt)
+    settings = RunSettings(
+        warehouse=warehouse, delta_threshold=delta_threshold, min_devices=min_devices
+    )
+    api.print_report(warehouse, name, since_day, fmt, settings)
+
+
+@main.command()
+@WAREHOUSE
+def refresh(warehouse: Path) -> None:
+    """Rebuild the warehouse's DuckDB file from its Parquet tables.
+
+    Run it after moving or copying a warehouse folder (the file records the
+    folder's absolute path for the DuckDB CLI) or when espfleet says the file
+    was built by an older version. Nothing is re-ingested.
+
+    Example: espfleet refresh --warehouse /data/espfleet-copy
+    """
+    click.echo(f"rebuilt {api.refresh(warehouse)}")
 
 
 @main.command()
@@ -170,12 +252,23 @@ def device(warehouse: Path, who: str) -> None:
 @click.option(
     "--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table"
 )
-def sql(warehouse: Path, query: str | None, fmt: str) -> None:
-    """Run QUERY on the warehouse, or print how to open a DuckDB shell on it.
+@click.option(
+    "--shell",
+    type=click.Choice(["auto", "duckdb", "builtin"]),
+    default="auto",
+    show_default=True,
+    help="With no QUERY: the DuckDB CLI (auto: when installed) or the built-in one.",
+)
+def sql(warehouse: Path, query: str | None, fmt: str, shell: str) -> None:
+    """Run read-only QUERY on the warehouse, or open a read-only SQL shell.
+
+    Only SELECT (SHOW, DESCRIBE, SUMMARIZE...), EXPLAIN and SET VARIABLE run;
+    files outside the warehouse cannot be read. A refused statement or a SQL
+    error prints one line and exits 1.
 
     Example: espfleet sql "select * from device_outcomes limit 5" --format csv
     """
-    api.run_sql(warehouse, query, fmt)
+    sys.exit(api.run_sql(warehouse, query, fmt, shell))
 
 
 if __name__ == "__main__":

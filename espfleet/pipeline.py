@@ -77,11 +77,24 @@ class _Batch:
     run_id: str
     now: datetime
     summary: BatchSummary
+    root: str = ""  # the share root inside its filesystem (for each bundle's site)
     tables: dict[str, list[pa.Table]] = field(default_factory=dict)
     bundles: list[dict] = field(default_factory=list)
     members: list[dict] = field(default_factory=list)
     manifest: list[dict] = field(default_factory=list)
     ingested_ids: set[str] = field(default_factory=set)
+
+
+def site_of(uri: str, root: str) -> str | None:
+    """The share folder of a bundle: the first folder under the share root.
+
+    ``site_of("/share/US-NYC/drop/x.cab", "/share")`` is ``"US-NYC"``; a bundle
+    right at the root has none.
+    """
+    root = root.rstrip("/")
+    rel = uri[len(root) :] if root and uri.startswith(root + "/") else uri
+    parts = [p for p in rel.split("/") if p]
+    return parts[0] if len(parts) > 1 else None
 
 
 def _damage(result: BundleTables) -> str | None:
@@ -150,6 +163,7 @@ def _ingest_one(
         "bundle_id": bundle_id,
         "ingest_run_id": out.run_id,
         "source_uri": ref.uri,
+        "site": site_of(ref.uri, out.root),
         "layout": ref.layout,
         "size_bytes": ref.size_bytes,
         "ingested_at": out.now,
@@ -205,9 +219,9 @@ def ingest_batch(
     Raises:
         OSError: writing to the warehouse failed (the flow retries the batch).
     """
-    fs, _root = filesystem(source)
+    fs, root = filesystem(source)
     wh = Warehouse(warehouse)
-    out = _Batch(run_id, datetime.now(UTC), BatchSummary(batch=batch))
+    out = _Batch(run_id, datetime.now(UTC), BatchSummary(batch=batch), root=root)
     skip_ids = frozenset() if reprocess else known_ids
     for ref in refs:
         try:
@@ -232,6 +246,24 @@ def failure_rates(warehouse: Path) -> pa.Table:
     """The failure_rates report of the refreshed warehouse."""
     with Warehouse(warehouse).connect() as con:
         return reports.failure_rates(con)
+
+
+def rate_flags(warehouse: Path, threshold: float, min_devices: int) -> dict:
+    """The run's flags: rates that rose past the threshold, newly failing devices.
+
+    Returns:
+        ``rate_flags`` (flagged rows of rate_deltas), ``newly_failing`` (the
+        latest night's newly failing devices) and ``flag_rule`` (in words).
+    """
+    with Warehouse(warehouse).connect() as con:
+        flags = reports.rate_flags(con, threshold, min_devices)
+        newly = reports.run(con, "newly_failing_devices")
+    return {
+        "rate_flags": flags.to_pylist(),
+        "newly_failing": newly.to_pylist(),
+        "flag_rule": f"a failure rate up by at least {threshold:.1%} (night over "
+        f"night or week over week) on at least {min_devices} failing devices",
+    }
 
 
 def add_up(summaries: list[BatchSummary], seen: int, run_id: str) -> dict:
@@ -268,6 +300,21 @@ def run_markdown(totals: dict) -> str:
         "|---|---|",
     ]
     lines += [f"| {name} | {n} |" for name, n in totals["rows"].items()]
+    if "rate_flags" in totals:
+        lines += ["", "## Rate flags", "", f"Rule: {totals['flag_rule']}.", ""]
+        lines += [
+            f"- {f['period']} of {f['current_start']}: {f['phase']} "
+            f"{f['error_code'] or '(no code)'} {_pct(f['previous_rate'])} -> "
+            f"{_pct(f['current_rate'])} ({f['current_failures']} of "
+            f"{f['current_devices']} devices)"
+            for f in totals["rate_flags"]
+        ] or ["- none"]
+        lines += ["", f"Newly failing devices: {len(totals['newly_failing'])}", ""]
+        lines += [
+            f"- {d['device_name'] or d['device_key']} ({d['site'] or '?'}): "
+            f"{d['failed_phase']} {d['error_code'] or ''} {d['cause']}"
+            for d in totals["newly_failing"]
+        ]
     if totals["deferred"]:
         lines += ["", "## Deferred (share errors; retried next run)", ""]
         lines += [f"- `{uri}`: {reason}" for uri, reason in totals["deferred"]]
@@ -277,6 +324,10 @@ def run_markdown(totals: dict) -> str:
             f"- `{uri}`: {reason}" for uri, reason in totals["quarantine_reasons"]
         ]
     return "\n".join(lines)
+
+
+def _pct(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.1%}"
 
 
 def quality_gate(warehouse: Path) -> list[CheckResult]:

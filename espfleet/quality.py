@@ -16,7 +16,7 @@ from importlib import resources
 import duckdb
 import yaml
 
-from .warehouse import SQL_LAYERS, quote_identifier
+from .database import SQL_LAYERS, quote_identifier
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,11 @@ class RunSettings:
         dry_run: discover and report what would be ingested, write nothing.
         task_runner: ``thread`` or ``dask``.
         max_workers: worker threads (or Dask workers).
+        delta_threshold: a failure rate that rises by at least this much (0.05:
+            five percentage points) night over night or week over week is
+            flagged...
+        min_devices: ...when at least this many devices fail that way; cohorts
+            smaller than this are marked small.
     """
 
     source: str = str(SAMPLE_SOURCE)
@@ -38,6 +43,8 @@ class RunSettings:
     dry_run: bool = False
     task_runner: str = "thread"
     max_workers: int = 2
+    delta_threshold: float = 0.05
+    min_devices: int = 3
 
 
 def configure_prefect(workdir: Path | None = None) -> None:

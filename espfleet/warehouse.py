@@ -1,26 +1,28 @@
 """The warehouse on disk: Parquet tables, manifest, quarantine and the DuckDB file.
 
-Layout (docs/architecture.md)::
+Layout (docs/architecture.md, docs/warehouse.md)::
 
     <warehouse>/parquet/<table>/ingest_date=YYYY-MM-DD/<run>-<batch>.parquet
+    <warehouse>/reference/<table>.parquet            the error-code catalogue
     <warehouse>/manifest/<run>-<batch>.parquet      what was seen and ingested
     <warehouse>/quarantine/<bundle_id>.json          why a bundle was refused
     <warehouse>/espfleet.duckdb                      views over the Parquet
 
 Every file is written to a temporary name in the same folder and renamed into
-place, so a reader never sees a partial file. Views use paths relative to the
-warehouse, so the folder can move; `connect()` sets DuckDB's file_search_path.
+place, so a reader never sees a partial file. Every Parquet file records its
+table and that table's schema version in its key-value metadata
+(docs/warehouse.md "Schema versions"). The DuckDB file is espfleet/database.py.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
-from importlib import resources
 from pathlib import Path
 
 import duckdb
@@ -29,9 +31,17 @@ import pyarrow.parquet as pq
 
 from espfleet.parsers.schema import PARSER_TABLES, UTC_TS, column, table_schema
 
-DB_NAME = "espfleet.duckdb"
-# sql/macros/ holds the table macros the views read through; then the view layers.
-SQL_LAYERS = ("staging", "facts", "reports")
+from . import database
+from .database import (  # noqa: F401 - the warehouse's names for them
+    DB_NAME,
+    SQL_LAYERS,
+    WarehouseError,
+    create_views,
+    quote_identifier,
+    quote_literal,
+    sql_views,
+)
+from .quality import staging_tables
 
 # -- the warehouse's own tables ----------------------------------------------------
 
@@ -63,6 +73,12 @@ BUNDLES = table_schema(
     _BUNDLE_ID,
     _RUN_ID,
     column("source_uri", pa.string(), "where the bundle was found on the share"),
+    column(
+        "site",
+        pa.string(),
+        "the share folder the bundle was found in (the first folder under the "
+        "share root; null for a bundle at the root)",
+    ),
     column("layout", pa.string(), "folder | archive"),
     column("size_bytes", pa.int64(), "bytes of the bundle's files on the share"),
     column("ingested_at", UTC_TS, "when the run read it"),
@@ -106,15 +122,95 @@ MANIFEST = table_schema(
     column("seen_at", UTC_TS, "when the run saw it"),
 )
 
+ERROR_CODES = table_schema(
+    "One row per error code of the catalogue espfleet ships "
+    "(parsers/data/error_codes.csv).",
+    column("code", pa.string(), "0x%08X for 32-bit codes, else the decimal value"),
+    column("code_u32", pa.uint32(), "the code as unsigned 32-bit, when it is one"),
+    column(
+        "domain",
+        pa.string(),
+        "hresult, configmgr, msi_exit, ccmsetup_exit, dds, ime_exit or ts_engine",
+    ),
+    column("symbol", pa.string(), "the code's symbolic name"),
+    column("meaning", pa.string(), "what the code means on the Autopilot path"),
+    column("source", pa.string(), "the public source of the meaning"),
+    column("confidence", pa.string(), "high, medium or low"),
+)
+
 # Tables the flow writes itself (no provenance prefix: they are the provenance).
 FLOW_TABLES: dict[str, pa.Schema] = {"bundles": BUNDLES, "members": MEMBERS}
 ALL_TABLES = tuple(FLOW_TABLES) + tuple(PARSER_TABLES)
+# Tables rewritten from what espfleet ships at each refresh (<root>/reference/).
+REFERENCE_TABLES: dict[str, pa.Schema] = {"error_codes": ERROR_CODES}
+
+# -- schema versions (docs/warehouse.md "Schema versions") ---------------------------
+
+SCHEMA_VERSION_KEY = b"espfleet.schema_version"
+SCHEMA_FINGERPRINT_KEY = b"espfleet.schema_fingerprint"
+TABLE_KEY = b"espfleet.table"
+# MAJOR.MINOR per table, with the fingerprint of the columns that version has. A
+# minor step adds nullable columns (readers by column name keep working); a major
+# step removes, renames or retypes a column or changes what one means. A schema
+# change without a new entry here fails tests/core/test_schema_versions.py.
+SCHEMA_VERSIONS: dict[str, tuple[str, str]] = {
+    "bundles": ("1.0", "3f1e70f4f5b6"),
+    "members": ("1.0", "66fa2cf4adec"),
+    "manifest": ("1.0", "b463e957089a"),
+    "error_codes": ("1.0", "6de7043fce22"),
+    "cm_log_entries": ("1.0", "c9eb624ec9a0"),
+    "events": ("1.0", "9689e161efd7"),
+    "registry_values": ("1.0", "28d1b5d75991"),
+    "esp_events": ("1.0", "1d5f75110f1c"),
+    "esp_tracking": ("1.0", "5351171e6aba"),
+    "ccmsetup_runs": ("1.0", "6d471907ca98"),
+    "ts_steps": ("1.0", "334fd71caf85"),
+    "ts_runs": ("1.0", "0303206ca913"),
+    "device_facts": ("1.0", "343ddb07616b"),
+    # Derived: views kept as Parquet under <root>/derived/ (database.DERIVED).
+    "device_outcomes": ("1.0", "7ec7cfd53e48"),
+    "device_days": ("1.0", "7d4f59c620c1"),
+    "device_weeks": ("1.0", "8bd00a940d71"),
+    "fleet_status": ("1.0", "ee1e3f636e40"),
+}
+
+
+def schema_fingerprint(schema: pa.Schema) -> str:
+    """12 hex digits over the columns' names, types and nullability, in order."""
+    text = "\n".join(f"{f.name}:{f.type}:{f.nullable}" for f in schema)
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+def derived_version(view: str, schema: pa.Schema) -> tuple[str, str]:
+    """(version, fingerprint) of a derived view's file (see SCHEMA_VERSIONS)."""
+    return SCHEMA_VERSIONS[view][0], schema_fingerprint(schema)
+
+
+def schema_version(table: str) -> str:
+    """The MAJOR.MINOR schema version of `table` (KeyError for an unknown table)."""
+    return SCHEMA_VERSIONS[table][0]
+
+
+def versioned(table: str, schema: pa.Schema) -> pa.Schema:
+    """`schema` with its table name, version and fingerprint in its metadata."""
+    return schema.with_metadata(
+        (schema.metadata or {})
+        | {
+            TABLE_KEY: table.encode(),
+            SCHEMA_VERSION_KEY: schema_version(table).encode(),
+            SCHEMA_FINGERPRINT_KEY: schema_fingerprint(schema).encode(),
+        }
+    )
 
 
 def warehouse_schema(name: str) -> pa.Schema:
     """The schema `name` has in the warehouse (provenance first for parser tables)."""
     if name in FLOW_TABLES:
         return FLOW_TABLES[name]
+    if name in REFERENCE_TABLES:
+        return REFERENCE_TABLES[name]
+    if name == "manifest":
+        return MANIFEST
     parsed = PARSER_TABLES[name]
     return pa.schema(list(PROVENANCE) + list(parsed), metadata=parsed.metadata)
 
@@ -136,9 +232,35 @@ def _atomic_write(path: Path, write) -> None:
             tmp.unlink()
 
 
-def write_parquet(table: pa.Table, path: Path) -> None:
-    """Write `table` to `path` atomically (zstd; pyarrow and fastparquet read it)."""
+def write_parquet(table: pa.Table, path: Path, name: str | None = None) -> None:
+    """Write `table` to `path` atomically (zstd; pyarrow and fastparquet read it).
+
+    Args:
+        table: the rows.
+        path: the file.
+        name: the warehouse table they belong to: its schema is enforced and its
+            name, schema version and fingerprint go in the file's metadata.
+    """
+    if name is not None:
+        table = table.cast(versioned(name, warehouse_schema(name)))
     _atomic_write(path, lambda tmp: pq.write_table(table, tmp, compression="zstd"))
+
+
+def write_reference_tables(root: Path) -> None:
+    """Write <root>/reference/error_codes.parquet from the shipped catalogue."""
+    from espfleet.parsers import errorcodes
+
+    rows = [
+        vars(e)
+        | {
+            "code_u32": int(e.code, 16) & 0xFFFFFFFF
+            if e.code.startswith("0x")
+            else None
+        }
+        for e in errorcodes.catalogue()
+    ]
+    table = pa.Table.from_pylist(rows, schema=ERROR_CODES)
+    write_parquet(table, root / "reference" / "error_codes.parquet", "error_codes")
 
 
 def with_provenance(
@@ -183,7 +305,7 @@ class Warehouse:
             / f"ingest_date={day:%Y-%m-%d}"
             / f"{run_id}-{batch}.parquet"
         )
-        write_parquet(data.cast(warehouse_schema(table)), path)
+        write_parquet(data, path, table)
         return path
 
     def ensure_tables(self, run_id: str, day: date) -> None:
@@ -194,7 +316,7 @@ class Warehouse:
                 path = (
                     folder / f"ingest_date={day:%Y-%m-%d}" / f"{run_id}-empty.parquet"
                 )
-                write_parquet(warehouse_schema(table).empty_table(), path)
+                write_parquet(warehouse_schema(table).empty_table(), path, table)
 
     def quarantine(
         self, bundle_id: str, source_uri: str, reason: str, run_id: str
@@ -214,7 +336,8 @@ class Warehouse:
     def write_manifest(self, rows: list[dict], run_id: str, batch: str) -> None:
         if rows:
             table = pa.Table.from_pylist(rows, schema=MANIFEST)
-            write_parquet(table, self.root / "manifest" / f"{run_id}-{batch}.parquet")
+            path = self.root / "manifest" / f"{run_id}-{batch}.parquet"
+            write_parquet(table, path, "manifest")
 
     def manifest(self) -> pa.Table:
         """Everything seen so far (empty table on a new warehouse)."""
@@ -243,80 +366,25 @@ class Warehouse:
         return fps, ids
 
     def refresh(self) -> None:
-        """Rebuild espfleet.duckdb from sql/ (macros, then views) atomically."""
+        """Rebuild espfleet.duckdb from sql/ (macros, then views) atomically.
+
+        The reference tables (the error-code catalogue) are written first, so
+        their views always match the catalogue this espfleet ships.
+        """
         self.root.mkdir(parents=True, exist_ok=True)
-
-        def build(tmp: Path) -> None:
-            con = duckdb.connect(str(tmp))
-            try:
-                set_search_path(con, self.root)
-                create_macros(con)
-                create_views(con, list(sql_views()))
-            finally:
-                con.close()
-
-        _atomic_write(self.db_path, build)
+        write_reference_tables(self.root)
+        staged = staging_tables()
+        _atomic_write(
+            self.db_path,
+            lambda tmp: database.build(self.root, tmp, staged, derived_version),
+        )
 
     @contextmanager
     def connect(self, read_only: bool = True) -> Iterator[duckdb.DuckDBPyConnection]:
-        """A DuckDB connection on the warehouse, paths resolved against it."""
-        con = duckdb.connect(str(self.db_path), read_only=read_only)
-        try:
-            set_search_path(con, self.root)
+        """A DuckDB connection on the warehouse, paths resolved against it.
+
+        Raises:
+            WarehouseError: no database here, or one an older espfleet built.
+        """
+        with database.connect(self.root, read_only) as con:
             yield con
-        finally:
-            con.close()
-
-
-def set_search_path(con: duckdb.DuckDBPyConnection, root: Path) -> None:
-    con.execute(f"set file_search_path = {quote_literal(str(root.resolve()))}")
-
-
-def create_macros(con: duckdb.DuckDBPyConnection) -> None:
-    """Create the table macros of sql/macros/ (the staging views read through them)."""
-    folder = resources.files("espfleet.sql").joinpath("macros")
-    for entry in sorted(folder.iterdir(), key=lambda p: p.name):
-        if entry.name.endswith(".sql"):
-            con.execute(entry.read_text(encoding="utf-8"))
-
-
-def create_views(con: duckdb.DuckDBPyConnection, views: list[tuple[str, str]]) -> None:
-    """Create views in dependency order: a view missing an input waits a round."""
-    pending = views
-    while pending:
-        failed: list[tuple[str, str]] = []
-        errors: list[str] = []
-        for name, sql in pending:
-            try:
-                con.execute(
-                    f"create or replace view {quote_identifier(name)} as\n{sql}"
-                )
-            except duckdb.CatalogException as error:
-                failed.append((name, sql))
-                errors.append(f"{name}: {error}")
-        if len(failed) == len(pending):
-            raise RuntimeError("cannot create views:\n" + "\n".join(errors))
-        pending = failed
-
-
-def quote_identifier(name: str) -> str:
-    """A DuckDB identifier, double-quoted (never format raw names into SQL)."""
-    return '"' + name.replace('"', '""') + '"'
-
-
-def quote_literal(value: str) -> str:
-    """A DuckDB string literal, for the few statements that take no parameters."""
-    return "'" + value.replace("'", "''") + "'"
-
-
-def sql_views() -> Iterable[tuple[str, str]]:
-    """(view name, select statement) for every file in sql/, layer by layer."""
-    root = resources.files("espfleet.sql")
-    for layer in SQL_LAYERS:
-        folder = root.joinpath(layer)
-        if not folder.is_dir():
-            continue
-        for entry in sorted(folder.iterdir(), key=lambda p: p.name):
-            if entry.name.endswith(".sql"):
-                text = entry.read_text(encoding="utf-8").strip().rstrip(";")
-                yield entry.name[: -len(".sql")], text

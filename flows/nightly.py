@@ -64,6 +64,11 @@ def failure_rates(warehouse: Path) -> list[dict]:
     return pipeline.failure_rates(warehouse).to_pylist()
 
 
+@task(cache_policy=NO_CACHE)
+def rate_flags(warehouse: Path, delta_threshold: float, min_devices: int) -> dict:
+    return pipeline.rate_flags(warehouse, delta_threshold, min_devices)
+
+
 # Prefect types task runners by their future type, which its own constructors do
 # not infer (ThreadPoolTaskRunner[Never]); hence the ignores on task_runner=.
 @flow(name="espfleet-nightly", task_runner=ThreadPoolTaskRunner(max_workers=2))  # type: ignore[arg-type]
@@ -73,8 +78,15 @@ def nightly(
     batch_size: int = 25,
     reprocess: bool = False,
     dry_run: bool = False,
+    delta_threshold: float = 0.05,
+    min_devices: int = 3,
 ) -> dict:
-    """Ingest what is new on `source` into `warehouse` and refresh the reports."""
+    """Ingest what is new on `source` into `warehouse` and refresh the reports.
+
+    Rates that rose by `delta_threshold` or more night over night or week over
+    week on at least `min_devices` failing devices are flagged in the
+    ``rate-flags`` artifact and the run's summary.
+    """
     run_id = new_run_id()
     found = discover_bundles(source, warehouse, reprocess)
     if dry_run:
@@ -102,10 +114,16 @@ def nightly(
     rates = failure_rates(warehouse)
     totals = pipeline.add_up(summaries, seen=found.seen, run_id=run_id)
     totals["failed_checks"] = [f"{c.view}: {c.check}" for c in failed_checks]
+    totals |= rate_flags(warehouse, delta_threshold, min_devices)
     create_markdown_artifact(
         key="espfleet-run", markdown=pipeline.run_markdown(totals), description=run_id
     )
     create_table_artifact(key="failure-rates", table=_jsonable(rates))
+    create_table_artifact(
+        key="rate-flags",
+        table=_jsonable(totals["rate_flags"]),
+        description=f"{run_id}: {totals['flag_rule']}",
+    )
     return totals | {"failure_rates": rates}
 
 
@@ -136,6 +154,8 @@ def run(settings: RunSettings) -> dict:
         batch_size=settings.batch_size,
         reprocess=settings.reprocess,
         dry_run=settings.dry_run,
+        delta_threshold=settings.delta_threshold,
+        min_devices=settings.min_devices,
     )
 
 
@@ -146,6 +166,8 @@ def _parameters(settings: RunSettings) -> dict:
         "batch_size": settings.batch_size,
         "reprocess": False,
         "dry_run": False,
+        "delta_threshold": settings.delta_threshold,
+        "min_devices": settings.min_devices,
     }
 
 

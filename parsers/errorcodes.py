@@ -114,7 +114,11 @@ _DOMAIN_FACILITIES: dict[int, str] = {
     0x1C: "Entra device registration",
     0x103: "Autopilot / ESP",
     0x7D0: "Configuration Manager",
+    0x7D1: "Configuration Manager / Intune app and policy management",
+    0x7D3: "Intune Management Extension (Win32 apps)",
 }
+# Entra token broker (ADAL/WAM) errors: 0xCAA<n>xxxx, by the catalogue's rows.
+_ENTRA_TOKEN = 0xCAA
 
 
 def facility_of(code: int) -> int:
@@ -134,8 +138,15 @@ def facility_name(code: int) -> str:
     """
     fac = facility_of(code)
     win32 = win32_of(code)
+    low = to_u32(code) & 0xFFFF
     if win32 is not None and 12000 <= win32 < 13000:
         return "WIN32 (WinINet/WinHTTP)"
+    if to_u32(code) >> 20 == _ENTRA_TOKEN:
+        return "Entra token broker (ADAL/WAM)"
+    if fac == 25 and 100 <= low < 600:  # HTTP_E_STATUS_*: 0x80190000 | status
+        return f"HTTP (status {low})"
+    if fac == 25 and 12000 <= low < 13000:
+        return f"HTTP (WinHTTP error {low})"
     if fac in _DOMAIN_FACILITIES:
         return _DOMAIN_FACILITIES[fac]
     return FACILITIES.get(fac, f"FACILITY_0x{fac:X}")

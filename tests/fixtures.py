@@ -41,7 +41,20 @@ def ground_truth(path: Path) -> list[dict]:
 
 
 def expected_rates(rows: list[dict]) -> list[tuple]:
-    """failure_rates as docs/scenarios.md defines it, computed from ground truth."""
+    """failure_rates as its .yml defines it, computed from ground truth: each
+    device counted once a day, by its latest attempt that day."""
+    latest: dict[tuple[str, str], dict] = {}
+    for r in rows:
+        if r["expected_status"] != "ingested":
+            continue
+        key = (r["serial_number"], r["day"])
+        if key not in latest or r["started_at"] > latest[key]["started_at"]:
+            latest[key] = r
+    return expected_rates_by_attempt(list(latest.values()))
+
+
+def expected_rates_by_attempt(rows: list[dict]) -> list[tuple]:
+    """failure_rates_by_attempt from ground truth: every attempt counted."""
     attempts: dict[str, int] = {}
     failures: dict[tuple, int] = {}
     for r in rows:
@@ -58,8 +71,13 @@ def expected_rates(rows: list[dict]) -> list[tuple]:
 
 
 RATES_SQL = """
-select day::varchar, phase, error_code, attempts, failures, rate
+select day::varchar, phase, error_code, devices, failures, rate
 from failure_rates order by all
+"""
+
+RATES_BY_ATTEMPT_SQL = """
+select day::varchar, phase, error_code, attempts, failures, rate
+from failure_rates_by_attempt order by all
 """
 
 OUTCOMES_SQL = """

@@ -17,8 +17,9 @@ USED_INDIRECTLY = {
     "smbprotocol": "fsspec's smb:// filesystem",
     "tzdata": "zoneinfo's database on systems without one",
 }
-# bench/ scripts that run a peer tool in its own venv (see the script).
-FOREIGN = {"plaso", "dfvfs"}
+# bench/ scripts that run a peer tool in its own venv (see the script; Spark
+# needs Java, so bench/spark_readback.py is run by hand, its result in docs).
+FOREIGN = {"plaso", "dfvfs", "pyspark"}
 
 
 def requirements(entries: list[str]) -> dict[str, str]:

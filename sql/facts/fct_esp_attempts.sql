@@ -67,6 +67,7 @@ final as (
         bundles.serial_number,
         bundles.device_name,
         bundles.source_uri,
+        bundles.site,
         -- timestamps
         coalesce(
             device_preparation_start.started_at, any_esp_start.started_at

@@ -170,6 +170,10 @@ final as (
         os_build,
         coalesce(client_version, ccmsetup_client_version) as client_version,
         deployment_profile,
+        site,
+        -- placeholders until the device attributes (issue #8) fill them
+        null::varchar as manufacturer,
+        null::varchar as model,
         -- the ESP's default (60 minutes) when the device has no policy
         coalesce(esp_timeout_policy_min, 60) as esp_timeout_min,
         device_key

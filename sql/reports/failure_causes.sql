@@ -4,7 +4,7 @@ with
 
 outcomes as (
     select * from device_outcomes
-    where outcome in ('failed', 'unsupported')
+    where is_failure(outcome)
 ),
 
 attempts as (

@@ -1,16 +1,16 @@
--- one row per day x failed ESP phase x error code with at least one failure
+-- one row per UTC day x failed ESP phase x error code with at least one
+-- failure; each device counted once a day, by its latest attempt that day
 with
 
-outcomes as (
-    select * from device_outcomes
-    where started_at is not null
+population as (
+    select * from device_days
 ),
 
-attempts_per_day as (
+devices_per_day as (
     select
         day,
-        count(*) as attempts
-    from outcomes
+        count(*) as devices
+    from population
     group by day
 ),
 
@@ -20,8 +20,8 @@ failures as (
         failed_phase as phase,
         error_code,
         count(*) as failures
-    from outcomes
-    where outcome in ('failed', 'unsupported')
+    from population
+    where failed
     group by day, failed_phase, error_code
 ),
 
@@ -30,11 +30,11 @@ final as (
         failures.day,
         failures.phase,
         failures.error_code,
-        attempts_per_day.attempts,
+        devices_per_day.devices,
         failures.failures,
-        failures.failures / attempts_per_day.attempts as rate
+        failures.failures / devices_per_day.devices as rate
     from failures
-    inner join attempts_per_day using (day)
+    inner join devices_per_day using (day)
 )
 
 select * from final

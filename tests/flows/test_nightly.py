@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -108,3 +109,34 @@ def test_dry_run_lists_new_bundles_and_writes_nothing(fleet, tmp_path):
     )
     assert len(result["new"]) == len(ground_truth(truth)) and result["seen"] == 0
     assert not (tmp_path / "wh").exists()
+
+
+def test_flow_publishes_the_rate_flags_and_newly_failing_devices(fleet):
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+
+    from espfleet import reports
+
+    root, _, first = fleet
+    with Warehouse(root / "wh").connect() as con:
+        flagged = reports.rate_flags(con).to_pylist()
+        newly = reports.run(con, "newly_failing_devices").to_pylist()
+    assert first["rate_flags"] == flagged
+    assert first["newly_failing"] == newly
+    assert "at least 5.0%" in first["flag_rule"]
+    with get_client(sync_client=True) as client:
+        found = client.read_artifacts(
+            artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=["rate-flags"]))
+        )
+        summary = client.read_artifacts(
+            artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=["espfleet-run"]))
+        )
+    ours = [a for a in found if a.description.startswith(first["run_id"] + ": ")]
+    assert len(ours) == 1 and ours[0].description.endswith(first["flag_rule"])
+    published = json.loads(ours[0].data)
+    assert [(r["period"], r["phase"], r["error_code"]) for r in published] == [
+        (r["period"], r["phase"], r["error_code"]) for r in flagged
+    ]
+    (markdown,) = [a.data for a in summary if a.description == first["run_id"]]
+    assert "## Rate flags" in markdown
+    assert f"Newly failing devices: {len(newly)}" in markdown

@@ -7,10 +7,12 @@ import pytest
 from espfleet.warehouse import Warehouse
 from tests.fixtures import (
     OUTCOMES_SQL,
+    RATES_BY_ATTEMPT_SQL,
     RATES_SQL,
     SAMPLE,
     expected_outcomes,
     expected_rates,
+    expected_rates_by_attempt,
     ground_truth,
     ingest_without_prefect,
 )
@@ -28,6 +30,13 @@ def test_sample_failure_rates_equal_ground_truth(sample_warehouse):
     with Warehouse(warehouse).connect() as con:
         got = con.execute(RATES_SQL).fetchall()
     assert got == expected_rates(ground_truth(SAMPLE / "ground_truth.csv"))
+
+
+def test_sample_rates_per_attempt_equal_ground_truth(sample_warehouse):
+    warehouse, _ = sample_warehouse
+    with Warehouse(warehouse).connect() as con:
+        got = con.execute(RATES_BY_ATTEMPT_SQL).fetchall()
+    assert got == expected_rates_by_attempt(ground_truth(SAMPLE / "ground_truth.csv"))
 
 
 def test_sample_device_outcomes_equal_ground_truth(sample_warehouse):
@@ -87,10 +96,10 @@ def test_device_command_fails_for_an_unknown_device(sample_warehouse):
 def test_report_csv_is_the_failure_rates(sample_warehouse):
     warehouse, _ = sample_warehouse
     lines = invoke(
-        "report", "--format", "csv", "--warehouse", str(warehouse)
+        "report", "failure_rates", "--format", "csv", "--warehouse", str(warehouse)
     ).output.splitlines()
     expected = expected_rates(ground_truth(SAMPLE / "ground_truth.csv"))
-    assert lines[0] == '"day","phase","error_code","attempts","failures","rate"'
+    assert lines[0] == '"day","phase","error_code","devices","failures","rate"'
     assert len(lines) - 1 == len(expected)
 
 
@@ -99,7 +108,14 @@ def test_report_since_filters_days(sample_warehouse):
     expected = expected_rates(ground_truth(SAMPLE / "ground_truth.csv"))
     last_day = expected[-1][0]
     out = invoke(
-        "report", "--since", last_day, "--format", "json", "--warehouse", str(warehouse)
+        "report",
+        "failure_rates",
+        "--since",
+        last_day,
+        "--format",
+        "json",
+        "--warehouse",
+        str(warehouse),
     ).output
     assert {__import__("json").loads(line)["day"] for line in out.splitlines()} == {
         last_day

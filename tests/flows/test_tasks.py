@@ -26,7 +26,7 @@ def test_tasks_run_the_nightly_steps_on_the_sample(tmp_path: Path) -> None:
         "day": rates[0]["day"],
         "phase": "DevicePreparation",
         "error_code": "0x800705B4",
-        "attempts": 5,
+        "devices": 5,
         "failures": 2,
         "rate": 0.4,
     }

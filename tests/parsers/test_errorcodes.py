@@ -227,3 +227,11 @@ def test_rows_whose_sources_disagree_are_at_most_medium(rows):
     disagree = [r for r in rows if "sources disagree" in r["meaning"].lower()]
     assert len(disagree) >= 5
     assert all(r["confidence"] != "high" for r in disagree)
+
+
+def test_facility_names_say_what_the_low_word_is():
+    assert ec.facility_name(0x80190194) == "HTTP (status 404)"
+    assert ec.facility_name(0x80192EE7) == "HTTP (WinHTTP error 12007)"
+    assert ec.facility_name(0xCAA82EE2) == "Entra token broker (ADAL/WAM)"
+    assert ec.facility_name(0x87D1041C).startswith("Configuration Manager / Intune")
+    assert ec.facility_name(0x87D300C9) == "Intune Management Extension (Win32 apps)"

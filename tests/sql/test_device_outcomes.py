@@ -268,10 +268,19 @@ def test_retries_are_numbered_per_serial_and_rates_count_per_day(duck):
         ],
     )
     assert [outcome(duck, b)[5] for b in ("b1", "b2", "b3")] == [2 - 1, 2, 1]
-    rates = duck.execute(
-        "select day::varchar, phase, error_code, attempts, failures, rate from failure_rates"
+    per_attempt = duck.execute(
+        "select day::varchar, phase, error_code, attempts, devices, failures, rate"
+        " from failure_rates_by_attempt"
     ).fetchall()
-    assert rates == [("2026-11-20", "DevicePreparation", "0x800705B4", 3, 1, 1 / 3)]
+    assert per_attempt == [
+        ("2026-11-20", "DevicePreparation", "0x800705B4", 3, 2, 1, 1 / 3)
+    ]
+    # Each device once a day by its latest attempt: the retry succeeded, so the
+    # day has two devices and no failure.
+    assert duck.execute(
+        "select device_key, attempts_that_day, outcome from device_days order by 1"
+    ).fetchall() == [("S1", 2, "succeeded"), ("S3", 1, "succeeded")]
+    assert duck.execute("select count(*) from failure_rates").fetchone() == (0,)
 
 
 def test_first_failure_event_decides_the_phase(duck):

@@ -1,0 +1,281 @@
+"""The DuckDB file of a warehouse: built from sql/, opened by espfleet and by analysts.
+
+`build` writes ``espfleet.duckdb`` (views and macros only; the data stays in
+Parquet) so that any DuckDB from 1.2 on opens it: the file is written in the
+1.2 storage format (``ATTACH ... (STORAGE_VERSION 'v1.2.0')``), which both the
+1.x CLI on PyPI and DuckDB 2 read. Every Parquet path goes through one scalar
+macro, ``warehouse_root()``: the folder's absolute path as it was at build
+time, unless the session sets the ``espfleet_root`` variable. Our own
+connections set it, so espfleet keeps working on a moved or copied folder; the
+DuckDB CLI, opened from any directory, reads the recorded path, and after a
+move ``espfleet refresh --warehouse NEW`` records the new one
+(docs/warehouse.md "Moving a warehouse").
+
+`warehouse_info` (a view) says which espfleet built the file and with which
+warehouse format; `connect` refuses a file of another format with one line
+saying what to run.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from importlib import metadata, resources
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+DB_NAME = "espfleet.duckdb"
+# The oldest storage format DuckDB 2 writes that DuckDB 1.2 and later read.
+STORAGE_VERSION = "v1.2.0"
+# Bump when the file's contract changes (a macro's signature, a view renamed):
+# a file of another format is refused until `espfleet refresh` rebuilds it.
+WAREHOUSE_FORMAT = 2
+ROOT_VARIABLE = "espfleet_root"
+# sql/macros/ holds the table macros the views read through; then the view layers.
+SQL_LAYERS = ("staging", "facts", "reports")
+# Folders of a warehouse the views read (and the only ones analysts' sessions may).
+DATA_FOLDERS = ("parquet", "reference", "derived")
+# Views computed once per refresh and kept as Parquet under <root>/derived/, in
+# dependency order: every report reads them, and computing device_outcomes from
+# the raw tables takes seconds on a large fleet (bench/bench_reports.py). The
+# data only changes when a run ingests, and every run refreshes.
+DERIVED = ("device_outcomes", "device_days", "device_weeks", "fleet_status")
+# (view, its Arrow schema) -> (schema version, fingerprint) for a derived file.
+VersionOf = Callable[[str, pa.Schema], tuple[str, str]]
+
+
+class WarehouseError(Exception):
+    """A warehouse folder that cannot be opened; the message says what to run."""
+
+
+def quote_identifier(name: str) -> str:
+    """A DuckDB identifier, double-quoted (never format raw names into SQL)."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def quote_literal(value: str) -> str:
+    """A DuckDB string literal, for the few statements that take no parameters."""
+    return "'" + value.replace("'", "''") + "'"
+
+
+def sql_views() -> Iterable[tuple[str, str]]:
+    """(view name, select statement) for every file in sql/, layer by layer."""
+    root = resources.files("espfleet.sql")
+    for layer in SQL_LAYERS:
+        folder = root.joinpath(layer)
+        if not folder.is_dir():
+            continue
+        for entry in sorted(folder.iterdir(), key=lambda p: p.name):
+            if entry.name.endswith(".sql"):
+                text = entry.read_text(encoding="utf-8").strip().rstrip(";")
+                yield entry.name[: -len(".sql")], text
+
+
+def plain_views(staged: dict[str, str]) -> list[tuple[str, str]]:
+    """The analysts' names: one view per staged table, named as the table.
+
+    Args:
+        staged: staging view -> the table it stages (the ``table`` of its .yml).
+    """
+    return [
+        (table, f"select * from {quote_identifier(view)}")
+        for view, table in sorted(staged.items(), key=lambda kv: kv[1])
+    ]
+
+
+def create_macros(con: duckdb.DuckDBPyConnection, root: Path) -> None:
+    """``warehouse_root()``, then the table macros of sql/macros/."""
+    recorded = quote_literal(str(root.resolve()))
+    con.execute(
+        "create or replace macro warehouse_root() as "
+        f"coalesce(getvariable('{ROOT_VARIABLE}'), {recorded})"
+    )
+    folder = resources.files("espfleet.sql").joinpath("macros")
+    for entry in sorted(folder.iterdir(), key=lambda p: p.name):
+        if entry.name.endswith(".sql"):
+            con.execute(entry.read_text(encoding="utf-8"))
+
+
+def create_views(con: duckdb.DuckDBPyConnection, views: list[tuple[str, str]]) -> None:
+    """Create views in dependency order: a view missing an input waits a round."""
+    pending = views
+    while pending:
+        failed: list[tuple[str, str]] = []
+        errors: list[str] = []
+        for name, sql in pending:
+            try:
+                con.execute(
+                    f"create or replace view {quote_identifier(name)} as\n{sql}"
+                )
+            except duckdb.CatalogException as error:
+                failed.append((name, sql))
+                errors.append(f"{name}: {error}")
+        if len(failed) == len(pending):
+            raise RuntimeError("cannot create views:\n" + "\n".join(errors))
+        pending = failed
+
+
+def _info_view(con: duckdb.DuckDBPyConnection) -> None:
+    try:
+        version = metadata.version("espfleet")
+    except metadata.PackageNotFoundError:
+        version = "unknown"
+    built = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    con.execute(
+        "create or replace view warehouse_info as select "
+        f"{WAREHOUSE_FORMAT} as warehouse_format, "
+        f"{quote_literal(version)} as espfleet_version, "
+        f"{quote_literal(STORAGE_VERSION)} as storage_version, "
+        f"{quote_literal(built)} as built_at, "
+        "warehouse_root() as warehouse_root"
+    )
+
+
+def materialise(
+    con: duckdb.DuckDBPyConnection, root: Path, version_of: VersionOf
+) -> None:
+    """Write each DERIVED view to <root>/derived/<view>.parquet, then read it there.
+
+    Each file is written to a temporary name and renamed into place, with the
+    view's name, schema version and fingerprint in its metadata.
+    """
+    folder = root / "derived"
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in DERIVED:
+        view = quote_identifier(name)
+        schema = con.sql(f"select * from {view} limit 0").to_arrow_table().schema
+        version, fingerprint = version_of(name, schema)
+        meta = {
+            "espfleet.table": name,
+            "espfleet.schema_version": version,
+            "espfleet.schema_fingerprint": fingerprint,
+        }
+        kv = ", ".join(
+            f"{quote_literal(k)}: {quote_literal(v)}" for k, v in meta.items()
+        )
+        tmp = folder / f".{name}.{uuid.uuid4().hex[:8]}.tmp"
+        try:
+            con.execute(
+                f"copy (select * from {view}) to {quote_literal(str(tmp))} "
+                f"(format parquet, compression zstd, kv_metadata {{{kv}}})"
+            ).fetchall()
+            os.replace(tmp, folder / f"{name}.parquet")
+        finally:
+            tmp.unlink(missing_ok=True)
+        con.execute(
+            f"create or replace view {view} as "
+            f"select * from derived_rows({quote_literal(name)})"
+        ).fetchall()
+
+
+def build(
+    root: Path,
+    target: Path,
+    staged: dict[str, str],
+    version_of: VersionOf | None = None,
+) -> None:
+    """Write the DuckDB file for the warehouse `root` at `target`.
+
+    Args:
+        root: the warehouse folder (its absolute path is recorded).
+        target: the file to write (a temporary name; the caller renames it).
+        staged: staging view -> table, for the analysts' plain names.
+        version_of: the schema version of a derived view; None leaves the
+            DERIVED views computed on every query (no files written).
+    """
+    con = duckdb.connect()
+    try:
+        con.execute(
+            f"attach ? as wh (storage_version {quote_literal(STORAGE_VERSION)})",
+            [str(target)],
+        )
+        con.execute("use wh")
+        create_macros(con, root)
+        views = list(sql_views())
+        taken = {name for name, _sql in views}
+        clashes = sorted(taken & set(staged.values()))
+        if clashes:
+            raise RuntimeError(f"views named like a table: {', '.join(clashes)}")
+        create_views(con, views + plain_views(staged))
+        if version_of is not None:
+            materialise(con, root, version_of)
+        _info_view(con)
+        con.execute("use memory")
+        con.execute("detach wh")
+    finally:
+        con.close()
+
+
+def _missing(root: Path) -> WarehouseError:
+    if (root / "parquet").is_dir():
+        return WarehouseError(
+            f"{root} has Parquet tables but no {DB_NAME}: "
+            f"run `espfleet refresh --warehouse {root}`"
+        )
+    return WarehouseError(
+        f"no warehouse in {root}: run `espfleet ingest SOURCE --warehouse {root}` "
+        "(or `espfleet run` for the sample)"
+    )
+
+
+def _check_format(con: duckdb.DuckDBPyConnection, root: Path) -> None:
+    try:
+        rows = con.execute("select warehouse_format from warehouse_info").fetchall()
+    except duckdb.Error:
+        rows = []
+    found = rows[0][0] if rows else None
+    if found != WAREHOUSE_FORMAT:
+        raise WarehouseError(
+            f"{root / DB_NAME} was built by "
+            + ("an older" if found is None or found < WAREHOUSE_FORMAT else "a newer")
+            + f" espfleet (format {found or 1}, this one reads {WAREHOUSE_FORMAT}): "
+            f"run `espfleet refresh --warehouse {root}`"
+        )
+
+
+def open_connection(root: Path, read_only: bool = True) -> duckdb.DuckDBPyConnection:
+    """A connection on the warehouse, its paths resolved against `root`.
+
+    Raises:
+        WarehouseError: no database, or one this espfleet cannot read.
+    """
+    db = root / DB_NAME
+    if not db.is_file():
+        raise _missing(root)
+    try:
+        con = duckdb.connect(str(db), read_only=read_only)
+    except duckdb.IOException as error:
+        raise WarehouseError(
+            f"{db} cannot be opened ({str(error).splitlines()[0]}): "
+            f"run `espfleet refresh --warehouse {root}`"
+        ) from error
+    try:
+        con.execute(
+            f"set variable {ROOT_VARIABLE} = ?", [str(root.resolve())]
+        ).fetchall()
+        _check_format(con, root)
+    except BaseException:
+        con.close()
+        raise
+    return con
+
+
+@contextmanager
+def connect(root: Path, read_only: bool = True) -> Iterator[duckdb.DuckDBPyConnection]:
+    """`open_connection` as a context manager (the connection is closed after)."""
+    con = open_connection(root, read_only)
+    try:
+        yield con
+    finally:
+        con.close()
+
+
+def data_directories(root: Path) -> list[str]:
+    """The folders analysts' sessions may read, with a trailing separator."""
+    base = root.resolve()
+    return [str(base / name) + "/" for name in DATA_FOLDERS]
