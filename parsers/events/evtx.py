@@ -98,6 +98,7 @@ _COMPUTER = '","Computer":"'
 # a None match (a record out of shape) raises TypeError here
 _GROUPS: Callable[[Any], tuple] = re.Match.groups
 _RECORD_ID = itemgetter("event_record_id")
+_DATA = itemgetter("data")
 
 
 def sniff(head: bytes, name: str = "") -> bool:
@@ -256,7 +257,7 @@ def parse(data: bytes, context: ParseContext | None = None) -> ParseResult:
         warnings.append(ParseWarning.at(None, "evtx header unreadable", str(exc)))
         return ParseResult(rows.table(), warnings, 0)
     recs, fails = _collect(records)
-    texts = [rec["data"] for rec in recs]
+    texts = list(map(_DATA, recs))
     columns = _fields(texts)
     if columns is None or fails:
         return _replay(recs, texts, fails)
@@ -271,7 +272,7 @@ def parse(data: bytes, context: ParseContext | None = None) -> ParseResult:
         raw["event_data"] = (  # `in` finds no null record faster than a walk
             [None if d == "null" else d for d in event_data]
             if "null" in event_data
-            else list(event_data)
+            else event_data
         )
         try:
             raw["record_id"] = list(map(_RECORD_ID, recs))
