@@ -306,7 +306,7 @@ def refresh(warehouse: Path) -> Path:
 
 
 def run_sql(
-    warehouse: Path, query: str | None, fmt: str = "table", shell: str = "auto"
+    warehouse: Path, query: str | None, fmt: str = "table", shell: str = "builtin"
 ) -> int:
     """Run one read-only query and print it, or open a read-only shell.
 
@@ -315,8 +315,11 @@ def run_sql(
         query: SQL (statements separated by ``;``; the last one's rows print);
             None opens a shell.
         fmt: table, csv or json.
-        shell: ``auto`` (the DuckDB CLI when installed, else the built-in loop),
-            ``duckdb`` or ``builtin``.
+        shell: ``builtin`` (the statement check and DuckDB's own settings) or
+            ``duckdb`` (the DuckDB CLI, read-only and confined to the warehouse,
+            but without the statement check: DuckDB lets an allowed folder be
+            written, so a ``COPY ... TO`` into the warehouse's data folders works
+            there; the CLI says so when it opens).
 
     Returns:
         The exit code: 0, or 1 when a statement was refused or failed (its one
@@ -342,11 +345,16 @@ def run_sql(
 def _shell(warehouse: Path, fmt: str, shell: str) -> int:
     from . import sandbox
 
-    if shell != "builtin" and sandbox.duckdb_cli():
+    if shell == "duckdb":
+        if not sandbox.duckdb_cli():
+            raise WarehouseError("no DuckDB CLI on PATH: pip install duckdb-cli")
         with Warehouse(warehouse).connect():
             pass  # the one-line errors of a missing or older database, first
+        print(
+            "espfleet sql: the DuckDB CLI is read-only but has no statement check: "
+            "COPY ... TO can still write into the warehouse's data folders",
+            file=sys.stderr,
+        )
         return sandbox.run_cli(warehouse)
-    if shell == "duckdb":
-        raise WarehouseError("no DuckDB CLI on PATH: pip install duckdb-cli")
     with sandbox.sandboxed(warehouse) as con:
         return sandbox.repl(con, lambda table: print_table(table, fmt))

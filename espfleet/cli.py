@@ -254,10 +254,11 @@ def device(warehouse: Path, who: str) -> None:
 )
 @click.option(
     "--shell",
-    type=click.Choice(["auto", "duckdb", "builtin"]),
-    default="auto",
+    type=click.Choice(["builtin", "duckdb"]),
+    default="builtin",
     show_default=True,
-    help="With no QUERY: the DuckDB CLI (auto: when installed) or the built-in one.",
+    help="With no QUERY: the built-in shell (every guard), or the DuckDB CLI "
+    "(read-only, confined; it can still COPY into the warehouse's data folders).",
 )
 def sql(warehouse: Path, query: str | None, fmt: str, shell: str) -> None:
     """Run read-only QUERY on the warehouse, or open a read-only SQL shell.

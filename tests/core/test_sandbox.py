@@ -146,7 +146,7 @@ def test_the_duckdb_cli_shell_is_read_only_and_confined(sample, tmp_path):
         ]
     )
     out = subprocess.run(
-        [ESPFLEET, "sql", "--warehouse", str(sample)],
+        [ESPFLEET, "sql", "--warehouse", str(sample), "--shell", "duckdb"],
         input=script,
         capture_output=True,
         text=True,
@@ -158,5 +158,20 @@ def test_the_duckdb_cli_shell_is_read_only_and_confined(sample, tmp_path):
     assert list(tmp_path.iterdir()) == []
     assert "read-only" in out.stderr
     assert "cannot be used in -safe mode" in out.stderr
+    assert "COPY ... TO can still write into the warehouse's data folders" in out.stderr
     assert "the configuration has been locked" in out.stderr
     assert not Path("/tmp/espfleet-sandbox-test.txt").exists()
+
+
+def test_the_default_shell_is_the_builtin_one_with_every_guard(sample, tmp_path):
+    script = "select count(*) as n from device_outcomes;\ncopy (select 1) to 'x.csv';\n"
+    out = subprocess.run(
+        [ESPFLEET, "sql", "--warehouse", str(sample)],
+        input=script,
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=120,
+    )
+    assert "40" in out.stdout and "refused: COPY is not allowed" in out.stdout
+    assert list(tmp_path.iterdir()) == [] and out.returncode == 1
