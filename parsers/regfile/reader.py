@@ -1,44 +1,16 @@
-"""Registry exports (.reg) in three dialects -> `registry_values`.
+"""The line reader of .reg exports: one pass over the lines, into row tuples.
 
-Dialects (docs/formats.md §4.1-4.2, §9.4):
-
-* ``regedit5``: ``Windows Registry Editor Version 5.00`` header, UTF-16LE with BOM,
-  CRLF; strings escape ``\\\\`` and ``\\"``; ``hex(N):`` data wrapped with ``,\\``
-  continuation lines; ``@`` default value; ``[-KEY]`` and ``"v"=-`` deletions;
-  ``;`` comments.
-* ``regedit4``: ``REGEDIT4`` header, ANSI; same grammar, ``hex(2)``/``hex(7)``
-  bytes are ANSI instead of UTF-16LE.
-* ``mdmdiag``: the CAB's ``MdmDiagReport_RegistryDump.reg``: no header, values
-  indented, ``DWORD:``/``QWORD:`` with unpadded hex, ``MULTI_SZ:"..."``,
-  ``hex(3):`` for binary, nothing escaped (backslashes and embedded quotes are
-  literal: a string runs to the last ``"`` of its line), strings holding XML run
-  over several lines, raw control and non-UTF-8 bytes (decoded cp1252/latin-1).
-
-Columns: `schema.REGISTRY_VALUES` (meanings declared there). Key paths are kept
-as written; compare them through `normalize_key` (exports mix upper and lower
-case). A key with no values gets one ``KEY`` row, so its existence is queryable.
+Each line kind has its method; the common lines (plain keys, unpadded
+``dword:`` values, strings closed on their line, blanks) are matched in bulk by
+`_SIMPLE` and read the same way without a call per line. The dialects and
+their grammar are described in `espfleet.parsers.regfile`.
 """
 
 from __future__ import annotations
 
 import re
 
-import pyarrow as pa
-
-from . import schema
-from .base import (
-    Damage,
-    Derivation,
-    ParseContext,
-    Parser,
-    ParseResult,
-)
-from .textdecode import decode
-
-SCHEMA = schema.REGISTRY_VALUES
-
-HEADER_V5 = "Windows Registry Editor Version 5.00"
-HEADER_V4 = "REGEDIT4"
+from ..base import Damage
 
 REG_TYPES = {
     0: "REG_NONE",
@@ -55,65 +27,27 @@ REG_TYPES = {
     11: "REG_QWORD",
 }
 _TEXT_TYPES = {1, 2, 6, 7}
-_ROOTS = {
-    "hklm": "hkey_local_machine",
-    "hkcu": "hkey_current_user",
-    "hku": "hkey_users",
-    "hkcr": "hkey_classes_root",
-    "hkcc": "hkey_current_config",
-}
 # Only `\\` and `\"` are escapes in regedit strings; anything else stays literal.
 _UNESCAPE = re.compile(r'\\([\\"])')
 
-
-# --------------------------------------------------------------------------- keys
-
-
-def normalize_key(path: str) -> str:
-    """Lower-case a key path, expand HKLM-style roots, drop brackets and slashes.
-
-    Args:
-        path: ``[HKEY_LOCAL_MACHINE\\SOFTWARE\\X]``, ``HKLM\\software\\x\\`` ...
-
-    Returns:
-        ``hkey_local_machine\\software\\x``.
-    """
-    p = path.strip()
-    if p.startswith("[") and p.endswith("]"):
-        p = p[1:-1]
-    p = p.strip("\\").lower()
-    root, sep, rest = p.partition("\\")
-    return _ROOTS.get(root, root) + sep + rest
-
-
-# --------------------------------------------------------------------------- sniff
-
-
-def sniff(head: bytes, name: str = "") -> bool:
-    """A .reg export: a regedit header, or (MdmDiag dump) a ``[HKEY_`` first line."""
-    text = decode(head[:65536]).text.lstrip("\ufeff \t\r\n")
-    if text.startswith(HEADER_V5) or text.startswith(HEADER_V4):
-        return True
-    if "\x00" in text[:4096]:
-        return False
-    first = text.split("\n", 1)[0].rstrip("\r ")
-    return first.upper().startswith(("[HKEY_", "[-HKEY_")) and first.endswith("]")
-
-
-# --------------------------------------------------------------------------- parse
-
-
 _NO_DATA = (None, None, None, False)
 
-
-def _table(dialect: str, rows: list[tuple]) -> pa.Table:
-    """Rows (line_no, key, name, type, text, int, hex, deletion) -> the table."""
-    cols: list = list(zip(*rows, strict=True)) if rows else [()] * 8
-    cols.insert(1, [dialect] * len(rows))
-    return pa.table(
-        [pa.array(c, f.type) for c, f in zip(cols, SCHEMA, strict=True)],
-        schema=SCHEMA,
-    )
+# The common lines, matched in bulk and read exactly as `_Reader.line` would
+# (`[ \t]*+` is `lstrip(" \t")`, `[ \t]*\r?\Z` the right end as `line` strips
+# it): a key that is not a deletion (group 1: the text inside the brackets), a
+# value whose name holds no quote (group 2) as an unpadded ``dword:`` of 1-8
+# hex digits (group 3) or a string closed on its line (group 4), or a blank
+# line (no group). Anything else (hex, qword, multi-line strings, comments,
+# damage, escapes in the regedit dialects) is left to `line`.
+_SIMPLE_FORM = (
+    r'[ \t]*+(?:\[((?!-).*)\][ \t]*|"(NAME*)"= *'
+    r'(?:[dD][wW][oO][rR][dD]:([0-9a-fA-F]{1,8})|"(TEXT*)")[ \t]*|)\r?\Z'
+)
+_SIMPLE = re.compile(_SIMPLE_FORM.replace("NAME", '[^"]').replace("TEXT", "."))
+# The regedit dialects escape `\\` and `\"`: no backslash, nothing to unescape.
+_SIMPLE_ESCAPED = re.compile(
+    _SIMPLE_FORM.replace("NAME", r'[^"\\]').replace("TEXT", r"[^\\]")
+)
 
 
 def _is_structural(s: str) -> bool:
@@ -193,20 +127,7 @@ def _string_closed(data: str, escaped: bool) -> bool:
     return (len(data) - 2 - k) % 2 == 0
 
 
-def _dialect(lines: list[str]) -> tuple[str, int]:
-    """(dialect, index of the first line after the header) from the first line."""
-    first = 0
-    while first < len(lines) and not lines[first].strip(" \t\r\ufeff"):
-        first += 1
-    head = lines[first].strip(" \t\r\ufeff") if first < len(lines) else ""
-    if head == HEADER_V5:
-        return "regedit5", first + 1
-    if head == HEADER_V4:
-        return "regedit4", first + 1
-    return "mdmdiag", first
-
-
-class _Reader:
+class LineReader:
     """One pass over the lines of an export; each line kind has its method.
 
     A method returns the row it read (or None after recording a failure); the
@@ -230,26 +151,73 @@ class _Reader:
         return None
 
     def run(self) -> None:
-        lines, add = self.lines, self.rows.append
-        while self.i < self.n and not self.stop:
-            line = lines[self.i]
-            self.i += 1
-            cr = line.endswith("\r")
-            if cr:
-                line = line[:-1]
-            s = line.lstrip(" \t")
-            if not s or s[0] == ";":
-                continue
-            if s[0] == "[":
-                self.key_line_(s)
-                continue
-            row = self.value_line(s, cr)
-            if row is not None:
-                add(row)
-                self.key_has_values = True
-                self.damage.ok()
-        if self.key is not None and not self.key_has_values:
-            add((self.key_line, self.key, None, "KEY") + _NO_DATA)
+        """Every line from `i` on: the common ones as `_SIMPLE` matched them,
+        the rest by `line` (state is kept in locals between those calls)."""
+        lines, add, n = self.lines, self.rows.append, self.n
+        simple = (_SIMPLE_ESCAPED if self.escaped else _SIMPLE).match
+        i, key, key_line = self.i, self.key, self.key_line
+        has_values = self.key_has_values
+        after_slow = False  # the failure run is reset by the next good line
+        while i < n:
+            m = simple(lines[i])
+            i += 1
+            if m is not None:
+                path, name, dword, text = m.groups()
+                if path is not None:  # as `key_line_` reads a plain key
+                    if not has_values:
+                        add((key_line, key, None, "KEY") + _NO_DATA)
+                    key, key_line, has_values = path, i, False
+                elif name is None:  # blank
+                    continue
+                elif key is None:  # a value before any key: `line` says so
+                    m = None
+                elif dword is None:  # as `value_line` reads these two
+                    add((i, key, name, "REG_SZ", text, None, None, False))
+                    has_values = True
+                else:
+                    add((i, key, name, "REG_DWORD", None, int(dword, 16), None, False))
+                    has_values = True
+                if m is not None:
+                    if after_slow:
+                        self.damage.ok()
+                        after_slow = False
+                    continue
+            self.i, self.key, self.key_line, self.key_has_values = (
+                i,
+                key,
+                key_line,
+                has_values,
+            )
+            self.line(lines[i - 1])
+            i, key, key_line, has_values = (
+                self.i,
+                self.key,
+                self.key_line,
+                self.key_has_values,
+            )
+            if self.stop:
+                break
+            after_slow = True
+        self.i = i
+        if key is not None and not has_values:
+            add((key_line, key, None, "KEY") + _NO_DATA)
+
+    def line(self, line: str) -> None:
+        """Any line (the one before `i`): a key, a value, a comment or blank."""
+        cr = line.endswith("\r")
+        if cr:
+            line = line[:-1]
+        s = line.lstrip(" \t")
+        if not s or s[0] == ";":
+            return
+        if s[0] == "[":
+            self.key_line_(s)
+            return
+        row = self.value_line(s, cr)
+        if row is not None:
+            self.rows.append(row)
+            self.key_has_values = True
+            self.damage.ok()
 
     def key_line_(self, s: str) -> None:
         line_no = self.i
@@ -363,32 +331,3 @@ class _Reader:
             return self.fail(line_no, "bad hex bytes", s)
         vtype, text, num = _hex_value(regtype, raw, self.ansi)
         return (line_no, self.key, name, vtype, text, num, raw.hex(), False)
-
-
-def parse(data: bytes, context: ParseContext | None = None) -> ParseResult:
-    """Parse a .reg export (any of the three dialects) into `registry_values`.
-
-    Args:
-        data: the whole file.
-        context: unused (registry exports carry no time zone).
-
-    Returns:
-        Rows in file order; warnings for lines that could not be read.
-    """
-    lines = decode(data).text.split("\n")
-    dialect, start = _dialect(lines)
-    reader = _Reader(lines, dialect, start)
-    reader.run()
-    damage = reader.damage
-    return ParseResult(_table(dialect, reader.rows), damage.warnings, damage.skipped)
-
-
-PARSER = Parser(
-    name="regfile",
-    description="Registry exports: regedit v5 / REGEDIT4 / MdmDiagReport_RegistryDump",
-    table="registry_values",
-    schema=SCHEMA,
-    sniff=sniff,
-    parse=parse,
-    derives=(Derivation("*", "esp_tracking"),),
-)
