@@ -32,7 +32,7 @@ import pyarrow as pa
 
 from . import schema
 from .base import Damage, ParseContext, Parser, ParseResult
-from .textdecode import decode
+from .textdecode import decode, decode_head
 
 SCHEMA = schema.SETUP_LOG_ENTRIES
 NAMES = ("setupact.log", "setuperr.log")
@@ -56,9 +56,8 @@ _CSI = re.compile(
 _ZONE = re.compile(
     r"Set time zone to \[(?P<a>[^\]]+)\]|Successfully set timezone \((?P<b>[^)]+)\)"
 )
-_SNIFF = re.compile(
-    rb"^(?:\xef\xbb\xbf)?\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}, "
-    rb"(?:Info|Warning|Error|Fatal Error) "
+_SNIFF_TEXT = re.compile(
+    r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}, (?:Info|Warning|Error|Fatal Error) "
 )
 
 
@@ -66,8 +65,9 @@ def sniff(head: bytes, name: str = "") -> bool:
     """A setup log by name, or a first line in the setup-log layout."""
     if PurePosixPath(name).name.lower() in NAMES:
         return True
-    text = decode(head[:4096]).text.lstrip("\ufeff")
-    return bool(_SNIFF.match(text.encode("utf-8", "replace")))
+    # the head decoded once for every text sniff (textdecode.decode_head)
+    text = decode_head(head[:65536]).text[:200].lstrip("\ufeff")
+    return bool(_SNIFF_TEXT.match(text))
 
 
 def _component(lead: int, rest: str) -> tuple[str | None, str]:
