@@ -127,7 +127,8 @@ def _computer(events: pa.Table | None) -> list[dict]:
     named = events.filter(pc.is_valid(events.column("computer")))
     if named.num_rows == 0:
         return []
-    latest = pc.sort_indices(named, [("ts_utc", "descending")])[0].as_py()
+    last = pc.max(named.column("ts_utc"))
+    latest = 0 if not last.is_valid else pc.index(named.column("ts_utc"), last).as_py()
     name = named.column("computer")[latest].as_py().strip()
     return [{"source": "events Computer", "attribute": "device_name", "value": name}]
 

@@ -20,7 +20,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from espfleet.parsers import DERIVERS, PARSERS
 from espfleet.parsers.base import ParseContext, Parser, ParseResult
@@ -174,10 +173,8 @@ def _correct_clock(out: BundleTables) -> None:
     out.tables = fixed.tables
     if fixed.eras.num_rows:
         out.add("clock_eras", "", fixed.eras)
-    anchors = fixed.anchors
-    for member in sorted(set(anchors.column("member").to_pylist())):
-        mask = pc.equal(anchors.column("member"), member)
-        out.add("clock_anchors", member, anchors.filter(mask).drop_columns(["member"]))
+    # one part: the anchors keep their own member column (warehouse.with_provenance)
+    out.add("clock_anchors", "", fixed.anchors)
 
 
 def ingest_bundle(

@@ -23,6 +23,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
+from functools import cache
 from pathlib import Path
 
 import duckdb
@@ -226,6 +227,7 @@ def versioned(table: str, schema: pa.Schema) -> pa.Schema:
     )
 
 
+@cache
 def warehouse_schema(name: str) -> pa.Schema:
     """The schema `name` has in the warehouse (provenance first for parser tables)."""
     if name in FLOW_TABLES:
@@ -289,10 +291,16 @@ def write_reference_tables(root: Path) -> None:
 def with_provenance(
     name: str, table: pa.Table, *, bundle_id: str, member: str, run_id: str
 ) -> pa.Table:
-    """A parser table as the warehouse stores it: provenance first, schema enforced."""
+    """A parser table as the warehouse stores it: provenance first, schema enforced.
+
+    A table that has its own ``member`` column (rows about several members,
+    such as clock_anchors) keeps it; `member` names the rest.
+    """
     schema = warehouse_schema(name)
     n = table.num_rows
     given = {"bundle_id": bundle_id, "member": member, "ingest_run_id": run_id}
+    if "member" in table.column_names:
+        del given["member"]
     arrays = []
     for f in schema:
         if f.name in given:

@@ -101,7 +101,9 @@ def rewrite(
     utc = np.where(moved, device + offset_us, raw)
     before = table.column("ts_confidence")
     read_as = pa.array(v.read_as.tolist(), pa.string())
-    own = pc.if_else(pc.is_valid(read_as), read_as, before)
+    # a local time read through the era's zone says so, but MDT's +000 stays untrusted
+    keep = pc.or_kleene(pc.is_null(read_as), pc.equal(before, "untrusted"))
+    own = pc.if_else(keep, before, read_as)
     corrected = pa.array(moved & (offset_us != 0))
     label = pc.if_else(
         corrected, "corrected_clock", pc.if_else(pa.array(moved), own, UNKNOWN)
@@ -119,6 +121,29 @@ def rewrite(
         "clock_era": pa.array(v.era, pa.int16(), mask=~placed),
         "clock_offset_s": pa.array(offset, pa.float64(), mask=~moved),
     }
+    for f in stored_schema(name):
+        if f.name in extra and f.name not in out.column_names:
+            out = out.append_column(f, extra[f.name])
+    return out
+
+
+def unchanged(name: str, table: pa.Table) -> pa.Table:
+    """A part of a bundle with one era in the zone its parsers used: nothing moves.
+
+    Every row with a time is in era 0 with offset 0; events keep their time as
+    ``ts_device_utc`` too.
+    """
+    known = pc.is_valid(table.column("ts_utc"))
+    extra = {
+        "ts_device_utc": table.column("ts_utc"),
+        "clock_era": pc.if_else(
+            known, pa.scalar(0, pa.int16()), pa.scalar(None, pa.int16())
+        ),
+        "clock_offset_s": pc.if_else(
+            known, pa.scalar(0.0, pa.float64()), pa.scalar(None, pa.float64())
+        ),
+    }
+    out = table
     for f in stored_schema(name):
         if f.name in extra and f.name not in out.column_names:
             out = out.append_column(f, extra[f.name])

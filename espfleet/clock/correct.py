@@ -11,7 +11,7 @@ from espfleet.device import DeviceInfo
 from espfleet.parsers.clock_schema import CLOCK_ANCHORS, CLOCK_ERAS
 
 from . import anchors as anc
-from .apply import Verdict, record, rewrite
+from .apply import Verdict, record, rewrite, unchanged
 from .eras import Era, Votes, clock_eras, place, split_by_zones
 from .streams import UTC_KIND, Stream, cm_streams, event_streams, setup_streams
 from .zones import UNKNOWN, Segment, Zone, device_zone, segments
@@ -319,6 +319,20 @@ def _anchors_table(found: list[anc.Anchor]) -> pa.Table:
     return table.append_column("member", pa.array([a.member for a in found]))
 
 
+def _rewritten(
+    name: str,
+    i: int,
+    member: str,
+    table: pa.Table,
+    verdicts: dict,
+    eras: list[Era],
+    trivial: bool,
+) -> tuple[str, pa.Table]:
+    if trivial and name != "setup_log_entries":
+        return member, unchanged(name, table)
+    return member, rewrite(name, table, verdicts.get((name, i)), eras)
+
+
 def correct(parts: Parts, device: DeviceInfo) -> Correction:
     """Place every timed row of a bundle on its eras and correct its time.
 
@@ -352,23 +366,32 @@ def correct(parts: Parts, device: DeviceInfo) -> Correction:
     eras = split_by_zones(clock, changes)
     verdicts: dict[tuple[str, int], Verdict] = {}
     votes = Votes()
-    _place_utc(b, eras, verdicts, votes)
+    # one era in the zone the parsers used: events and logs stay as they are
+    trivial = len(eras) == 1 and eras[0].zone.iana == device.device_zone is not None
+    if not trivial:
+        _place_utc(b, eras, verdicts, votes)
+        _place_local(b, eras, verdicts, votes)
     _place_setup(b, segs, changes, eras, verdicts, votes)
-    _place_local(b, eras, verdicts, votes)
-    for v in verdicts.values():
-        for j in v.era[v.era >= 0].tolist():
-            eras[j].n_records += 1
-    _describe(eras, b.steps)
-    _mark(b, eras)
     tables = {
         name: [
-            (m, rewrite(name, t, verdicts.get((name, i)), eras))
+            _rewritten(name, i, m, t, verdicts, eras, trivial)
             for i, (m, t) in enumerate(ps)
         ]
         if name in CORRECTED
         else ps
         for name, ps in parts.items()
     }
+    for v in verdicts.values():
+        for j in v.era[v.era >= 0].tolist():
+            eras[j].n_records += 1
+    if trivial:
+        for name in ("events", "cm_log_entries"):
+            eras[0].n_records += sum(
+                len(t.column("ts_utc")) - t.column("ts_utc").null_count
+                for _m, t in tables.get(name, [])
+            )
+    _describe(eras, b.steps)
+    _mark(b, eras)
     timed = b.events or b.cm or b.setup
     return Correction(
         tables,

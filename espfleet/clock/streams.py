@@ -107,12 +107,11 @@ def event_streams(parts: list[tuple[str, pa.Table]]) -> list[Stream]:
             continue
         dev, known = micros(t.column("ts_utc"))
         rec, rec_known = _ints(t.column("record_id"))
-        channels = t.column("channel").to_pylist()
-        by_channel: dict[str, list[int]] = {}
-        for i, ch in enumerate(channels):
-            by_channel.setdefault(ch or "", []).append(i)
-        for channel, idx in by_channel.items():
-            rows = np.array(idx, np.int64)
+        channel_column = pc.fill_null(t.column("channel"), "").combine_chunks()
+        coded = channel_column.dictionary_encode()
+        codes = coded.indices.to_numpy(zero_copy_only=False)
+        for code, channel in enumerate(coded.dictionary.to_pylist()):
+            rows = np.flatnonzero(codes == code)
             rows = rows[_order(rec[rows], rec_known[rows])]
             stream = _stream(
                 "events",
