@@ -13,9 +13,9 @@ from pathlib import Path
 import pyarrow as pa
 from rich.table import Table
 
-from . import reports
+from . import reports, timeline
 from .errors import UnknownCode
-from .ingest import ingest_bundle
+from .ingest import BundleTables, ingest_bundle
 from .printing import csv_safe, inert, json_line, say, show
 from .settings import RunSettings
 from .unpack import BundleError, unpack
@@ -43,6 +43,28 @@ def simulate(devices: int, seed: int, out: Path) -> Path:
     return write_fleet(devices=devices, seed=seed, out=out)
 
 
+class UnsupportedFile(Exception):
+    """A file (or every member of an archive) in no format espfleet reads."""
+
+
+# Tables that describe a bundle's time rather than its records: never the default.
+_ABOUT_TIME = ("clock_eras", "clock_anchors")
+
+
+def _nothing_read(path: Path, result: BundleTables) -> UnsupportedFile:
+    reports = result.members
+    if len(reports) == 1 and reports[0].member == path.name:
+        why = reports[0].reason or (
+            f"no records ({reports[0].first_warning})"
+            if reports[0].first_warning
+            else "no records"
+        )
+        return UnsupportedFile(f"{path.name}: {why}")
+    return UnsupportedFile(
+        f"{path.name}: none of its {len(reports)} members is in a format espfleet reads"
+    )
+
+
 def parse_file(path: Path, table: str | None = None) -> pa.Table:
     """Parse one file (a log, .evtx, .reg, exported events, or a whole CAB/ZIP).
 
@@ -52,18 +74,21 @@ def parse_file(path: Path, table: str | None = None) -> pa.Table:
 
     Raises:
         BundleError: an archive that cannot be read.
+        UnsupportedFile: no parser reads the file (or any member of it).
         KeyError: `table` was not produced from this file.
     """
-    members = unpack({path.name: path.read_bytes()})
-    result = ingest_bundle(members)
+    written_at: dict[str, datetime] = {}
+    members = unpack({path.name: path.read_bytes()}, written_at=written_at)
+    result = ingest_bundle(members, written_at)
     produced = {
         name: pa.concat_tables([t for _m, t in parts])
         for name, parts in result.tables.items()
     }
+    records = [n for n in produced if n not in _ABOUT_TIME]
+    if not records:
+        raise _nothing_read(path, result)
     if table is None:
-        if not produced:
-            return pa.table({})
-        table = max(produced, key=lambda n: produced[n].num_rows)
+        table = max(records, key=lambda n: produced[n].num_rows)
     if table not in produced:
         raise KeyError(
             f"{path.name} gives no {table!r} rows; it gives: "
@@ -84,8 +109,9 @@ def parse_file_jsonl(path: Path, table: str | None = None) -> Iterator[str]:
     """`parse_file` as JSON lines."""
     try:
         rows = parse_file(path, table).to_pylist()
-    except (BundleError, KeyError) as error:
-        raise SystemExit(f"espfleet parse: {error}") from error
+    except (BundleError, KeyError, UnsupportedFile) as error:
+        message = error.args[0] if isinstance(error, KeyError) else error
+        raise SystemExit(f"espfleet parse: {message}") from error
     for row in rows:
         yield json_line({k: _jsonable(v) for k, v in row.items()})
 
@@ -272,40 +298,36 @@ where serial_number = ? or lower(device_name) = lower(?)
 order by attempt
 """
 
+ATTRIBUTES_SQL = "select * from device_attributes where bundle_id = ?"
+
 TIMELINE_SQL = """
 select * from device_timeline
 where bundle_id = ?
-order by ts_utc nulls last, source, seq
+order by ts_utc nulls last, source != 'clock', source, seq
 """
 
 
-def print_device(warehouse: Path, who: str) -> bool:
-    """Print one device's attempts and timeline; False when it is unknown."""
+def print_device(warehouse: Path, who: str, wide: bool = False) -> bool:
+    """Print one device's attempts and timeline; False when it is unknown.
+
+    Args:
+        warehouse: the warehouse folder.
+        who: a serial number or device name (case-insensitive).
+        wide: every timeline column in full instead of 100 columns.
+    """
     with Warehouse(warehouse).connect() as con:
         attempts = con.sql(DEVICE_SQL, params=[who, who]).to_arrow_table()
         if attempts.num_rows == 0:
-            say("no device with serial number or name ", repr(who))
+            print(f"no device with serial number or name {timeline.clean(who)!r}")
             return False
         for row in attempts.to_pylist():
-            # Every value is data from a bundle: printed literally (printing.say).
-            say(
-                ("bold", f"attempt {row['attempt']}"),
-                " ",
-                row["device_name"],
-                " (",
-                row["serial_number"],
-                ") started ",
-                _cell(row["started_at"]),
-                ": ",
-                ("bold", row["outcome"]),
-                " ",
-                row["failed_phase"] or "",
-                " ",
-                row["error_code"] or "",
-            )
-            say("  ", row["diagnosis"])
-            timeline = con.sql(TIMELINE_SQL, params=[row["bundle_id"]]).to_arrow_table()
-            show(_rich_table(timeline.drop_columns(["bundle_id", "seq"]), ""))
+            bundle = [row["bundle_id"]]
+            attributes = con.sql(ATTRIBUTES_SQL, params=bundle).to_arrow_table()
+            rows = con.sql(TIMELINE_SQL, params=bundle).to_arrow_table().to_pylist()
+            lines = timeline.attempt_header(row, (attributes.to_pylist() or [None])[0])
+            lines += timeline.wide(rows) if wide else timeline.compact(rows)
+            # plain print: no markup, no tab expansion, nothing interpreted
+            print("\n".join(lines + [""]))
     return True
 
 

@@ -141,6 +141,7 @@ def _add_ingested(out: _Batch, base: dict, result: BundleTables) -> None:
             device_name=device.device_name,
             device_zone=device.device_zone,
             device_zone_source=device.zone_source,
+            utc_offset_min=device.utc_offset_min,
             collected_at=device.collected_at,
             n_members=len(result.members),
             n_warnings=result.n_warnings,
@@ -196,8 +197,10 @@ def _ingest_one(
         "size_bytes": ref.size_bytes,
         "ingested_at": out.now,
     }
+    written_at: dict[str, datetime] = {}
     try:
-        result = ingest_bundle(unpack(files, limits=out.limits))
+        members = unpack(files, written_at=written_at, limits=out.limits)
+        result = ingest_bundle(members, written_at)
     except BundleError as error:
         _quarantine(out, base, seen, str(error))
         return

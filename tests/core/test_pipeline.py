@@ -61,7 +61,7 @@ def test_an_exception_in_one_bundle_quarantines_it_and_the_batch_goes_on(
     assert uri == str(bad.parent)
     assert reason.startswith(f"parse failed: {summary}")
     # The innermost frame of espfleet's own code: where the deriver was called.
-    assert re.search(r" \(at espfleet/ingest\.py:\d+ in _parse_group\)$", reason)
+    assert re.search(r" \(at espfleet/ingest\.py:\d+ in _derive\)$", reason)
     (record,) = [
         json.loads(p.read_text()) for p in (tmp_path / "wh" / "quarantine").iterdir()
     ]
@@ -75,3 +75,4 @@ def test_exception_summary_names_the_innermost_frame_of_ours() -> None:
         text = exception_summary(error)
     assert text.startswith("AttributeError: 'NoneType' object has no attribute")
     assert "(at derivers/ccmsetup_runs.py:" in text
+
