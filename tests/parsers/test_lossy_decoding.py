@@ -38,7 +38,7 @@ def test_decode_counts_what_it_replaced():
         1,
         "utf-16-le",
     )
-    assert f"PC\ufffd01" in decoded.text
+    assert "PC\ufffd01" in decoded.text
     odd = textdecode.decode(utf16("abc") + b"\x00")
     assert (odd.text, odd.lossy, odd.replaced) == ("abc", True, 1)
     clean = textdecode.decode(utf16("abc"))
