@@ -13,10 +13,11 @@ from pathlib import Path
 import pyarrow as pa
 from rich.table import Table
 
-from . import reports
+from . import reports, timeline
 from .errors import UnknownCode
-from .ingest import ingest_bundle
+from .ingest import BundleTables, ingest_bundle
 from .printing import csv_safe, inert, json_line, say, show
+from .run_summary import flag_lines
 from .settings import RunSettings
 from .storage import Location, location
 from .unpack import BundleError, unpack
@@ -39,30 +40,11 @@ def ingest(settings: RunSettings) -> dict:
 
 
 def serve(settings: RunSettings, cron: str, server_port: int = 4200) -> None:
-    """Serve the nightly deployment on `cron` (blocks; Ctrl-C or SIGTERM stops it).
+    """Serve the nightly deployment on `cron` on a Prefect API that schedules
+    (`espfleet.server.serve_nightly`; blocks until Ctrl-C or SIGTERM)."""
+    from .server import serve_nightly
 
-    The schedule fires: the runs are scheduled by the configured Prefect API
-    (PREFECT_API_URL) or by a local server started here (`espfleet.server`).
-
-    Raises:
-        ServerError: the configured API does not answer, or no local server
-            could be started.
-    """
-    import signal
-
-    from espfleet.flows.nightly import serve as serve_flow
-
-    from . import server, supervise
-
-    supervise.watch()  # a killed serve takes its server and flow runs along
-
-    def _stop(_signum: int, _frame: object) -> None:
-        raise SystemExit(0)  # SIGTERM (systemctl stop): stop the server first
-
-    signal.signal(signal.SIGTERM, _stop)
-    with server.scheduling_api(server_port) as url:
-        print(f"espfleet serve: schedule {cron!r} (UTC) on {url}", file=sys.stderr)
-        serve_flow(settings, cron)
+    serve_nightly(settings, cron, server_port)
 
 
 def simulate(devices: int, seed: int, out: Path) -> Path:
@@ -70,6 +52,28 @@ def simulate(devices: int, seed: int, out: Path) -> Path:
     from espfleet.simulator.fleet import simulate as write_fleet
 
     return write_fleet(devices=devices, seed=seed, out=out)
+
+
+class UnsupportedFile(Exception):
+    """A file (or every member of an archive) in no format espfleet reads."""
+
+
+# Tables that describe a bundle's time rather than its records: never the default.
+_ABOUT_TIME = ("clock_eras", "clock_anchors")
+
+
+def _nothing_read(path: Path, result: BundleTables) -> UnsupportedFile:
+    reports = result.members
+    if len(reports) == 1 and reports[0].member == path.name:
+        why = reports[0].reason or (
+            f"no records ({reports[0].first_warning})"
+            if reports[0].first_warning
+            else "no records"
+        )
+        return UnsupportedFile(f"{path.name}: {why}")
+    return UnsupportedFile(
+        f"{path.name}: none of its {len(reports)} members is in a format espfleet reads"
+    )
 
 
 def parse_file(path: Path, table: str | None = None) -> pa.Table:
@@ -81,18 +85,21 @@ def parse_file(path: Path, table: str | None = None) -> pa.Table:
 
     Raises:
         BundleError: an archive that cannot be read.
+        UnsupportedFile: no parser reads the file (or any member of it).
         KeyError: `table` was not produced from this file.
     """
-    members = unpack({path.name: path.read_bytes()})
-    result = ingest_bundle(members)
+    written_at: dict[str, datetime] = {}
+    members = unpack({path.name: path.read_bytes()}, written_at=written_at)
+    result = ingest_bundle(members, written_at)
     produced = {
         name: pa.concat_tables([t for _m, t in parts])
         for name, parts in result.tables.items()
     }
+    records = [n for n in produced if n not in _ABOUT_TIME]
+    if not records:
+        raise _nothing_read(path, result)
     if table is None:
-        if not produced:
-            return pa.table({})
-        table = max(produced, key=lambda n: produced[n].num_rows)
+        table = max(records, key=lambda n: produced[n].num_rows)
     if table not in produced:
         raise KeyError(
             f"{path.name} gives no {table!r} rows; it gives: "
@@ -113,8 +120,9 @@ def parse_file_jsonl(path: Path, table: str | None = None) -> Iterator[str]:
     """`parse_file` as JSON lines."""
     try:
         rows = parse_file(path, table).to_pylist()
-    except (BundleError, KeyError) as error:
-        raise SystemExit(f"espfleet parse: {error}") from error
+    except (BundleError, KeyError, UnsupportedFile) as error:
+        message = error.args[0] if isinstance(error, KeyError) else error
+        raise SystemExit(f"espfleet parse: {message}") from error
     for row in rows:
         yield json_line({k: _jsonable(v) for k, v in row.items()})
 
@@ -229,37 +237,6 @@ def print_report(
     print_table(table, fmt, reports.REPORTS[name].title)
 
 
-def _points(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:.1%}"
-
-
-def flag_lines(
-    flags: list[dict], newly: list[dict], settings: RunSettings
-) -> list[str]:
-    """The end of a run in words: the rate flags, then the newly failing devices."""
-    rule = (
-        f"up {settings.delta_threshold * 100:.1f} points or more "
-        f"on {settings.min_devices}+ failing devices"
-    )
-    lines = [f"rate flags ({rule}): {len(flags) or 'none'}"]
-    lines += [
-        f"  {f['period']} of {f['current_start']}: {f['phase']} "
-        f"{f['error_code'] or '(no code)'} {_points(f['previous_rate'])} -> "
-        f"{_points(f['current_rate'])} ({f['current_failures']} of "
-        f"{f['current_devices']} devices)"
-        for f in flags
-    ]
-    lines.append(f"newly failing devices on the latest night: {len(newly)}")
-    lines += [
-        f"  {d['device_name'] or d['device_key']} ({d['site'] or 'no site'}): "
-        f"{d['failed_phase'] or ''} {d['error_code'] or ''} {d['cause']}"
-        for d in newly[:10]
-    ]
-    if len(newly) > 10:
-        lines.append("  ... espfleet report newly_failing_devices lists them all")
-    return lines
-
-
 def print_flags(warehouse: Location | str, settings: RunSettings) -> None:
     """Print `flag_lines` for the warehouse (the end of `espfleet run`)."""
     with Warehouse(warehouse).connect() as con:
@@ -316,40 +293,36 @@ where serial_number = ? or lower(device_name) = lower(?)
 order by attempt
 """
 
+ATTRIBUTES_SQL = "select * from device_attributes where bundle_id = ?"
+
 TIMELINE_SQL = """
 select * from device_timeline
 where bundle_id = ?
-order by ts_utc nulls last, source, seq
+order by ts_utc nulls last, source != 'clock', source, seq
 """
 
 
-def print_device(warehouse: Location | str, who: str) -> bool:
-    """Print one device's attempts and timeline; False when it is unknown."""
+def print_device(warehouse: Location | str, who: str, wide: bool = False) -> bool:
+    """Print one device's attempts and timeline; False when it is unknown.
+
+    Args:
+        warehouse: the warehouse folder.
+        who: a serial number or device name (case-insensitive).
+        wide: every timeline column in full instead of 100 columns.
+    """
     with Warehouse(warehouse).connect() as con:
         attempts = con.sql(DEVICE_SQL, params=[who, who]).to_arrow_table()
         if attempts.num_rows == 0:
-            say("no device with serial number or name ", repr(who))
+            print(f"no device with serial number or name {timeline.clean(who)!r}")
             return False
         for row in attempts.to_pylist():
-            # Every value is data from a bundle: printed literally (printing.say).
-            say(
-                ("bold", f"attempt {row['attempt']}"),
-                " ",
-                row["device_name"],
-                " (",
-                row["serial_number"],
-                ") started ",
-                _cell(row["started_at"]),
-                ": ",
-                ("bold", row["outcome"]),
-                " ",
-                row["failed_phase"] or "",
-                " ",
-                row["error_code"] or "",
-            )
-            say("  ", row["diagnosis"])
-            timeline = con.sql(TIMELINE_SQL, params=[row["bundle_id"]]).to_arrow_table()
-            show(_rich_table(timeline.drop_columns(["bundle_id", "seq"]), ""))
+            bundle = [row["bundle_id"]]
+            attributes = con.sql(ATTRIBUTES_SQL, params=bundle).to_arrow_table()
+            rows = con.sql(TIMELINE_SQL, params=bundle).to_arrow_table().to_pylist()
+            lines = timeline.attempt_header(row, (attributes.to_pylist() or [None])[0])
+            lines += timeline.wide(rows) if wide else timeline.compact(rows)
+            # plain print: no markup, no tab expansion, nothing interpreted
+            print("\n".join(lines + [""]))
     return True
 
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import pyarrow as pa
+from fsspec import AbstractFileSystem
 
 from . import reports
 from .errors import DiskFull, exception_summary, is_disk_full
@@ -25,9 +26,10 @@ from .share import (
     open_share,
     read_bundle,
     redact,
+    streamed_content_id,
 )
 from .storage import Location
-from .unpack import BundleError, Limits, unpack
+from .unpack import BundleError, Limits, stored_over_budget, unpack
 from .warehouse import BUNDLES, MEMBERS, Warehouse, with_provenance
 
 
@@ -141,6 +143,7 @@ def _add_ingested(out: _Batch, base: dict, result: BundleTables) -> None:
             device_name=device.device_name,
             device_zone=device.device_zone,
             device_zone_source=device.zone_source,
+            utc_offset_min=device.utc_offset_min,
             collected_at=device.collected_at,
             n_members=len(result.members),
             n_warnings=result.n_warnings,
@@ -164,17 +167,28 @@ def _quarantine(out: _Batch, base: dict, seen: dict, reason: str) -> None:
 
 def _ingest_one(
     out: _Batch,
+    fs: AbstractFileSystem,
     ref: BundleRef,
-    files: dict[str, bytes],
     skip_ids: frozenset[str],
 ) -> None:
-    """Read one fetched bundle into `out`: duplicate, quarantined or ingested.
+    """Read one bundle into `out`: duplicate, quarantined or ingested.
 
-    A bundle over its unpacking budget, with a damaged archive, or on which a
-    parser or deriver raised anything at all (a defect, or a MemoryError) is
-    quarantined with the reason; the batch goes on with the next bundle.
+    A bundle whose files are too large to read (by their sizes on the share),
+    over its unpacking budget, with a damaged archive, or on which a parser or
+    deriver raised anything at all (a defect, or a MemoryError) is quarantined
+    with the reason; the batch goes on with the next bundle.
+
+    Raises:
+        OSError: the share could not deliver the bundle (the caller defers it).
     """
-    bundle_id = content_id(files)
+    listed = {f.name: f.size for f in ref.files}
+    too_large = stored_over_budget(listed, out.limits)
+    files = {} if too_large else read_bundle(fs, ref)
+    if not too_large:  # a listing can be wrong: the bytes read decide
+        too_large = stored_over_budget(
+            {n: len(d) for n, d in files.items()}, out.limits
+        )
+    bundle_id = streamed_content_id(fs, ref) if too_large else content_id(files)
     seen = {
         "source_uri": ref.uri,
         "fingerprint": ref.fingerprint,
@@ -196,8 +210,13 @@ def _ingest_one(
         "size_bytes": ref.size_bytes,
         "ingested_at": out.now,
     }
+    if too_large:
+        _quarantine(out, base, seen, too_large)
+        return
+    written_at: dict[str, datetime] = {}
     try:
-        result = ingest_bundle(unpack(files, limits=out.limits))
+        members = unpack(files, written_at=written_at, limits=out.limits)
+        result = ingest_bundle(members, written_at)
     except BundleError as error:
         _quarantine(out, base, seen, str(error))
         return
@@ -272,13 +291,10 @@ def ingest_batch(
     skip_ids = frozenset() if reprocess else known_ids
     for ref in refs:
         try:
-            files = read_bundle(fs, ref)
+            _ingest_one(out, fs, ref, skip_ids)
         except OSError as error:
             reason = redact(f"{type(error).__name__}: {error}")
             out.summary.deferred.append((ref.uri, reason))
-            continue
-        _ingest_one(out, ref, files, skip_ids)
-        del files
     _write(wh, out, batch)
     return out.summary
 
@@ -344,51 +360,6 @@ def add_up(summaries: list[BatchSummary], seen: int, run_id: str) -> dict:
         "quarantine_reasons": [r for s in summaries for r in s.quarantine_reasons],
         "deferred": [r for s in summaries for r in s.deferred],
     }
-
-
-def run_markdown(totals: dict) -> str:
-    """A short Markdown summary of a run, for the Prefect artifact."""
-    lines = [
-        f"# espfleet run {totals['run_id']}",
-        "",
-        f"- ingested: {totals['ingested']}",
-        f"- quarantined: {totals['quarantined']}",
-        f"- duplicates skipped: {totals['duplicates']}",
-        f"- already seen: {totals['already_seen']}",
-        f"- parser warnings: {totals['warnings']}",
-        "",
-        "| table | rows |",
-        "|---|---|",
-    ]
-    lines += [f"| {name} | {n} |" for name, n in totals["rows"].items()]
-    if "rate_flags" in totals:
-        lines += ["", "## Rate flags", "", f"Rule: {totals['flag_rule']}.", ""]
-        lines += [
-            f"- {f['period']} of {f['current_start']}: {f['phase']} "
-            f"{f['error_code'] or '(no code)'} {_pct(f['previous_rate'])} -> "
-            f"{_pct(f['current_rate'])} ({f['current_failures']} of "
-            f"{f['current_devices']} devices)"
-            for f in totals["rate_flags"]
-        ] or ["- none"]
-        lines += ["", f"Newly failing devices: {len(totals['newly_failing'])}", ""]
-        lines += [
-            f"- {d['device_name'] or d['device_key']} ({d['site'] or '?'}): "
-            f"{d['failed_phase']} {d['error_code'] or ''} {d['cause']}"
-            for d in totals["newly_failing"]
-        ]
-    if totals["deferred"]:
-        lines += ["", "## Deferred (share errors; retried next run)", ""]
-        lines += [f"- `{uri}`: {redact(r)}" for uri, r in totals["deferred"]]
-    if totals["quarantine_reasons"]:
-        lines += ["", "## Quarantined", ""]
-        lines += [
-            f"- `{uri}`: {reason}" for uri, reason in totals["quarantine_reasons"]
-        ]
-    return "\n".join(lines)
-
-
-def _pct(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:.1%}"
 
 
 def quality_gate(warehouse: Location | str) -> list[CheckResult]:

@@ -75,7 +75,9 @@ def say(*parts: object | tuple[str, str], err: bool = False) -> None:
             line.append_text(inert(words, style))
         else:
             line.append_text(inert(part))
-    (error_console if err else console).print(line)
+    # soft_wrap: one line stays one line in a pipe or a log (rich would cut it
+    # at 80 columns there), so a path or a reason can be found with grep.
+    (error_console if err else console).print(line, soft_wrap=True)
 
 
 def table(

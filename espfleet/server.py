@@ -31,6 +31,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from .errors import UserError
+from .settings import RunSettings
 
 DEFAULT_PORT = 4200
 # The first start migrates a new database: ~30 s on two busy cores.
@@ -192,3 +193,32 @@ def scheduling_api(port: int = DEFAULT_PORT) -> Iterator[str]:
     finally:
         os.environ.pop("PREFECT_API_URL", None)
         server.stop()
+
+
+def serve_nightly(
+    settings: RunSettings, cron: str, server_port: int = DEFAULT_PORT
+) -> None:
+    """Serve the nightly deployment on `cron` (blocks; Ctrl-C or SIGTERM stops it).
+
+    The schedule fires: the runs are scheduled by the configured Prefect API
+    (PREFECT_API_URL) or by a local server started here (`espfleet.server`).
+
+    Raises:
+        ServerError: the configured API does not answer, or no local server
+            could be started.
+    """
+    import signal
+
+    from espfleet.flows.nightly import serve as serve_flow
+
+    from . import supervise
+
+    supervise.watch()  # a killed serve takes its server and flow runs along
+
+    def _stop(_signum: int, _frame: object) -> None:
+        raise SystemExit(0)  # SIGTERM (systemctl stop): stop the server first
+
+    signal.signal(signal.SIGTERM, _stop)
+    with scheduling_api(server_port) as url:
+        print(f"espfleet serve: schedule {cron!r} (UTC) on {url}", file=sys.stderr)
+        serve_flow(settings, cron)

@@ -302,6 +302,40 @@ def read_bundle(fs: fsspec.AbstractFileSystem, ref: BundleRef) -> dict[str, byte
     return {f.name: read_file(fs, f.path) for f in ref.files}
 
 
+def _streamed_sha256(fs: fsspec.AbstractFileSystem, path: str) -> bytes:
+    """SHA-256 of one file, read in 8 MiB chunks (never held whole)."""
+    for delay in (*READ_RETRY_DELAYS_S, None):
+        try:
+            digest = hashlib.sha256()
+            with fs.open(path, "rb") as handle:
+                while chunk := handle.read(8 << 20):
+                    digest.update(chunk)
+            return digest.digest()
+        except FileNotFoundError:
+            raise
+        except OSError:
+            if delay is None:
+                raise
+            time.sleep(delay)
+    raise AssertionError("unreachable")
+
+
+def streamed_content_id(fs: fsspec.AbstractFileSystem, ref: BundleRef) -> str:
+    """`content_id` of a bundle too large to read, at bounded memory.
+
+    Raises:
+        OSError: a file could not be read, even after retries.
+    """
+    if len(ref.files) == 1:
+        return _streamed_sha256(fs, ref.files[0].path).hex()
+    digest = hashlib.sha256()
+    for f in sorted(ref.files, key=lambda f: f.name):
+        digest.update(f.name.lower().encode())
+        digest.update(b"\0")
+        digest.update(_streamed_sha256(fs, f.path))
+    return digest.hexdigest()
+
+
 def content_id(files: dict[str, bytes]) -> str:
     """A bundle's identity: SHA-256 over its files' names and contents.
 

@@ -88,6 +88,30 @@ class BundleError(Exception):
     """A bundle that cannot be read: the reason goes to the quarantine."""
 
 
+def stored_over_budget(sizes: Mapping[str, int], limits: Limits) -> str | None:
+    """Why a bundle's files, by their sizes on the share, are too large to read.
+
+    Checked before a byte is read: a loose file counts as a member, and the
+    files together (archives as stored) against the bundle's total.
+
+    Returns:
+        The quarantine reason, or None when the bundle may be read.
+    """
+    for name, size in sorted(sizes.items()):
+        if size > limits.max_member_mb * MIB:
+            return (
+                f"{name}: over budget: {size} bytes on the share, more than"
+                f" {limits.max_member_mb} MB (ESPFLEET_MAX_MEMBER_MB)"
+            )
+    total = sum(sizes.values())
+    if total > limits.max_unpacked_mb * MIB:
+        return (
+            f"over budget: the bundle's files hold {total} bytes on the share, more"
+            f" than {limits.max_unpacked_mb} MB (ESPFLEET_MAX_UNPACKED_MB)"
+        )
+    return None
+
+
 class _Budget:
     """What a bundle has used of its `Limits` so far."""
 

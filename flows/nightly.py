@@ -27,7 +27,7 @@ from prefect.states import Failed  # noqa: E402
 from prefect.task_runners import ThreadPoolTaskRunner  # noqa: E402
 from prefect.utilities.annotations import quote  # noqa: E402
 
-from espfleet import pipeline, runs, share, storage, supervise  # noqa: E402
+from espfleet import pipeline, run_summary, runs, share, storage, supervise  # noqa: E402
 from espfleet.errors import DiskFull, UserError  # noqa: E402
 from espfleet.progress import progress_bar  # noqa: E402
 from espfleet.warehouse import Warehouse  # noqa: E402
@@ -186,7 +186,9 @@ def _ingest(
     totals["failed_checks"] = [f"{c.view}: {c.check}" for c in failed_checks]
     totals |= rate_flags(warehouse, delta_threshold, min_devices)
     create_markdown_artifact(
-        key="espfleet-run", markdown=pipeline.run_markdown(totals), description=run_id
+        key="espfleet-run",
+        markdown=run_summary.run_markdown(totals),
+        description=run_id,
     )
     create_table_artifact(key="failure-rates", table=_jsonable(rates))
     create_table_artifact(

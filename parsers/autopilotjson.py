@@ -31,7 +31,7 @@ import pyarrow as pa
 from . import schema
 from .base import ParseContext, Parser, ParseResult, ParseWarning
 from .derivers.scales import profile_state
-from .textdecode import decode, loss_warning
+from .textdecode import decode, decode_head, loss_warning
 
 SCHEMA = schema.ESP_TRACKING
 
@@ -48,7 +48,7 @@ _MARKERS = (
 
 def sniff(head: bytes, name: str = "") -> bool:
     """A JSON object carrying one of the profile's own field names."""
-    text = decode(head[:65536]).text.lstrip("\ufeff \t\r\n")
+    text = decode_head(head[:65536]).text.lstrip("\ufeff \t\r\n")
     if not text.startswith("{"):
         return False
     if name.lower().endswith(MEMBER_NAME.lower()):

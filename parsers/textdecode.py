@@ -83,6 +83,35 @@ def sniff_encoding(head: bytes) -> tuple[str, int]:
     return "utf-8", 0
 
 
+HEAD_BYTES = 65536
+# The last head `decode_head` decoded, kept with it (which also keeps its id
+# from being reused): one tuple, so a thread reads a consistent pair.
+_last_head: tuple[bytes, DecodedText] | None = None
+
+
+def decode_head(head: bytes) -> DecodedText:
+    """`decode` of a member's first 64 KiB, for sniffs.
+
+    Ingestion hands every sniff the same head object in turn; the one asked for
+    again is decoded once (several sniffs read text, and a binary head falls
+    through UTF-8 to cp1252, the costly path).
+
+    Args:
+        head: at most the first 64 KiB of a member (more is decoded, not kept).
+
+    Returns:
+        The same as ``decode(head)``.
+    """
+    global _last_head
+    last = _last_head
+    if last is not None and last[0] is head:
+        return last[1]
+    decoded = decode(head)
+    if len(head) <= HEAD_BYTES:
+        _last_head = (head, decoded)
+    return decoded
+
+
 def decode(data: bytes) -> DecodedText:
     """Decode `data` without ever raising."""
     encoding, bom_len = sniff_encoding(data)

@@ -62,3 +62,13 @@ def test_json_line_escapes_controls_and_keeps_the_data():
 
 def test_csv_is_unchanged_into_a_pipe(capsys):
     assert printing.csv_safe("a,\x1b[31m\r\n") == "a,\x1b[31m\r\n"
+
+
+def test_a_long_line_stays_one_line_in_a_pipe(monkeypatch):
+    # rich cuts lines at 80 columns when stdout is no terminal; say() must not,
+    # or a quarantined path is split in the nightly log and grep misses it.
+    pipe = Console(markup=False, emoji=False, highlight=False, record=True, width=80)
+    monkeypatch.setattr(printing, "console", pipe)
+    path = "/share/" + "x" * 120 + ".cab"
+    printing.say("  quarantined ", path, ": unreadable archive")
+    assert pipe.export_text() == f"  quarantined {path}: unreadable archive\n"

@@ -81,7 +81,7 @@ def sniff(head: bytes, name: str = "") -> bool:
     Returns:
         Whether `parse` should read it.
     """
-    text = textdecode.decode(head[:65536]).text
+    text = textdecode.decode_head(head[:65536]).text
     if OPENER in text or CLOSER_TIME in text:
         return True
     raw = text.encode("utf-8", "replace")

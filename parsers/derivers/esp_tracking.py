@@ -184,9 +184,10 @@ def derive_esp_tracking(registry_values: pa.Table) -> pa.Table:
     """
     if registry_values.num_rows == 0:
         return schema.empty(SCHEMA)
-    mask = pc.match_substring_regex(
-        registry_values.column("key_path"), _NEEDLE, ignore_case=True
-    )
+    # a dump repeats each key for its values: match each distinct key once
+    keys = registry_values.column("key_path").combine_chunks().dictionary_encode()
+    hits = pc.match_substring_regex(keys.dictionary, _NEEDLE, ignore_case=True)
+    mask = pc.take(hits, keys.indices)
     sub = registry_values.filter(pc.fill_null(mask, False))
     rows: list[dict] = []
     classified: dict[str, tuple | None] = {}

@@ -31,7 +31,9 @@ from __future__ import annotations
 
 import io
 import re
+from collections.abc import Callable
 from itertools import repeat
+from operator import itemgetter
 from typing import Any
 
 from evtx import PyEvtxParser
@@ -65,8 +67,11 @@ _SYSTEM = re.compile(
 # The same in one regex call per record, cheaper for the common case: the
 # constant head checked with startswith, match from its end; Name, Channel and
 # Computer as [^"]* (a backslash found in them sends the file to `_replay`);
-# optional Security, then EventData up to the closing "}}" (group 7). A record
-# it takes gets exactly `_fast`'s fields (tests/parsers/events/test_evtx.py).
+# optional Security, then EventData up to the closing "}}". A record it takes
+# gets exactly `_fast`'s fields (tests/parsers/events/test_evtx.py). Groups:
+# (provider,) "<EventID>,...,"Level":<Level>", SystemTime,
+# "<Channel>","Computer":"<Computer>", EventData; the two compound groups
+# repeat within a file, so `_fields` splits each distinct one once.
 _HEAD = (
     '{"Event":{"#attributes":{"xmlns":'
     '"http://schemas.microsoft.com/win/2004/08/events/event"},"System":{'
@@ -74,11 +79,11 @@ _HEAD = (
 )
 _PROVIDER = r'([^"]*)"[^}]*\}\},"EventID":'
 _REST = (
-    r'(\d+),"Version":[^,]*,"Level":(\d+),"Task":[^,]*,"Opcode":[^,]*,'
+    r'(\d+,"Version":[^,]*,"Level":\d+),"Task":[^,]*,"Opcode":[^,]*,'
     r'"Keywords":[^,]*,"TimeCreated":\{"#attributes":\{"SystemTime":"([^"]*)"\}\},'
     r'"EventRecordID":\d+,"Correlation":(?:null|\{"#attributes":\{[^}]*\}\}),'
     r'"Execution":(?:null|\{"#attributes":\{[^}]*\}\}),'
-    r'"Channel":"([^"]*)","Computer":"([^"]*)"'
+    r'"Channel":"([^"]*","Computer":"[^"]*)"'
     # a Security object (every corpus record has one) then "}", or just "}"
     r'(?:,"Security":\{"#attributes":\{"UserID":"[^"]*"\}\}\}|\})'
     r',"EventData":(.*)\}\}\Z'
@@ -88,7 +93,12 @@ _BODY = re.compile(_PROVIDER + _REST, re.DOTALL)
 # text up to "EventID": (and that text matches _PROVIDER), match only the rest.
 _PROVIDER_ONLY = re.compile(_PROVIDER)
 _REST_ONLY = re.compile(_REST, re.DOTALL)
-_GROUPS = re.Match.groups
+_ID_LEVEL = re.compile(r'(\d+),"Version":[^,]*,"Level":(\d+)')
+_COMPUTER = '","Computer":"'
+# a None match (a record out of shape) raises TypeError here
+_GROUPS: Callable[[Any], tuple] = re.Match.groups
+_RECORD_ID = itemgetter("event_record_id")
+_DATA = itemgetter("data")
 
 
 def sniff(head: bytes, name: str = "") -> bool:
@@ -157,19 +167,18 @@ def _slow(text: str, event: dict) -> tuple:
 def _collect(records) -> tuple[list, list[tuple[int, str]]]:
     """All records pyevtx-rs yields, in order, and its failures.
 
-    The plain ``for`` loop is the cheap path: a record that fails raises out of
-    it and iteration resumes on the same iterator. Each failure is kept as
-    (records read before it, message); reading stops after 20 failures with
-    no record in between, as `_replay` would have stopped by then too.
+    ``list.extend`` is the cheap path: a record that fails raises out of it,
+    the records before it kept, and iteration resumes on the same iterator.
+    Each failure is kept as (records read before it, message); reading stops
+    after 20 failures with no record in between, as `_replay` would have
+    stopped by then too.
     """
     recs: list = []
-    append = recs.append
     fails: list[tuple[int, str]] = []
     run = 0
     while True:
         try:
-            for rec in records:
-                append(rec)
+            recs.extend(records)  # keeps what it read when the iterator raises
             break
         except Exception as exc:  # one bad record/chunk: note it, keep going
             run = run + 1 if fails and fails[-1][0] == len(recs) else 1
@@ -179,29 +188,52 @@ def _collect(records) -> tuple[list, list[tuple[int, str]]]:
     return recs, fails
 
 
-def _fields(texts: list[str]) -> list[tuple] | None:
+def _fields(texts: list[str]) -> list | None:
     """Columns (provider, event_id, level, stamp, channel, computer, event_data)
-    of all records by `_BODY`, or None when any record is out of its shape."""
+    of all records by `_BODY`, or None when any record is out of its shape.
+    EventID and Level are ints; the rest the record's text."""
     if not texts:
         return []
     first = texts[0]
     head = _PROVIDER_ONLY.match(first, len(_HEAD)) if first.startswith(_HEAD) else None
-    if head and all(map(str.startswith, texts, repeat(first[: head.end()]))):
-        matches: list[Any] = list(map(_REST_ONLY.match, texts, repeat(head.end())))
-        if None in matches:
+    try:  # a record out of shape gives a None match, which has no groups
+        if head and all(map(str.startswith, texts, repeat(first[: head.end()]))):
+            matches = map(_REST_ONLY.match, texts, repeat(head.end()))
+            id_levels, stamps, places, event_data = zip(
+                *map(_GROUPS, matches), strict=True
+            )
+            providers: Any = (head[1],) * len(texts)
+        elif all(map(str.startswith, texts, repeat(_HEAD))):
+            matches = map(_BODY.match, texts, repeat(len(_HEAD)))
+            providers, id_levels, stamps, places, event_data = zip(
+                *map(_GROUPS, matches), strict=True
+            )
+        else:
             return None
-        columns = [(head[1],) * len(texts)]
-        columns += zip(*map(_GROUPS, matches), strict=True)
-    else:
-        if not all(map(str.startswith, texts, repeat(_HEAD))):
-            return None
-        matches = list(map(_BODY.match, texts, repeat(len(_HEAD))))  # type: ignore[assignment]
-        if None in matches:
-            return None
-        columns = list(zip(*map(_GROUPS, matches), strict=True))
-    if any("\\" in s for col in (columns[0], columns[4], columns[5]) for s in set(col)):
+    except TypeError:
         return None
-    return columns
+    # Each distinct compound split once, as the regex's own groups would.
+    pairs = {v: _ID_LEVEL.fullmatch(v).groups() for v in set(id_levels)}  # type: ignore[union-attr]
+    ids = {v: int(p[0]) for v, p in pairs.items()}
+    levels = {v: int(p[1]) for v, p in pairs.items()}
+    split = {v: v.split(_COMPUTER, 1) for v in set(places)}
+    if any("\\" in s for s in {*providers, *(c for cc in split.values() for c in cc)}):
+        return None
+    if len(split) == 1:  # one channel and computer (the usual file)
+        ((channel, computer),) = split.values()
+        channels, computers = [channel] * len(texts), [computer] * len(texts)
+    else:
+        channels = [split[v][0] for v in places]
+        computers = [split[v][1] for v in places]
+    return [
+        providers,
+        list(map(ids.__getitem__, id_levels)),
+        list(map(levels.__getitem__, id_levels)),
+        stamps,
+        channels,
+        computers,
+        event_data,
+    ]
 
 
 def parse(data: bytes, context: ParseContext | None = None) -> ParseResult:
@@ -225,7 +257,7 @@ def parse(data: bytes, context: ParseContext | None = None) -> ParseResult:
         warnings.append(ParseWarning.at(None, "evtx header unreadable", str(exc)))
         return ParseResult(rows.table(), warnings, 0)
     recs, fails = _collect(records)
-    texts = [rec["data"] for rec in recs]
+    texts = list(map(_DATA, recs))
     columns = _fields(texts)
     if columns is None or fails:
         return _replay(recs, texts, fails)
@@ -234,15 +266,18 @@ def parse(data: bytes, context: ParseContext | None = None) -> ParseResult:
         provider, event_id, level, stamp, channel, computer, event_data = columns
         raw["channel"] = channel
         raw["provider"] = provider
-        raw["event_id"] = list(map(int, event_id))
-        raw["level"] = list(map(int, level))
+        raw["event_id"] = event_id
+        raw["level"] = level
         raw["computer"] = computer
         raw["event_data"] = (  # `in` finds no null record faster than a walk
             [None if d == "null" else d for d in event_data]
             if "null" in event_data
-            else list(event_data)
+            else event_data
         )
-        raw["record_id"] = [rec.get("event_record_id") for rec in recs]
+        try:
+            raw["record_id"] = list(map(_RECORD_ID, recs))
+        except KeyError:
+            raw["record_id"] = [rec.get("event_record_id") for rec in recs]
         raw["ts_utc"] = (
             stamp
             if "" not in stamp

@@ -51,7 +51,7 @@ def sniff(head: bytes, name: str = "") -> bool:
     """True for text that holds ``<Event xmlns='...events/event'>`` elements."""
     if head[:8] == EVTX_MAGIC:
         return False
-    text = textdecode.decode(head[:65536]).text
+    text = textdecode.decode_head(head[:65536]).text
     if "\x00" in text[:4096]:
         return False
     return bool(re.search(r"<Event\s+xmlns\s*=\s*['\"]" + re.escape(EVENT_NS), text))

@@ -54,6 +54,8 @@ from .rows import LEVELS, EventRows, parse_iso_utc
 
 SCHEMA = schema.EVENTS
 
+# Control characters but tab, LF and CR: more than 8 in a head mean binary.
+_CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
 _ETW_START = re.compile(r'^\s*"?\[ETW\b')
 _ETW = re.compile(
     r'^\s*"?\[ETW\]?\s*(?:\[(?P<ts>\d{4}-\d\d-\d\d[T ][^\]]*)\]\s*)?\]?\s*'
@@ -99,9 +101,9 @@ def sniff(head: bytes, name: str = "") -> bool:
     """True for text with an ``[ETW] [..] [..] -`` line or an ``Event[N]:`` block."""
     if head[:8] == EVTX_MAGIC:
         return False
-    text = textdecode.decode(head[:65536]).text
+    text = textdecode.decode_head(head[:65536]).text
     sample = text[:8192]
-    if "\x00" in sample or sum(ch < " " and ch not in "\r\n\t" for ch in sample) > 8:
+    if "\x00" in sample or len(_CONTROLS.findall(sample)) > 8:
         return False
     for line in text.splitlines()[:2000]:
         if _ETW_START.match(line):
@@ -201,6 +203,7 @@ def _add_wevtutil(rows: EventRows, lines: list[str], zone: ZoneInfo | None) -> b
         computer=fields.get("Computer") or None,
         event_data=data,
         message=message,
+        zone_dated=zone is not None,
     )
     return True
 

@@ -88,7 +88,7 @@ def test_every_command_prints_bundle_text_literally(tmp_path, cli_home):
     assert "EU[/]x/PC_20251101-120000" in dry.stdout and "\x1b" not in dry.stdout
     assert "1 bundles ingested" in ingest.stdout and "\x1b" not in ingest.stdout
     device = invoke("device", "PFTZGSFW", "--warehouse", wh, terminal=True)
-    assert f"attempt 1\x1b[0m {SHOWN_NAME} (PFTZGSFW)" in device
+    assert f"attempt 1 \u00b7 {SHOWN_NAME} (PFTZGSFW)" in device
     assert "\x1b[31m" not in device and "\x1b]8;" not in device
     report = invoke("report", "--warehouse", wh)
     query = (

@@ -24,6 +24,7 @@ import duckdb
 import pyarrow.parquet as pq
 import pytest
 
+from espfleet.database import quote_identifier
 from espfleet.warehouse import Warehouse
 from tests.fixtures import SAMPLE
 from tests.flows import cli_runs
@@ -73,7 +74,7 @@ def views_show_only_committed(warehouse: Path) -> None:
                 seen = {
                     b
                     for (b,) in con.execute(
-                        f'select distinct bundle_id from "{view}"'
+                        f"select distinct bundle_id from {quote_identifier(view)}"
                     ).fetchall()
                 }
             except duckdb.Error as error:  # a table whose files are not written yet

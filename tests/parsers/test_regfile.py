@@ -1,4 +1,4 @@
-"""parsers/regfile.py: three .reg dialects into registry_values."""
+"""parsers/regfile/: three .reg dialects into registry_values."""
 
 from __future__ import annotations
 

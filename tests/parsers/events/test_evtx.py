@@ -408,8 +408,8 @@ def test_fast_path_takes_records_without_security_or_data(esp_file):
         channel, provider, event_id, stamp, level, computer, data = evtx._fast(odd)
         assert [col[1] for col in columns] == [
             provider,
-            str(event_id),
-            str(level),
+            event_id,
+            level,
             stamp,
             channel,
             computer,
