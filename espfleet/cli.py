@@ -142,6 +142,7 @@ def run(
 @click.option(
     "--dask-address",
     default=None,
+    envvar="ESPFLEET_DASK_ADDRESS",
     help="A running Dask scheduler (tcp://host:8786) whose workers, on any "
     "machine, run the batches (with --task-runner dask).",
 )

@@ -14,6 +14,7 @@ ends the run's helper processes however the run ends (`espfleet.supervise`).
 
 import dataclasses
 import os
+from pathlib import Path
 
 from espfleet.settings import RunSettings, configure_prefect
 
@@ -45,7 +46,7 @@ class Refusal:
 # share.open_share retries the connection itself and says how long it tried.
 @task(cache_policy=NO_CACHE)
 def discover_bundles(
-    source: str, warehouse: str, reprocess: bool
+    source: str, warehouse: str | Path, reprocess: bool
 ) -> pipeline.Discovery | Refusal:
     try:
         return pipeline.find_new_bundles(source, warehouse, reprocess)
@@ -57,7 +58,7 @@ def discover_bundles(
 def ingest_batch(
     source: str,
     refs: list,
-    warehouse: str,
+    warehouse: str | Path,
     run_id: str,
     batch: str,
     reprocess: bool,
@@ -72,34 +73,48 @@ def ingest_batch(
 
 
 @task(cache_policy=NO_CACHE)
-def refresh_warehouse(warehouse: str, run_id: str) -> str | Refusal:
+def refresh_warehouse(warehouse: str | Path, run_id: str) -> storage.Location | Refusal:
     try:
-        return str(pipeline.refresh_warehouse(warehouse, run_id))
+        return pipeline.refresh_warehouse(warehouse, run_id)
     except UserError as error:  # a full disk
         return Refusal(error)
 
 
 @task(cache_policy=NO_CACHE)
-def check_data_quality(warehouse: str) -> list:
+def check_data_quality(warehouse: str | Path) -> list:
     return pipeline.quality_gate(warehouse)
 
 
 @task(cache_policy=NO_CACHE)
-def failure_rates(warehouse: str) -> list[dict]:
+def failure_rates(warehouse: str | Path) -> list[dict]:
     return pipeline.failure_rates(warehouse).to_pylist()
 
 
 @task(cache_policy=NO_CACHE)
-def rate_flags(warehouse: str, delta_threshold: float, min_devices: int) -> dict:
+def rate_flags(warehouse: str | Path, delta_threshold: float, min_devices: int) -> dict:
     return pipeline.rate_flags(warehouse, delta_threshold, min_devices)
+
+
+DASK_ADDRESS_ENV = "ESPFLEET_DASK_ADDRESS"
+
+
+def _default_task_runner():
+    """Two threads; or, when ESPFLEET_DASK_ADDRESS names a Dask scheduler (a
+    deployment's work pool sets it), that cluster's workers (docs/scale.md)."""
+    address = os.environ.get(DASK_ADDRESS_ENV)
+    if address:
+        from prefect_dask import DaskTaskRunner
+
+        return DaskTaskRunner(address=address)
+    return ThreadPoolTaskRunner(max_workers=2)
 
 
 # Prefect types task runners by their future type, which its own constructors do
 # not infer (ThreadPoolTaskRunner[Never]); hence the ignores on task_runner=.
-@flow(name="espfleet-nightly", task_runner=ThreadPoolTaskRunner(max_workers=2))  # type: ignore[arg-type]
+@flow(name="espfleet-nightly", task_runner=_default_task_runner())  # type: ignore[arg-type]
 def nightly(
     source: str = "data/sample",
-    warehouse: str = "warehouse",
+    warehouse: str | Path = "warehouse",
     batch_size: int = 25,
     reprocess: bool = False,
     dry_run: bool = False,
@@ -132,14 +147,14 @@ def _found(result: pipeline.Discovery | Refusal) -> pipeline.Discovery:
     return result
 
 
-def _dry_run(source: str, warehouse: str, reprocess: bool) -> dict:
+def _dry_run(source: str, warehouse: str | Path, reprocess: bool) -> dict:
     found = _found(discover_bundles(source, warehouse, reprocess))
     return {"new": [r.uri for r in found.new], "seen": found.seen}
 
 
 def _ingest(
     source: str,
-    warehouse: str,
+    warehouse: str | Path,
     batch_size: int,
     reprocess: bool,
     delta_threshold: float,
@@ -205,7 +220,7 @@ def _disk_full(
     n_batches: int,
     found: pipeline.Discovery,
     source: str,
-    warehouse: str,
+    warehouse: str | Path,
 ) -> UserError:
     """The one line for a run some of whose batches could not be written."""
     if not isinstance(error, DiskFull):
@@ -263,7 +278,7 @@ def _call(settings: RunSettings) -> dict:
                 cluster_kwargs={"n_workers": settings.max_workers, "processes": True}
             )
         flow_fn = nightly.with_options(task_runner=runner)  # type: ignore[arg-type]
-    elif settings.max_workers != 2:
+    else:  # threads, whatever ESPFLEET_DASK_ADDRESS says
         flow_fn = nightly.with_options(
             task_runner=ThreadPoolTaskRunner(max_workers=settings.max_workers)  # type: ignore[arg-type]
         )
