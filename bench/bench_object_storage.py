@@ -25,7 +25,10 @@ import time
 from pathlib import Path
 
 from espfleet.simulator.fleet import simulate
-from tests.flows.s3 import dask_cluster, moto_server
+
+# The S3 server and the Dask cluster are the test suite's (tests/flows/s3.py).
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from tests.flows.s3 import dask_cluster, moto_server  # noqa: E402
 
 ESPFLEET = str(Path(sys.executable).with_name("espfleet"))
 

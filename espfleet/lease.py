@@ -174,6 +174,7 @@ class Lease:
             if _refused(error):
                 return  # refused, as it must be: the lease is ours alone
             raise
+        self.path.fs.rm_file(self.path.path)  # leave no lease nobody holds
         raise WarehouseError(
             f"the object store of {self.path.parent} ignores If-None-Match:"
             " a run lock cannot be held there (see docs/scale.md)"
