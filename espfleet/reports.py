@@ -120,6 +120,44 @@ REPORTS: dict[str, Report] = {
             "failed desc, day desc, device_key",
             since="day",
         ),
+        Report(
+            "daily_totals",
+            "Attempts, devices and failures per UTC day",
+            "day",
+            since="day",
+        ),
+        Report(
+            "fleet_rate_changes",
+            "The fleet's failure rate, night over night and week over week",
+            "period",
+        ),
+        Report(
+            "phase_failure_rates",
+            "ESP failure rates by phase (day x phase; each device once a day)",
+            "day, phase",
+            since="day",
+        ),
+        Report(
+            "phase_error_matrix",
+            "Failing devices by phase and error code (each by its latest attempt)",
+            "failed_devices desc, phase, error_code",
+        ),
+        Report(
+            "devices_to_chase",
+            "Devices to chase, worst first (latest attempt failed)",
+            "rank",
+            since="day",
+        ),
+        Report(
+            "duration_distribution",
+            "How much of the ESP timeout ccmsetup and the task sequence took",
+            "component, share_from",
+        ),
+        Report(
+            "member_issues",
+            "Members with no parser, or read with warnings",
+            "kind, members desc, item",
+        ),
     )
 }
 
@@ -196,3 +234,80 @@ def rate_flags(
     """The flagged rows of `rate_deltas`: rates that rose past the threshold."""
     table = run(con, "rate_deltas", None, threshold, min_devices)
     return table.filter(pc.field("flagged"))
+
+
+# -- what the dashboard reads beyond REPORTS (espfleet.dashboards) ----------------
+
+QUARANTINED_SQL = """
+select bundle_id, site, source_uri, reason, ingested_at
+from bundles where status = 'quarantined'
+order by ingested_at desc, bundle_id
+"""
+
+TIMELINES_SQL = """
+select bundle_id, ts_utc, source, what, outcome, detail
+from device_timeline
+where bundle_id in (select unnest(?::varchar[]))
+order by bundle_id, ts_utc nulls last, source, seq
+"""
+
+INFO_SQL = "select * from warehouse_info"
+
+# Registry values that name a person or a tenant (the dashboard's --mask).
+IDENTITY_VALUE_NAMES = (
+    "upn",
+    "userupn",
+    "useremail",
+    "username",
+    "cloudassignedtenantdomain",
+    "cloudassignedtenantid",
+    "cloudassignedmdmid",
+    "aadtenantid",
+    "tenantid",
+    "tenantname",
+    "tenantdomain",
+)
+
+IDENTITIES_SQL = """
+select 'device' as kind, device_name as value from bundles
+where device_name is not null
+union
+select 'serial', serial_number from bundles where serial_number is not null
+union
+select case attribute when 'device_name' then 'device' else 'serial' end, value
+from device_facts
+where attribute in ('device_name', 'serial_number') and value is not null
+union
+select
+    case when lower(value_name) like '%tenant%' or lower(value_name) like '%mdmid%'
+        then 'tenant' else 'user' end,
+    value_text
+from registry_values
+where lower(value_name) in (select unnest(?::varchar[]))
+    and value_text is not null and value_text <> ''
+"""
+
+
+def quarantined(con: duckdb.DuckDBPyConnection) -> pa.Table:
+    """The quarantined bundles, latest first, with their reasons."""
+    return con.sql(QUARANTINED_SQL).to_arrow_table()
+
+
+def timelines(con: duckdb.DuckDBPyConnection, bundle_ids: list[str]) -> pa.Table:
+    """`device_timeline` rows of `bundle_ids`, each bundle's in time order."""
+    return con.sql(TIMELINES_SQL, params=[bundle_ids]).to_arrow_table()
+
+
+def warehouse_info(con: duckdb.DuckDBPyConnection) -> dict:
+    """The `warehouse_info` row: which espfleet built the file, and when."""
+    rows = con.sql(INFO_SQL).to_arrow_table().to_pylist()
+    return rows[0] if rows else {}
+
+
+def identities(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:
+    """(kind, value) of every device name, serial, user and tenant the data holds.
+
+    Kinds: ``device``, ``serial``, ``user``, ``tenant``; what ``--mask`` hides.
+    """
+    rows = con.execute(IDENTITIES_SQL, [list(IDENTITY_VALUE_NAMES)]).fetchall()
+    return [(kind, value) for kind, value in rows]

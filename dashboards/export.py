@@ -1,0 +1,143 @@
+"""Write the dashboard: index.html, a PNG per chart, summary.png for a slide.
+
+Every file is written to a temporary name in the output folder and renamed
+into place, so a reader (a share, a mail client picking the file up) never
+sees a partial one; images of charts the data no longer fills are removed.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+
+import vl_convert as vlc
+
+from espfleet import reports
+from espfleet.masking import load_key
+from espfleet.warehouse import Warehouse
+
+from . import panels
+from .charts import Chart, all_charts
+from .data import DashboardData, load
+from .page import page
+from .summary import summary_spec
+
+INDEX = "index.html"
+SUMMARY = "summary.png"
+PNG_SCALE = 2
+# summary.png: ~1600 x 900 points drawn at 1.2, about 1920 x 1080 pixels.
+SUMMARY_SCALE = 1.2
+
+
+@dataclass(frozen=True)
+class Export:
+    """What `export_dashboard` wrote.
+
+    Attributes:
+        index: the HTML file.
+        images: the PNGs (one per chart, then the summary).
+        seconds: time taken to read, draw and write.
+        empty: the warehouse held no attempt ("no data yet" page).
+    """
+
+    index: Path
+    images: tuple[Path, ...]
+    seconds: float
+    empty: bool
+
+    @property
+    def size_bytes(self) -> int:
+        return self.index.stat().st_size
+
+
+@functools.cache
+def vega_bundle() -> str:
+    """Vega, Vega-Lite and vega-embed as one script (vl-convert's own bundle).
+
+    It defines ``vegaEmbed`` globally; building it takes a few seconds once
+    per process.
+    """
+    return vlc.javascript_bundle()
+
+
+def _write(path: Path, content: bytes) -> None:
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
+    try:
+        tmp.write_bytes(content)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def png(spec: dict, scale: float = PNG_SCALE) -> bytes:
+    """A Vega-Lite spec as PNG (vl-convert writes no text chunks)."""
+    return vlc.vegalite_to_png(spec, scale=scale)
+
+
+def _summary(data: DashboardData, charts: list[Chart]) -> dict:
+    spec = summary_spec(data, charts)
+    datasets: dict = {}
+    for chart in charts:
+        datasets |= chart.spec.get("datasets", {})
+    if datasets:
+        spec["datasets"] = datasets
+    return spec
+
+
+def render(data: DashboardData, out: Path) -> tuple[Path, tuple[Path, ...]]:
+    """Write `data` as the dashboard into `out`; returns (index, images)."""
+    out.mkdir(parents=True, exist_ok=True)
+    charts = all_charts(data)
+    images = []
+    for chart in charts:
+        path = out / f"{chart.key}.png"
+        _write(path, png(chart.spec))
+        images.append(path)
+    if not data.empty and charts:
+        _write(out / SUMMARY, png(_summary(data, charts), SUMMARY_SCALE))
+        images.append(out / SUMMARY)
+    html = page(data, charts, panels.sections(data), vega_bundle())
+    _write(out / INDEX, html.encode("utf-8"))
+    keep = {p.name for p in images}
+    for old in out.glob("*.png"):
+        if old.name not in keep:
+            old.unlink()
+    return out / INDEX, tuple(images)
+
+
+def export_dashboard(
+    warehouse: Path,
+    out: Path | None = None,
+    since: date | None = None,
+    mask: bool = False,
+    threshold: float = reports.DEFAULT_DELTA_THRESHOLD,
+    min_devices: int = reports.DEFAULT_MIN_DEVICES,
+    now: datetime | None = None,
+) -> Export:
+    """Export the ops-review dashboard of `warehouse`.
+
+    Args:
+        warehouse: the warehouse folder.
+        out: the output folder (default ``<warehouse>/dashboard``).
+        since: first UTC day of the daily charts and of the devices to chase
+            (default: the 30 days up to the latest night; every failing device).
+        mask: replace device names, serials, users and tenants by pseudonyms
+            (espfleet.masking; the key is created in the warehouse once).
+        threshold, min_devices: the rate-flag rule (RunSettings).
+        now: the generation time shown (default: now).
+
+    Raises:
+        WarehouseError: no warehouse database in `warehouse`.
+    """
+    started = time.perf_counter()
+    out = out or warehouse / "dashboard"
+    with Warehouse(warehouse).connect() as con:
+        key = load_key(warehouse) if mask else None
+        data = load(con, since, key, threshold, min_devices, now)
+    index, images = render(data, out)
+    return Export(index, images, time.perf_counter() - started, data.empty)
