@@ -154,7 +154,7 @@ def daily_rates(data: DashboardData) -> Chart | None:
 
 
 def pareto(data: DashboardData, limit: int = 15) -> Chart | None:
-    """Error codes of the failing devices, most frequent first, with the running total."""
+    """The failing devices' error codes, most frequent first, with the running share."""
     if not data.top_codes:
         return None
     rows = sorted(

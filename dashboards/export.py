@@ -62,7 +62,7 @@ def vega_bundle() -> str:
     It defines ``vegaEmbed`` globally; building it takes a few seconds once
     per process.
     """
-    return vlc.javascript_bundle()
+    return vlc.javascript_bundle()  # type: ignore[call-arg]  # snippet is optional
 
 
 def _write(path: Path, content: bytes) -> None:

@@ -16,63 +16,15 @@ import html
 import json
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
+from importlib import resources
 
 from .charts import Chart
 from .data import TIMELINE_ROWS, DashboardData
 from .tiles import kpi_tiles
 
-STYLE = """
-:root { --ink: #222; --muted: #555; --line: #ccc; --accent: #3e4989; }
-* { box-sizing: border-box; }
-body { font: 15px/1.45 "Liberation Sans", Arial, Helvetica, sans-serif; color: var(--ink);
-       margin: 0 auto; max-width: 1180px; padding: 16px 24px 48px; background: #fff; }
-h1 { font-size: 26px; margin: 8px 0 4px; }
-h2 { font-size: 20px; margin: 28px 0 6px; border-bottom: 2px solid var(--accent); }
-h3 { font-size: 16px; margin: 18px 0 4px; }
-.meta, figcaption, .note { color: var(--muted); font-size: 13.5px; }
-nav a { margin-right: 14px; }
-a { color: var(--accent); }
-.tiles { display: grid; grid-template-columns: repeat(auto-fill, minmax(210px, 1fr)); gap: 12px; }
-.tile { border: 1px solid var(--line); border-left: 6px solid var(--accent); padding: 10px 12px; }
-.tile .label { font-size: 13px; color: var(--muted); text-transform: uppercase; letter-spacing: .03em; }
-.tile .value { font-size: 28px; font-weight: bold; margin: 2px 0; overflow-wrap: anywhere; }
-.tile .sub { font-size: 13px; color: var(--muted); overflow-wrap: anywhere; }
-.tile.up { border-left-style: double; border-left-width: 8px; }
-figure { margin: 12px 0 20px; }
-.chart { min-height: 60px; }
-table { border-collapse: collapse; width: 100%; font-size: 13.5px; margin: 6px 0 10px; }
-th, td { border-bottom: 1px solid var(--line); padding: 4px 6px; text-align: left; vertical-align: top; }
-th { background: #f2f2f2; }
-td.num, th.num { text-align: right; white-space: nowrap; }
-td.text { overflow-wrap: break-word; }
-td.nowrap { white-space: nowrap; }
-tr.flagged td { font-weight: bold; }
-.timeline { display: none; border: 2px solid var(--accent); padding: 8px 14px; margin: 12px 0; }
-.timeline:target { display: block; }
-.nodata { border: 2px dashed var(--line); padding: 24px; font-size: 18px; }
-@media print { .timeline { display: block; page-break-before: always; } nav { display: none; } }
-"""
-
-RENDER_JS = """
-(function () {
-  var views = window.espfleetViews = {};
-  var figures = document.querySelectorAll('[data-spec]');
-  var pending = figures.length;
-  function done() { pending -= 1; if (pending === 0) { document.body.dataset.charts = 'done'; } }
-  if (pending === 0) { document.body.dataset.charts = 'done'; }
-  figures.forEach(function (el) {
-    var spec = JSON.parse(document.getElementById(el.dataset.spec).textContent);
-    vegaEmbed(el, spec, {renderer: 'svg', actions: false})
-      .then(function (result) { views[el.id] = result.view; el.dataset.rendered = 'yes'; done(); })
-      .catch(function (error) {
-        console.error('chart ' + el.id + ': ' + error);
-        el.textContent = 'This chart could not be drawn: ' + error;
-        el.dataset.rendered = 'failed';
-        done();
-      });
-  });
-})();
-"""
+ASSETS = resources.files("espfleet.dashboards").joinpath("assets")
+STYLE = ASSETS.joinpath("page.css").read_text(encoding="utf-8")
+RENDER_JS = ASSETS.joinpath("render.js").read_text(encoding="utf-8")
 
 
 def esc(value: object) -> str:
@@ -111,7 +63,7 @@ def anchor(bundle_id: str) -> str:
 
 def table(
     headers: Sequence[str],
-    rows: Iterable[Sequence[object]],
+    rows: Iterable[Sequence[object] | Flagged],
     numeric: frozenset[int] | set[int] = frozenset(),
     nowrap: frozenset[int] | set[int] = frozenset(),
 ) -> str:
@@ -130,11 +82,14 @@ def table(
     body = []
     for row in rows:
         row_class = ""
+        values: Sequence[object]
         if isinstance(row, Flagged):
-            row_class, row = ' class="flagged"', row.cells
+            row_class, values = ' class="flagged"', row.cells
+        else:
+            values = row
         cells = "".join(
             f'<td class="{css(i)}">{v if isinstance(v, Markup) else esc(v)}</td>'
-            for i, v in enumerate(row)
+            for i, v in enumerate(values)
         )
         body.append(f"<tr{row_class}>{cells}</tr>")
     return (
@@ -185,7 +140,10 @@ def figure(chart: Chart, index: int) -> tuple[str, str]:
         f"<figcaption>{esc(chart.caption)} "
         f'<a href="{esc(chart.key)}.png">Image</a></figcaption></figure>'
     )
-    script = f'<script type="application/json" id="{spec_id}">{script_json(chart.spec)}</script>'
+    script = (
+        f'<script type="application/json" id="{spec_id}">'
+        f"{script_json(chart.spec)}</script>"
+    )
     return body, script
 
 
@@ -282,16 +240,27 @@ def timeline_section(row: dict, data: DashboardData) -> str:
         else ""
     )
     cells = [
-        (r["ts_utc"], r["source"], r["what"], r["outcome"], r["detail"]) for r in rows
+        (
+            r["ts_utc"].strftime("%Y-%m-%d %H:%M:%S") if r["ts_utc"] else "unknown",
+            r["source"],
+            r["what"],
+            r["outcome"],
+            r["detail"],
+        )
+        for r in rows
     ]
     return (
         f"<section class='timeline' id='{anchor(bundle)}'>"
         f"<h3>{esc(row['device_name'] or row['device_key'])} · serial "
-        f"{esc(row['serial_number'] or 'unknown')} · site {esc(row['site'] or '-')}</h3>"
-        f"<p><strong>{esc(row['outcome'])}</strong> in {esc(row['failed_phase'] or '-')}"
+        f"{esc(row['serial_number'] or 'unknown')} · "
+        f"site {esc(row['site'] or '-')}</h3>"
+        f"<p><strong>{esc(row['outcome'])}</strong> "
+        f"in {esc(row['failed_phase'] or '-')}"
         f" with {esc(row['error_code'] or 'no code')} on {esc(row['day'])} (UTC), "
         f"attempt {esc(row['attempts'])}: {esc(row['diagnosis'])}</p>"
-        + table(["time (UTC)", "source", "what", "outcome", "detail"], cells)
+        + table(
+            ["time (UTC)", "source", "what", "outcome", "detail"], cells, nowrap={0}
+        )
         + cut
         + "<p><a href='#chase'>Back to the devices to chase</a></p></section>"
     )

@@ -15,12 +15,12 @@ WIDTH, HEIGHT = 1600, 900  # drawn at scale 1.2: 1920 x 1080 pixels
 
 
 def _text_block(
-    lines: list[tuple[str, int, str]], width: int, height: int
-) -> alt.LayerChart:
-    """Lines of (text, font size, weight) as a chart with no axes."""
+    lines: list[tuple[str, int, bool]], width: int, height: int
+) -> alt.LayerChart | alt.FacetChart:
+    """Lines of (text, font size, bold) as a chart with no axes."""
     layers = []
     y = 0
-    for text, size, weight in lines:
+    for text, size, bold in lines:
         y += size + 10
         layers.append(
             alt.Chart(alt.Data(values=[{"text": text}]))
@@ -30,22 +30,22 @@ def _text_block(
                 color=INK,
                 font=FONT,
                 fontSize=size,
-                fontWeight=weight,
+                fontWeight="bold" if bold else "normal",
             )
             .encode(x=alt.value(0), y=alt.value(y), text="text:N")
         )
     return alt.layer(*layers).properties(width=width, height=height)
 
 
-def headline(data: DashboardData) -> list[tuple[str, int, str]]:
+def headline(data: DashboardData) -> list[tuple[str, int, bool]]:
     """The summary's text: title, range, the latest night, the top error."""
     lines = [
-        ("Autopilot ESP failures: ops review", 34, "bold"),
+        ("Autopilot ESP failures: ops review", 34, True),
         (
             f"Generated {data.generated_at:%Y-%m-%d %H:%M} UTC; data {data.first_day} "
             f"to {data.last_day} (UTC)" + ("; masked" if data.masked else ""),
             17,
-            "normal",
+            False,
         ),
     ]
     if data.days:
@@ -55,7 +55,7 @@ def headline(data: DashboardData) -> list[tuple[str, int, str]]:
                 f"Latest night {n['day']}: {n['failed_devices']} of {n['devices']} "
                 f"devices failed ({n['failure_rate']:.1%}), {n['attempts']} attempts",
                 22,
-                "bold",
+                True,
             )
         )
     for r in data.rate_changes:
@@ -66,7 +66,7 @@ def headline(data: DashboardData) -> list[tuple[str, int, str]]:
                     f"Since the previous {period}: {r['rate_change'] * 100:+.1f} "
                     f"points ({r['previous_rate']:.1%} -> {r['current_rate']:.1%})",
                     18,
-                    "normal",
+                    False,
                 )
             )
     if data.top_codes:
@@ -77,11 +77,11 @@ def headline(data: DashboardData) -> list[tuple[str, int, str]]:
                 f"Top error {top['error_code']}: {top['failed_devices']} failing "
                 f"devices. {meaning}",
                 18,
-                "normal",
+                False,
             )
         )
     flagged = sum(1 for r in data.deltas if r["flagged"])
-    lines.append((f"Rate flags: {flagged}", 18, "bold" if flagged else "normal"))
+    lines.append((f"Rate flags: {flagged}", 18, bool(flagged)))
     return lines
 
 

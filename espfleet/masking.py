@@ -10,7 +10,9 @@ pseudonym night after night, and nobody without the key can test a guess.
 What is masked: the values the warehouse itself names (``reports.identities``:
 bundles' and identity files' device names and serials, the registry values
 that hold a UPN or a tenant), found anywhere in a text, case-insensitively and
-as whole tokens; then, whatever the data names or not, e-mail addresses,
+as whole tokens (a tenant's name, contoso of contoso.onmicrosoft.com, also
+at the start of a token: CONTOSOCMG); then, whatever the data names or not,
+e-mail addresses,
 ``*.onmicrosoft.com`` tenants and the profile folder in ``\\Users\\<name>``.
 """
 
@@ -92,16 +94,32 @@ class Masker:
     def __init__(self, key: bytes, identities: Iterable[tuple[str, str]]) -> None:
         self._key = key
         self._kind: dict[str, str] = {}
+        prefixes: set[str] = set()
         for kind, value in identities:
             value = (value or "").strip()
             if len(value) >= 3:  # shorter would erase common tokens
                 self._kind.setdefault(value.casefold(), kind)
+            # The tenant's name: contoso of contoso.onmicrosoft.com (it names
+            # the organisation in profile names, domains, paths).
+            if kind == "tenant" and value.casefold().endswith(".onmicrosoft.com"):
+                name = value.split(".", 1)[0]
+                if len(name) >= 3:
+                    self._kind.setdefault(name.casefold(), "tenant")
+                    prefixes.add(name.casefold())
         self._known = None
         if self._kind:
             words = sorted(self._kind, key=len, reverse=True)
             self._known = re.compile(
                 rf"(?<![0-9A-Za-z])(?:{_trie_pattern(words)})(?![0-9A-Za-z])",
                 re.IGNORECASE,
+            )
+
+        # A tenant's name also starts host and site names (CONTOSOCMG...).
+        self._prefixes = None
+        if prefixes:
+            pattern = _trie_pattern(sorted(prefixes, key=len, reverse=True))
+            self._prefixes = re.compile(
+                rf"(?<![0-9A-Za-z])(?:{pattern})", re.IGNORECASE
             )
 
     def pseudonym(self, kind: str, value: str) -> str:
@@ -121,6 +139,10 @@ class Masker:
             return value
         if self._known is not None:
             value = self._known.sub(self._known_match, value)
+        if self._prefixes is not None:
+            value = self._prefixes.sub(
+                lambda m: self.pseudonym("tenant", m.group(0)), value
+            )
         value = _EMAIL.sub(lambda m: self.pseudonym("user", m.group(0)), value)
         value = _TENANT.sub(lambda m: self.pseudonym("tenant", m.group(0)), value)
         return _PROFILE.sub(lambda m: self.pseudonym("user", m.group(0)), value)

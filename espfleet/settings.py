@@ -34,6 +34,8 @@ class RunSettings:
             flagged...
         min_devices: ...when at least this many devices fail that way; cohorts
             smaller than this are marked small.
+        mask_dashboard: the run's dashboard shows pseudonyms for device
+            names, serials, users and tenants (espfleet.masking).
     """
 
     source: str = str(SAMPLE_SOURCE)
@@ -45,6 +47,7 @@ class RunSettings:
     max_workers: int = 2
     delta_threshold: float = 0.05
     min_devices: int = 3
+    mask_dashboard: bool = False
 
 
 def configure_prefect(workdir: Path | None = None) -> None:

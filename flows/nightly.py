@@ -14,7 +14,11 @@ from espfleet.settings import RunSettings, configure_prefect
 configure_prefect()
 
 from prefect import flow, get_run_logger, task  # noqa: E402
-from prefect.artifacts import create_markdown_artifact, create_table_artifact  # noqa: E402
+from prefect.artifacts import (  # noqa: E402
+    create_link_artifact,
+    create_markdown_artifact,
+    create_table_artifact,
+)
 from prefect.cache_policies import NO_CACHE  # noqa: E402
 from prefect.futures import as_completed  # noqa: E402
 from prefect.task_runners import ThreadPoolTaskRunner  # noqa: E402
@@ -69,6 +73,13 @@ def rate_flags(warehouse: Path, delta_threshold: float, min_devices: int) -> dic
     return pipeline.rate_flags(warehouse, delta_threshold, min_devices)
 
 
+@task(cache_policy=NO_CACHE)
+def export_dashboard(
+    warehouse: Path, delta_threshold: float, min_devices: int, mask: bool
+) -> Path:
+    return pipeline.export_dashboard(warehouse, delta_threshold, min_devices, mask)
+
+
 # Prefect types task runners by their future type, which its own constructors do
 # not infer (ThreadPoolTaskRunner[Never]); hence the ignores on task_runner=.
 @flow(name="espfleet-nightly", task_runner=ThreadPoolTaskRunner(max_workers=2))  # type: ignore[arg-type]
@@ -80,12 +91,15 @@ def nightly(
     dry_run: bool = False,
     delta_threshold: float = 0.05,
     min_devices: int = 3,
+    mask_dashboard: bool = False,
 ) -> dict:
     """Ingest what is new on `source` into `warehouse` and refresh the reports.
 
     Rates that rose by `delta_threshold` or more night over night or week over
     week on at least `min_devices` failing devices are flagged in the
-    ``rate-flags`` artifact and the run's summary.
+    ``rate-flags`` artifact and the run's summary. The last step writes the
+    dashboard (``<warehouse>/dashboard/index.html``; masked with
+    `mask_dashboard`), linked in the ``dashboard`` artifact.
     """
     run_id = new_run_id()
     found = discover_bundles(source, warehouse, reprocess)
@@ -124,7 +138,14 @@ def nightly(
         table=_jsonable(totals["rate_flags"]),
         description=f"{run_id}: {totals['flag_rule']}",
     )
-    return totals | {"failure_rates": rates}
+    index = export_dashboard(warehouse, delta_threshold, min_devices, mask_dashboard)
+    create_link_artifact(
+        key="dashboard",
+        link=index.resolve().as_uri(),
+        link_text="ops-review dashboard",
+        description=f"{run_id}: {index}",
+    )
+    return totals | {"failure_rates": rates, "dashboard": index}
 
 
 def _jsonable(rows: list[dict]) -> list[dict]:
@@ -156,6 +177,7 @@ def run(settings: RunSettings) -> dict:
         dry_run=settings.dry_run,
         delta_threshold=settings.delta_threshold,
         min_devices=settings.min_devices,
+        mask_dashboard=settings.mask_dashboard,
     )
 
 
@@ -168,6 +190,7 @@ def _parameters(settings: RunSettings) -> dict:
         "dry_run": False,
         "delta_threshold": settings.delta_threshold,
         "min_devices": settings.min_devices,
+        "mask_dashboard": settings.mask_dashboard,
     }
 
 
