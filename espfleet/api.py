@@ -15,8 +15,8 @@ import pyarrow as pa
 from rich.console import Console
 from rich.table import Table
 
-from . import reports
-from .ingest import ingest_bundle
+from . import reports, timeline
+from .ingest import BundleTables, ingest_bundle
 from .settings import RunSettings
 from .unpack import BundleError, unpack
 from .warehouse import Warehouse, WarehouseError
@@ -45,6 +45,28 @@ def simulate(devices: int, seed: int, out: Path) -> Path:
     return write_fleet(devices=devices, seed=seed, out=out)
 
 
+class UnsupportedFile(Exception):
+    """A file (or every member of an archive) in no format espfleet reads."""
+
+
+# Tables that describe a bundle's time rather than its records: never the default.
+_ABOUT_TIME = ("clock_eras", "clock_anchors")
+
+
+def _nothing_read(path: Path, result: BundleTables) -> UnsupportedFile:
+    reports = result.members
+    if len(reports) == 1 and reports[0].member == path.name:
+        why = reports[0].reason or (
+            f"no records ({reports[0].first_warning})"
+            if reports[0].first_warning
+            else "no records"
+        )
+        return UnsupportedFile(f"{path.name}: {why}")
+    return UnsupportedFile(
+        f"{path.name}: none of its {len(reports)} members is in a format espfleet reads"
+    )
+
+
 def parse_file(path: Path, table: str | None = None) -> pa.Table:
     """Parse one file (a log, .evtx, .reg, exported events, or a whole CAB/ZIP).
 
@@ -54,18 +76,21 @@ def parse_file(path: Path, table: str | None = None) -> pa.Table:
 
     Raises:
         BundleError: an archive that cannot be read.
+        UnsupportedFile: no parser reads the file (or any member of it).
         KeyError: `table` was not produced from this file.
     """
-    members = unpack({path.name: path.read_bytes()})
-    result = ingest_bundle(members)
+    written_at: dict[str, datetime] = {}
+    members = unpack({path.name: path.read_bytes()}, written_at=written_at)
+    result = ingest_bundle(members, written_at)
     produced = {
         name: pa.concat_tables([t for _m, t in parts])
         for name, parts in result.tables.items()
     }
+    records = [n for n in produced if n not in _ABOUT_TIME]
+    if not records:
+        raise _nothing_read(path, result)
     if table is None:
-        if not produced:
-            return pa.table({})
-        table = max(produced, key=lambda n: produced[n].num_rows)
+        table = max(records, key=lambda n: produced[n].num_rows)
     if table not in produced:
         raise KeyError(
             f"{path.name} gives no {table!r} rows; it gives: "
@@ -86,8 +111,9 @@ def parse_file_jsonl(path: Path, table: str | None = None) -> Iterator[str]:
     """`parse_file` as JSON lines."""
     try:
         rows = parse_file(path, table).to_pylist()
-    except (BundleError, KeyError) as error:
-        raise SystemExit(f"espfleet parse: {error}") from error
+    except (BundleError, KeyError, UnsupportedFile) as error:
+        message = error.args[0] if isinstance(error, KeyError) else error
+        raise SystemExit(f"espfleet parse: {message}") from error
     for row in rows:
         yield json.dumps({k: _jsonable(v) for k, v in row.items()}, ensure_ascii=False)
 
@@ -311,29 +337,36 @@ where serial_number = ? or lower(device_name) = lower(?)
 order by attempt
 """
 
+ATTRIBUTES_SQL = "select * from device_attributes where bundle_id = ?"
+
 TIMELINE_SQL = """
 select * from device_timeline
 where bundle_id = ?
-order by ts_utc nulls last, source, seq
+order by ts_utc nulls last, source != 'clock', source, seq
 """
 
 
-def print_device(warehouse: Path, who: str) -> bool:
-    """Print one device's attempts and timeline; False when it is unknown."""
+def print_device(warehouse: Path, who: str, wide: bool = False) -> bool:
+    """Print one device's attempts and timeline; False when it is unknown.
+
+    Args:
+        warehouse: the warehouse folder.
+        who: a serial number or device name (case-insensitive).
+        wide: every timeline column in full instead of 100 columns.
+    """
     with Warehouse(warehouse).connect() as con:
         attempts = con.sql(DEVICE_SQL, params=[who, who]).to_arrow_table()
         if attempts.num_rows == 0:
-            console.print(f"no device with serial number or name {who!r}")
+            print(f"no device with serial number or name {timeline.clean(who)!r}")
             return False
         for row in attempts.to_pylist():
-            console.print(
-                f"[bold]attempt {row['attempt']}[/] {row['device_name']} "
-                f"({row['serial_number']}) started {_cell(row['started_at'])}: "
-                f"[bold]{row['outcome']}[/] {row['failed_phase'] or ''} "
-                f"{row['error_code'] or ''}\n  {row['diagnosis']}"
-            )
-            timeline = con.sql(TIMELINE_SQL, params=[row["bundle_id"]]).to_arrow_table()
-            console.print(_rich_table(timeline.drop_columns(["bundle_id", "seq"]), ""))
+            bundle = [row["bundle_id"]]
+            attributes = con.sql(ATTRIBUTES_SQL, params=bundle).to_arrow_table()
+            rows = con.sql(TIMELINE_SQL, params=bundle).to_arrow_table().to_pylist()
+            lines = timeline.attempt_header(row, (attributes.to_pylist() or [None])[0])
+            lines += timeline.wide(rows) if wide else timeline.compact(rows)
+            # plain print: no markup, no tab expansion, nothing interpreted
+            print("\n".join(lines + [""]))
     return True
 
 

@@ -312,12 +312,20 @@ def refresh(warehouse: Path) -> None:
 @main.command()
 @WAREHOUSE
 @click.argument("who")
-def device(warehouse: Path, who: str) -> None:
+@click.option(
+    "--wide",
+    is_flag=True,
+    help="Every timeline column in full (raw times, corrections, eras).",
+)
+def device(warehouse: Path, who: str, wide: bool) -> None:
     """One device's attempts, diagnosis and merged UTC timeline.
 
-    Example: espfleet device 5CG1234XYZ
+    Times are UTC, corrected when the device clock was off (marked *); the
+    compact view fits 100 columns.
+
+    Example: espfleet device 5CG1234XYZ --wide
     """
-    if not api.print_device(warehouse, who):
+    if not api.print_device(warehouse, who, wide):
         sys.exit(1)
 
 

@@ -5,26 +5,39 @@ calls `ingest_bundle` for each bundle of a batch and writes what it returns.
 
 Dispatch walks `espfleet.parsers.PARSERS` once per member: the first parser
 whose sniff accepts a member reads it; a member no parser accepts is listed
-with no parser. Each parser's members are grouped as it declares (a CMTrace
-log with its rollovers is one stream) and parsed, and the facts it declares
-are derived from each group whose member name matches. Parsers whose rows
-need the device's zone are read last, after the device is resolved from what
-the others found (`espfleet.device`).
+with the reason. Each parser's members are grouped as it declares (a CMTrace
+log with its rollovers is one stream) and parsed in two passes: parsers whose
+rows need the device's zone are read after the device is resolved from what
+the others found (`espfleet.device`). Then the clock correction places every
+timed row on the bundle's eras (`espfleet.clock`), and only then are the facts
+each parser declares derived, so they inherit corrected times.
 """
 
 from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
+from datetime import datetime
 
 import pyarrow as pa
 
 from espfleet.parsers import DERIVERS, PARSERS
 from espfleet.parsers.base import ParseContext, Parser, ParseResult
 
+from . import clock
 from .device import DeviceInfo, resolve
 
 SNIFF_BYTES = 65536
+NO_PARSER = "no parser for this format"
+EMPTY = "empty file"
+# Derived table -> (its column naming the source row, the source's column): the
+# row whose clock columns it inherits.
+_DERIVED_FROM = {
+    "esp_events": ("record_id", "record_id"),
+    "ccmsetup_runs": ("first_record_no", "record_no"),
+    "ts_steps": ("first_record_no", "record_no"),
+    "ts_runs": ("started_at", "ts_utc"),
+}
 
 
 @dataclass
@@ -35,6 +48,7 @@ class MemberReport:
     size_bytes: int
     sha256: str
     parser: str | None = None
+    reason: str | None = None
     rows: int = 0
     warnings: int = 0
     skipped: int = 0
@@ -54,14 +68,31 @@ class BundleTables:
         if table.num_rows:
             self.tables.setdefault(table_name, []).append((member, table))
 
-    def rows(self, table_name: str) -> pa.Table | None:
+    def rows(self, table_name: str, with_member: bool = False) -> pa.Table | None:
         """All of one table's rows so far (None when there are none)."""
-        parts = [t for _member, t in self.tables.get(table_name, [])]
-        return pa.concat_tables(parts) if parts else None
+        parts = self.tables.get(table_name, [])
+        if with_member:
+            parts = [
+                (m, t.append_column("member", pa.repeat(pa.scalar(m), t.num_rows)))
+                for m, t in parts
+            ]
+        tables = [t for _m, t in parts]
+        return pa.concat_tables(tables) if tables else None
+
+    def part(self, table_name: str, member: str) -> pa.Table | None:
+        """The rows one member gave to one table."""
+        return next(
+            (t for m, t in self.tables.get(table_name, []) if m == member), None
+        )
 
     @property
     def n_warnings(self) -> int:
         return sum(m.warnings for m in self.members)
+
+    @property
+    def unread(self) -> list[MemberReport]:
+        """Members no parser reads (reason recorded)."""
+        return [m for m in self.members if m.reason == NO_PARSER]
 
 
 def _report(
@@ -91,13 +122,16 @@ def _assign(members: dict[str, bytes], out: BundleTables) -> dict[str, list[str]
         if not data:
             # An empty member is damage worth seeing (a log collected as 0 bytes).
             report = _report(name, data, None, None)
-            report.warnings, report.first_warning = 1, "empty file"
+            report.warnings, report.first_warning = 1, EMPTY
+            report.reason = EMPTY
             out.members.append(report)
             continue
         head = data[:SNIFF_BYTES]
         parser = next((p for p in PARSERS if p.sniff(head, name)), None)
         if parser is None:
-            out.members.append(_report(name, data, None, None))
+            report = _report(name, data, None, None)
+            report.reason = NO_PARSER
+            out.members.append(report)
         else:
             assigned.setdefault(parser.name, []).append(name)
     return assigned
@@ -115,30 +149,68 @@ def _parse_group(
         kept = result if name == last else None
         out.members.append(_report(name, members[name], parser.name, kept))
     out.add(parser.table, last, result.table)
+
+
+def _derive(out: BundleTables, parser: Parser, last: str) -> None:
+    """The facts `parser` declares for one of its groups, from corrected rows."""
+    source = out.part(parser.table, last)
+    if source is None:
+        return
     for derivation in parser.derives:
-        if derivation.applies_to(last):
-            derived = DERIVERS[derivation.deriver].derive(result.table)
-            for table_name, rows in derived.items():
-                out.add(table_name, last, rows)
+        if not derivation.applies_to(last):
+            continue
+        derived = DERIVERS[derivation.deriver].derive(source)
+        for table_name, rows in derived.items():
+            if table_name in _DERIVED_FROM:
+                key, src_key = _DERIVED_FROM[table_name]
+                rows = clock.inherit(rows, table_name, source, key, src_key)
+            out.add(table_name, last, rows)
 
 
-def ingest_bundle(members: dict[str, bytes]) -> BundleTables:
+def _correct_clock(out: BundleTables) -> None:
+    """Replace the timed tables by their corrected versions; add eras and anchors."""
+    fixed = clock.correct(out.tables, out.device)
+    out.tables = fixed.tables
+    if fixed.eras.num_rows:
+        out.add("clock_eras", "", fixed.eras)
+    # one part: the anchors keep their own member column (warehouse.with_provenance)
+    out.add("clock_anchors", "", fixed.anchors)
+
+
+def ingest_bundle(
+    members: dict[str, bytes], written_at: dict[str, datetime] | None = None
+) -> BundleTables:
     """Parse every member of one unpacked bundle.
 
     Args:
         members: member name (``mdmlogs.cab/x.evtx``, ``ccmsetup.log``) -> bytes.
+        written_at: member name -> the time its archive stored (naive local
+            time for CAB members, `espfleet.unpack.unpack`), for the zone
+            fallback.
 
     Returns:
-        The device identity, parsed and derived tables (with a ``member``
-        column; the flow adds the rest of the provenance) and a report per member.
+        The device identity, parsed, corrected and derived tables (with a
+        ``member`` column; the flow adds the rest of the provenance) and a
+        report per member.
     """
     out = BundleTables()
     assigned = _assign(members, out)
+    groups: list[tuple[Parser, str]] = []
     for needs_zone in (False, True):
         if needs_zone:
-            out.device = resolve(out.rows("device_facts"), out.rows("registry_values"))
+            out.device = resolve(
+                out.rows("device_facts", with_member=True),
+                out.rows("registry_values"),
+                out.rows("setup_log_entries"),
+                out.rows("events"),
+                written_at,
+            )
         for parser in PARSERS:
             if parser.uses_device_zone is needs_zone:
                 for group in parser.member_sets(assigned.get(parser.name, [])):
                     _parse_group(out, parser, group, members)
+                    groups.append((parser, group[-1]))
+    _correct_clock(out)
+    for parser, last in groups:
+        _derive(out, parser, last)
     return out

@@ -125,6 +125,7 @@ def _add_ingested(out: _Batch, base: dict, result: BundleTables) -> None:
             device_name=device.device_name,
             device_zone=device.device_zone,
             device_zone_source=device.zone_source,
+            utc_offset_min=device.utc_offset_min,
             collected_at=device.collected_at,
             n_members=len(result.members),
             n_warnings=result.n_warnings,
@@ -168,8 +169,9 @@ def _ingest_one(
         "size_bytes": ref.size_bytes,
         "ingested_at": out.now,
     }
+    written_at: dict[str, datetime] = {}
     try:
-        unpacked = unpack(files)
+        unpacked = unpack(files, written_at=written_at)
     except BundleError as error:
         reason = str(error)
         wh.quarantine(bundle_id, ref.uri, reason, out.run_id)
@@ -178,7 +180,7 @@ def _ingest_one(
         out.summary.quarantined += 1
         out.summary.quarantine_reasons.append((ref.uri, reason))
         return
-    _add_ingested(out, base, ingest_bundle(unpacked))
+    _add_ingested(out, base, ingest_bundle(unpacked, written_at))
     out.manifest.append(seen | {"status": "ingested"})
 
 

@@ -23,13 +23,20 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
+from functools import cache
 from pathlib import Path
 
 import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from espfleet.parsers.schema import PARSER_TABLES, UTC_TS, column, table_schema
+from espfleet.parsers.schema import (
+    PARSER_TABLES,
+    UTC_TS,
+    column,
+    stored_schema,
+    table_schema,
+)
 
 from . import database
 from .database import (  # noqa: F401 - the warehouse's names for them
@@ -91,7 +98,14 @@ BUNDLES = table_schema(
         "device_zone_source",
         pa.string(),
         "which evidence declared the zone (DiagnosticsFrameworkData.json, "
-        "registry TimeZoneKeyName, registry ConfigureTimeZone, setupact.log)",
+        "registry TimeZoneKeyName, registry ConfigureTimeZone, setupact.log), or "
+        "cab_member_times when only the UTC offset is known",
+    ),
+    column(
+        "utc_offset_min",
+        pa.int16(),
+        "UTC offset at collection (ISO sign, minutes) measured from CAB member "
+        "times against the collection time; used when no zone is named",
     ),
     column("collected_at", UTC_TS, "when the diagnostics were collected"),
     column("n_members", pa.int32(), "members in the bundle (archives opened)"),
@@ -106,6 +120,11 @@ MEMBERS = table_schema(
     column("size_bytes", pa.int64(), "bytes unpacked"),
     column("sha256", pa.string(), "SHA-256 of the member"),
     column("parser", pa.string(), "name of the parser that read it; null if none"),
+    column(
+        "reason",
+        pa.string(),
+        "why no parser read it: no parser for this format | empty file",
+    ),
     column("rows", pa.int64(), "rows the parser gave"),
     column("warnings", pa.int32(), "warnings the parser gave"),
     column("skipped", pa.int32(), "records or fragments that could not be read"),
@@ -154,19 +173,24 @@ TABLE_KEY = b"espfleet.table"
 # step removes, renames or retypes a column or changes what one means. A schema
 # change without a new entry here fails tests/core/test_schema_versions.py.
 SCHEMA_VERSIONS: dict[str, tuple[str, str]] = {
-    "bundles": ("1.0", "3f1e70f4f5b6"),
-    "members": ("1.0", "66fa2cf4adec"),
+    "bundles": ("1.1", "0eef701fc80b"),  # 1.1: utc_offset_min (#8)
+    "members": ("1.1", "b642b2f4ca43"),  # 1.1: reason (#8)
     "manifest": ("1.0", "b463e957089a"),
     "error_codes": ("1.0", "6de7043fce22"),
-    "cm_log_entries": ("1.0", "c9eb624ec9a0"),
-    "events": ("1.0", "9689e161efd7"),
+    "cm_log_entries": ("1.1", "2d969eff3183"),  # 1.1: clock columns
+    # 2.0: ts_utc is corrected for the device clock, ts_device_utc as written (#8)
+    "events": ("2.0", "5e566f22f7d4"),
     "registry_values": ("1.0", "28d1b5d75991"),
-    "esp_events": ("1.0", "1d5f75110f1c"),
+    "esp_events": ("1.1", "69e548fc9781"),  # 1.1: clock columns
     "esp_tracking": ("1.0", "5351171e6aba"),
-    "ccmsetup_runs": ("1.0", "6d471907ca98"),
-    "ts_steps": ("1.0", "334fd71caf85"),
-    "ts_runs": ("1.0", "0303206ca913"),
-    "device_facts": ("1.0", "343ddb07616b"),
+    "ccmsetup_runs": ("1.1", "1e3fb877fd19"),  # 1.1: clock columns
+    "ts_steps": ("1.1", "d1ef883c84a1"),  # 1.1: clock columns
+    "ts_runs": ("1.1", "da943b61bb49"),  # 1.1: clock columns
+    # 2.0: the framework file's OSBuild is build_lab; setup logs no longer here (#8)
+    "device_facts": ("2.0", "343ddb07616b"),
+    "setup_log_entries": ("1.0", "e4a3e2c4a00b"),
+    "clock_anchors": ("1.0", "a3959acc2672"),
+    "clock_eras": ("1.0", "9ecd110a54e9"),
     # Derived: views kept as Parquet under <root>/derived/ (database.DERIVED).
     "device_outcomes": ("1.0", "7ec7cfd53e48"),
     "device_days": ("1.0", "7d4f59c620c1"),
@@ -203,6 +227,7 @@ def versioned(table: str, schema: pa.Schema) -> pa.Schema:
     )
 
 
+@cache
 def warehouse_schema(name: str) -> pa.Schema:
     """The schema `name` has in the warehouse (provenance first for parser tables)."""
     if name in FLOW_TABLES:
@@ -211,7 +236,7 @@ def warehouse_schema(name: str) -> pa.Schema:
         return REFERENCE_TABLES[name]
     if name == "manifest":
         return MANIFEST
-    parsed = PARSER_TABLES[name]
+    parsed = stored_schema(name)
     return pa.schema(list(PROVENANCE) + list(parsed), metadata=parsed.metadata)
 
 
@@ -266,10 +291,16 @@ def write_reference_tables(root: Path) -> None:
 def with_provenance(
     name: str, table: pa.Table, *, bundle_id: str, member: str, run_id: str
 ) -> pa.Table:
-    """A parser table as the warehouse stores it: provenance first, schema enforced."""
+    """A parser table as the warehouse stores it: provenance first, schema enforced.
+
+    A table that has its own ``member`` column (rows about several members,
+    such as clock_anchors) keeps it; `member` names the rest.
+    """
     schema = warehouse_schema(name)
     n = table.num_rows
     given = {"bundle_id": bundle_id, "member": member, "ingest_run_id": run_id}
+    if "member" in table.column_names:
+        del given["member"]
     arrays = []
     for f in schema:
         if f.name in given:

@@ -4,10 +4,11 @@
 whose ``sniff`` accepts a member reads it. The order is the order of the
 tuple: formats with a magic number or header first (.evtx, .reg), then
 structured text identified by its own field names (the Autopilot profile JSON,
-device identity files, event XML), then the heuristic text formats (event text
-renderings, CMTrace/SMS-trace last). Each entry is the `Parser` its module
-declares. `DERIVERS` maps the deriver names parsers declare to the modules that
-compute those facts. Importing this package registers nothing by side effect.
+device identity files, event XML), then the line-layout text formats (setup
+logs, event text renderings, CMTrace/SMS-trace last). Each entry is the
+`Parser` its module declares. `DERIVERS` maps the deriver names parsers
+declare to the modules that compute those facts. Importing this package
+registers nothing by side effect.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from dataclasses import dataclass
 
 import pyarrow as pa
 
-from . import autopilotjson, cmtrace, devicefacts, regfile
+from . import autopilotjson, cmtrace, devicefacts, regfile, setuplog
 from .base import Parser
 from .derivers import ccmsetup_runs, esp_events, esp_tracking, task_sequence
 from .events import evtx, exported_xml, rendered_text
@@ -28,6 +29,7 @@ PARSERS: tuple[Parser, ...] = (
     autopilotjson.PARSER,
     devicefacts.PARSER,
     exported_xml.PARSER,
+    setuplog.PARSER,
     rendered_text.PARSER,
     cmtrace.PARSER,
 )

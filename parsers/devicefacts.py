@@ -1,24 +1,29 @@
 """What a bundle's small identity files say about the device -> `device_facts`.
 
-Four members of an MDM diagnostics CAB name the device (docs/formats.md §5.1,
-§8.1), and setupact.log names the zone Windows setup chose:
+Five members of an MDM diagnostics CAB name the device or the collection time
+(docs/formats.md §5.1, §8.1):
 
 * ``DiagnosticsFrameworkData.json`` (builds from 2022 on): ``$schema`` tabs ->
   categories -> items with ``propertyId`` ``Timezone`` (a Windows zone key
-  name), ``DeviceName``, ``SerialNumber``, ``OSBuild``, ``ProductName``;
+  name), ``DeviceName``, ``SerialNumber``, ``OSBuild`` (a BuildLabEx string such
+  as ``22621.1.amd64fre.ni_release.220506-1250``: the base build, not the
+  installed one, so it is kept as ``build_lab``), ``ProductName`` (the model),
+  ``Manufacturer``;
 * ``DeviceHash_<name>.csv`` (the Autopilot hardware-hash CSV):
   ``Device Serial Number``, and the device name in the file name;
-* ``MDMDiagReport.xml``: ``<SerialNumber>`` and ``<ReportCreationTime>Wednesday,
-  03 April 2024--07:45:12 (UTC)``, read by pattern from the first 64 KiB (the
-  file runs to megabytes);
-* ``MdmDiagLogMetadata.json``: ``CurrentBuild`` and ``UBR`` (the 2020 build
-  writes it as invalid JSON, so fields are read tolerantly);
-* ``setupact.log``: ``[msoobe.exe] Set time zone to [<zone>]`` and
-  ``Successfully set timezone (<zone>) from OOBE.xml file``; the last one wins.
+* ``MDMDiagReport.xml``: ``<SerialNumber>``, ``<OSVersion>10.0.22631.3296`` and
+  ``<ReportCreationTime>Wednesday, 03 April 2024--07:45:12 (UTC)``, read by
+  pattern from the first 64 KiB (the file runs to megabytes);
+* ``MdmDiagLogMetadata.json``: ``CurrentBuild``, ``UBR``, the major and minor
+  version, ``EditionID``, ``BuildLabEx`` (the 2020 build writes it as invalid
+  JSON, so fields are read tolerantly);
+* ``MdmLogCollectorFootPrint.txt``: its first line ``--- Start at:<UTC>``, the
+  collection time (within two seconds of ReportCreationTime).
 
-Members are recognised by name: none of them has a signature of its own. Which
-source to trust when they disagree is decided by ingestion
-(`espfleet.device`), not here.
+Setup logs name zones too; they have their own parser (`setuplog`). Members are
+recognised by name: none of them has a signature of its own. Which source to
+trust when they disagree is decided by ingestion (`espfleet.device`) and the
+`device_attributes` view, not here.
 
 Columns: see `schema.DEVICE_FACTS`.
 """
@@ -45,17 +50,20 @@ _REPORT_TIME = re.compile(
     r"(\d{1,2}:\d{2}:\d{2})\s*\(UTC\)",
 )
 _XML_SERIAL = re.compile(r"<SerialNumber>([^<]*)</SerialNumber>")
+_XML_VERSION = re.compile(r"<OSVersion>\s*(\d+)\.(\d+)\.(\d+)\.(\d+)\s*</OSVersion>")
 _META_FIELD = re.compile(r'"?(\w+)"?\s*:\s*"?([^",\r\n}]*)"?')
-_SETUP_ZONE = re.compile(
-    r"(?:Set time zone to \[([^\]]+)\]|Successfully set timezone \(([^)]+)\))"
+_FOOTPRINT_START = re.compile(
+    r"^---\s*Start at:\s*(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})"
 )
+_BUILD_UBR = re.compile(r"(\d{4,5})\.(\d{1,6})")
 # DiagnosticsFrameworkData item -> our attribute name.
 _FRAMEWORK_ITEMS = {
     "SerialNumber": "serial_number",
     "DeviceName": "device_name",
     "Timezone": "windows_zone",
-    "OSBuild": "os_build",
+    "OSBuild": "build_lab",
     "ProductName": "model",
+    "Manufacturer": "manufacturer",
 }
 Fact = tuple[str, str | None, datetime | None]  # attribute, text, instant
 
@@ -72,11 +80,26 @@ def _framework(data: bytes) -> list[Fact]:
                 if (
                     attribute
                     and isinstance(value, str)
-                    and value
+                    and value.strip()
                     and attribute not in seen
                 ):
                     seen.add(attribute)
-                    facts.append((attribute, value, None))
+                    if attribute == "build_lab" and _BUILD_UBR.fullmatch(value):
+                        facts += _build_facts(*value.split("."))
+                    else:
+                        facts.append((attribute, value.strip(), None))
+    return facts
+
+
+def _build_facts(build: str, ubr: str, major: str = "", minor: str = "") -> list[Fact]:
+    """os_build (``22631.3296``), build_number, ubr; os_version with the version."""
+    facts: list[Fact] = [
+        ("os_build", f"{build}.{ubr}", None),
+        ("build_number", build, None),
+        ("ubr", ubr, None),
+    ]
+    if major and minor:
+        facts.insert(0, ("os_version", f"{major}.{minor}.{build}.{ubr}", None))
     return facts
 
 
@@ -104,24 +127,36 @@ def _report_xml(data: bytes) -> list[Fact]:
             facts.append(("collected_at", None, when.replace(tzinfo=UTC)))
     if (m := _XML_SERIAL.search(text)) and m[1].strip():
         facts.append(("serial_number", m[1].strip(), None))
+    if m := _XML_VERSION.search(text):
+        facts += _build_facts(m[3], m[4], m[1], m[2])
     return facts
 
 
 def _log_metadata(data: bytes) -> list[Fact]:
-    fields = dict(_META_FIELD.findall(decode(data).text))
-    build, ubr = (fields.get(k, "").strip() for k in ("CurrentBuild", "UBR"))
-    if build and ubr.isdigit():
-        return [("os_build", f"{build}.{ubr}", None)]
-    return [("os_build", build, None)] if build else []
+    fields = {k: v.strip() for k, v in _META_FIELD.findall(decode(data).text)}
+    get = fields.get
+    build = get("CurrentBuild") or get("CurrentBuildNumber") or ""
+    ubr = get("UBR") or ""
+    facts: list[Fact] = []
+    if build.isdigit() and ubr.isdigit():
+        major = get("CurrentMajorVersionNumber") or ""
+        minor = get("CurrentMinorVersionNumber") or ""
+        facts += _build_facts(build, ubr, major, minor)
+    elif build.isdigit():
+        facts.append(("build_number", build, None))
+    for attribute, key in (("edition", "EditionID"), ("build_lab", "BuildLabEx")):
+        if value := get(key):
+            facts.append((attribute, value, None))
+    return facts
 
 
-def _setupact(data: bytes) -> list[Fact]:
-    found = _SETUP_ZONE.findall(decode(data).text)
-    return (
-        [("windows_zone", (found[-1][0] or found[-1][1]).strip(), None)]
-        if found
-        else []
-    )
+def _footprint(data: bytes) -> list[Fact]:
+    """MdmLogCollectorFootPrint.txt: ``--- Start at:2024-04-03T07:45:13`` (UTC)."""
+    m = _FOOTPRINT_START.match(decode(data[:4096]).text.lstrip("\ufeff"))
+    if m is None:
+        return []
+    when = datetime.fromisoformat(m[1]).replace(tzinfo=UTC)
+    return [("collected_at", None, when)]
 
 
 # (source, file-name pattern, reader). The source names the kind of member.
@@ -130,7 +165,7 @@ _READERS = (
     ("DeviceHash", r"DeviceHash_[^/]*\.csv", _device_hash),
     ("MDMDiagReport.xml", r"MDMDiagReport\.xml", _report_xml),
     ("MdmDiagLogMetadata.json", r"MdmDiagLogMetadata\.json", _log_metadata),
-    ("setupact.log", r"setupact\.log", _setupact),
+    ("MdmLogCollectorFootPrint.txt", r"MdmLogCollectorFootPrint\.txt", _footprint),
 )
 _PATTERNS = [
     (source, re.compile(rf"(^|/){p}$", re.I), read) for source, p, read in _READERS
@@ -177,7 +212,7 @@ def parse(data: bytes, context: ParseContext | None = None) -> ParseResult:
 PARSER = Parser(
     name="devicefacts",
     description="Device identity files: DiagnosticsFrameworkData.json, DeviceHash "
-    "CSV, MDMDiagReport.xml, MdmDiagLogMetadata.json, setupact.log zone lines",
+    "CSV, MDMDiagReport.xml, MdmDiagLogMetadata.json, MdmLogCollectorFootPrint.txt",
     table="device_facts",
     schema=SCHEMA,
     sniff=sniff,

@@ -1,4 +1,4 @@
-"""Every table the parsers and derivers write, declared once.
+"""Every table the parsers, derivers and the clock correction write, declared once.
 
 Each column carries its meaning in the field's metadata (``description``) and
 each schema its grain (``description``): the staging views, their `.yml` docs,
@@ -14,26 +14,21 @@ from __future__ import annotations
 
 import pyarrow as pa
 
-UTC_TS = pa.timestamp("us", tz="UTC")
-LOCAL_TS = pa.timestamp("us")
-DESCRIPTION = b"description"
+from .clock_schema import CLOCK_ANCHORS, CLOCK_COLUMNS, CLOCK_ERAS
+from .columns import DESCRIPTION, LOCAL_TS, UTC_TS, column, description, table_schema
 
-
-def column(
-    name: str, type_: pa.DataType, description: str, *, nullable: bool = True
-) -> pa.Field:
-    """A field with its meaning attached (``field.metadata[b"description"]``)."""
-    return pa.field(name, type_, nullable, {DESCRIPTION: description.encode()})
-
-
-def table_schema(grain: str, *fields: pa.Field) -> pa.Schema:
-    """A schema whose metadata states its grain ("One row per ...")."""
-    return pa.schema(fields, metadata={DESCRIPTION: grain.encode()})
-
-
-def description(item: pa.Field | pa.Schema) -> str:
-    """The description attached to a field or schema ("" when none)."""
-    return (item.metadata or {}).get(DESCRIPTION, b"").decode()
+__all__ = [
+    "CLOCK_COLUMNS",
+    "DESCRIPTION",
+    "LOCAL_TS",
+    "PARSER_TABLES",
+    "UTC_TS",
+    "column",
+    "description",
+    "empty",
+    "stored_schema",
+    "table_schema",
+]
 
 
 def _error_code(what: str) -> tuple[pa.Field, pa.Field]:
@@ -68,8 +63,9 @@ CM_LOG_ENTRIES = table_schema(
     column(
         "ts_confidence",
         pa.string(),
-        "exact (bias written) | from_device_zone | untrusted (a writer known to "
-        "write +000 whatever the zone) | unknown",
+        "exact (bias written) | from_device_zone | from_collection_offset (the "
+        "UTC offset measured at collection, no zone name) | corrected_clock | "
+        "untrusted (a writer known to write +000 whatever the zone) | unknown",
     ),
     column("component", pa.string(), "component attribute, as written"),
     column("context", pa.string(), "context attribute"),
@@ -90,7 +86,18 @@ EVENTS = table_schema(
     column("provider", pa.string(), "Provider Name"),
     column("event_id", pa.int32(), "EventID"),
     column("record_id", pa.int64(), "EventRecordID (null for text renderings)"),
-    column("ts_utc", UTC_TS, "TimeCreated SystemTime (UTC)"),
+    column(
+        "ts_utc",
+        UTC_TS,
+        "TimeCreated SystemTime (UTC), corrected when the device clock was off "
+        "(ts_device_utc keeps it as written)",
+    ),
+    column(
+        "ts_confidence",
+        pa.string(),
+        "exact (UTC as written) | from_device_zone (a text rendering's local date) "
+        "| corrected_clock | unknown",
+    ),
     column(
         "level", pa.int8(), "1 critical, 2 error, 3 warning, 4 information, 5 verbose"
     ),
@@ -241,20 +248,62 @@ DEVICE_FACTS = table_schema(
         "source",
         pa.string(),
         "DiagnosticsFrameworkData.json | DeviceHash | MDMDiagReport.xml | "
-        "MdmDiagLogMetadata.json | setupact.log",
+        "MdmDiagLogMetadata.json | MdmLogCollectorFootPrint.txt",
         nullable=False,
     ),
     column(
         "attribute",
         pa.string(),
-        "serial_number | device_name | windows_zone | os_build | model | collected_at",
+        "serial_number | device_name | windows_zone | os_version (10.0.22631.3296) "
+        "| os_build (22631.3296) | build_number | ubr | edition | build_lab | "
+        "manufacturer | model | collected_at",
         nullable=False,
     ),
     column("value", pa.string(), "the value as written"),
     column("value_at", UTC_TS, "the value, for instants (collected_at)"),
 )
 
-# Every table a parser or deriver writes, by name.
+SETUP_LOG_ENTRIES = table_schema(
+    "One row per line of a Windows setup log (setupact.log, setuperr.log).",
+    column("line_no", pa.int32(), "1-based line in the file", nullable=False),
+    column(
+        "ts_local",
+        LOCAL_TS,
+        "the line's date and time as written: the device's local wall-clock time",
+    ),
+    column(
+        "ts_utc",
+        UTC_TS,
+        "the instant: the CSI stamp, else ts_local through the zone of the "
+        "line's era; corrected when the device clock was off",
+    ),
+    column(
+        "ts_confidence",
+        pa.string(),
+        "exact (a CSI UTC stamp) | from_log_offset (the offset the file's CSI "
+        "stamps measure) | from_device_zone | from_collection_offset | "
+        "corrected_clock | unknown",
+    ),
+    column("level", pa.string(), "Info | Warning | Error | Fatal Error, as written"),
+    column("message_id", pa.string(), "the [0x080489] message id, when written"),
+    column("component", pa.string(), "logging component (CSI, DISM, MIG, SP, ...)"),
+    column("process", pa.string(), "the [msoobe.exe] process prefix of the message"),
+    column("csi_sequence", pa.int64(), "a CSI line's 8-hex-digit sequence number"),
+    column(
+        "csi_utc",
+        UTC_TS,
+        "a CSI line's @YYYY/M/D:HH:MM:SS.fff stamp: the device clock's UTC",
+    ),
+    column(
+        "zone_set",
+        pa.string(),
+        "the Windows zone a 'Set time zone to [...]' or 'Successfully set "
+        "timezone (...)' line names",
+    ),
+    column("message", pa.string(), "the text after the component"),
+)
+
+# Every table a parser, deriver or the clock correction writes, by name.
 PARSER_TABLES: dict[str, pa.Schema] = {
     "cm_log_entries": CM_LOG_ENTRIES,
     "events": EVENTS,
@@ -265,7 +314,17 @@ PARSER_TABLES: dict[str, pa.Schema] = {
     "ts_steps": TS_STEPS,
     "ts_runs": TS_RUNS,
     "device_facts": DEVICE_FACTS,
+    "setup_log_entries": SETUP_LOG_ENTRIES,
+    "clock_anchors": CLOCK_ANCHORS,
+    "clock_eras": CLOCK_ERAS,
 }
+
+
+def stored_schema(name: str) -> pa.Schema:
+    """A table's columns as ingestion hands them over: its own, then the clock's."""
+    own = PARSER_TABLES[name]
+    extra = [f for f in CLOCK_COLUMNS.get(name, ()) if f.name not in own.names]
+    return pa.schema(list(own) + extra, metadata=own.metadata)
 
 
 def empty(schema: pa.Schema) -> pa.Table:

@@ -29,6 +29,7 @@ def ime_log(plan: Plan, rng: random.Random) -> bytes:
     def add(msg: str, typ: int = 1) -> None:
         nonlocal at
         at += timedelta(seconds=rng.uniform(0.001, 40))
+        plan.clock.note("IntuneManagementExtension.log", len(out) + 1, at)
         loc = plan.local(at)
         ticks = loc.microsecond * 10 + rng.randrange(10)
         out.append(

@@ -96,13 +96,8 @@ def framework_json(plan: Plan) -> bytes:
                         "isVisible": False,
                         "items": [
                             item("DeviceName", "Device Name", plan.device_name),
-                            item(
-                                "OSBuild",
-                                "OS Build",
-                                plan.build_lab_ex.replace(
-                                    plan.build_lab_ex.split(".")[0], plan.build, 1
-                                ),
-                            ),
+                            # the base build's BuildLabEx, as in real files
+                            item("OSBuild", "OS Build", plan.build_lab_ex),
                             item("Timezone", "Time Zone", plan.tz_name),
                             item(
                                 "Domain",

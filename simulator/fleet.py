@@ -9,7 +9,9 @@
 - ``<site>/drop/``: lone CABs (``MDMDiagReport-<yyyymmdd>-<NAME>.cab``) and Intune
   "Collect diagnostics" ZIPs (``DiagLogs-<NAME>-YYYYMMDDTHHMMSSZ.zip``), each its
   own bundle;
-- ``ground_truth.csv``: one row per bundle (docs/scenarios.md).
+- ``ground_truth.csv``: one row per bundle, and ``record_times.csv``: the true
+  UTC of each record of the bundles with a clock case (docs/scenarios.md,
+  `truth`).
 
 Everything derives from ``random.Random`` instances seeded with strings, so the
 same seed gives the same bytes (no wall clock, no hash-seed dependence).
@@ -17,47 +19,17 @@ same seed gives the same bytes (no wall clock, no hash-seed dependence).
 
 from __future__ import annotations
 
-import csv
-import io
 import random
 import re
 from dataclasses import replace
-from datetime import timedelta
 from pathlib import Path
 
-from . import agentlogs, cab, cabfiles, cmlogs, registry_dump, scenarios
-from .esp_timeline import esp_events
-from .evtx_writer import EventRecord, shellcore_62407, write_evtx
+from . import agentlogs, cab, cabfiles, clocks, cmlogs, registry_dump, scenarios
+from .channels import AUTOPILOT_EVTX, SHELLCORE_EVTX, autopilot_evtx, shellcore_evtx
+from .devices import new_device
 from .scenarios import CAUSES, LONE_CAB_OK, WEIGHTS, Plan
-
-COLUMNS = (
-    "bundle_path",
-    "serial_number",
-    "device_name",
-    "attempt",
-    "started_at",
-    "day",
-    "scenario",
-    "expected_status",
-    "outcome",
-    "failed_phase",
-    "error_code",
-    "root_error_code",
-    "cause",
-    "failing_step",
-    "tz_name",
-    "tz_bias_min",
-    "os_build",
-    "model",
-    "client_version",
-    "layout",
-)
-SHELLCORE_EVTX = "microsoft-windows-shell-core-operational.evtx"
-AUTOPILOT_EVTX = (
-    "microsoft-windows-moderndeployment-diagnostics-provider-autopilot.evtx"
-)
-_MDDP = "Microsoft-Windows-ModernDeployment-Diagnostics-Provider"
-_MDDP_GUID = "{BAB3AD92-FB96-5902-450B-B8421BDEC7BD}"
+from .setuplog import setupact_log
+from .truth import COLUMNS, TIMES_COLUMNS, times_rows, truth_rows, write_csv
 
 
 def _pick(
@@ -114,94 +86,80 @@ def plan_fleet(devices: int, seed: int) -> list[Plan]:
             p.rolled_log = random.Random(f"{seed}:{p.index}:roll").random() < 0.12
         out.append(p)
         if p.index in retried:
-            rng = random.Random(f"{seed}:{p.index}:2:plan")
-            again = replace(
-                p,
-                scenario="ok" if rng.random() < 0.8 else p.scenario,
-                attempt=2,
-                runs=[],
-                ts_steps=[],
-                damage="",
-                enrollment_id=scenarios.new_device(p.index, rng).enrollment_id,
-                client_version=scenarios.new_device(
-                    p.index, random.Random(f"{seed}:{p.index}")
-                ).client_version,
-                root_code=None,
-                failing_step="",
-                failure_at=None,
-                failure_phase="",
-                failure_code=0,
-                failure_name="",
-                failure_code_signed=False,
-                timeout_at=None,
-                ds_start=None,
-                ts_start=None,
-                esp_end=None,
-                cm_state=3,
-                ts_state=3,
-                join_method=0,
-                whiteglove=False,
-                client_msi=False,
-                rolled_log=False,
-            )
-            scenarios.realise(again, rng, not_before=p.collected_at)
-            out.append(again)
+            out.append(_retry(p, seed))
+    _clock_cases(out, retried, seed)
     return out
+
+
+def _retry(p: Plan, seed: int) -> Plan:
+    """The second attempt of a device: mostly a success, after the first."""
+    rng = random.Random(f"{seed}:{p.index}:2:plan")
+    again = replace(
+        p,
+        scenario="ok" if rng.random() < 0.8 else p.scenario,
+        attempt=2,
+        runs=[],
+        ts_steps=[],
+        damage="",
+        enrollment_id=new_device(p.index, rng).enrollment_id,
+        client_version=new_device(
+            p.index, random.Random(f"{seed}:{p.index}")
+        ).client_version,
+        root_code=None,
+        failing_step="",
+        failure_at=None,
+        failure_phase="",
+        failure_code=0,
+        failure_name="",
+        failure_code_signed=False,
+        timeout_at=None,
+        ds_start=None,
+        ts_start=None,
+        esp_end=None,
+        cm_state=3,
+        ts_state=3,
+        join_method=0,
+        whiteglove=False,
+        client_msi=False,
+        rolled_log=False,
+        clock=clocks.DeviceClock(),
+    )
+    scenarios.realise(again, rng, not_before=p.collected_at)
+    return again
+
+
+def _clock_cases(plans: list[Plan], retried: set[int], seed: int) -> None:
+    """Give the clock cases to plain folder bundles of a fleet of 20 or more."""
+    if len({p.index for p in plans}) < 20:
+        return
+    rng = random.Random(f"{seed}:clocks")
+    plain = [
+        p
+        for p in plans
+        if p.layout == "folder" and not p.damage and p.index not in retried
+    ]
+    no_dst = [p for p in plain if p.site in clocks.NO_DST_SITES]
+    chosen: list[tuple[Plan, str]] = []
+    if no_dst:
+        chosen.append((rng.choice(no_dst), "no_zone_source"))
+    rest = [p for p in plain if p not in [c for c, _ in chosen]]
+    picked = rng.sample(rest, len(clocks.SKEWS) + 1)
+    chosen += [(q, "skewed_clock") for q in picked[:-1]] + [(picked[-1], "zone_change")]
+    skews = iter(clocks.SKEWS)
+    for plan, case in sorted(chosen, key=lambda c: c[0].index):
+        plan.clock = clocks.DeviceClock(case=case)
+        if case == "skewed_clock":
+            plan.clock.skew = next(skews)
+        clocks.realise(plan.clock, plan.started_at, plan.tz_name, rng)
 
 
 def new_device_plan(seed: int, index: int) -> Plan:
     """A device identity drawn from its own seeded generator."""
-    return scenarios.new_device(index, random.Random(f"{seed}:{index}"))
-
-
-def _evtx(plan: Plan, rng: random.Random) -> bytes:
-    pid = rng.randint(2000, 12000)
-    tid = rng.randint(2000, 12000)
-    records = [
-        shellcore_62407(
-            at, name, value, computer=plan.device_name, process_id=pid, thread_id=tid
-        )
-        for at, name, value in esp_events(plan, rng)
-    ]
-    return write_evtx(records)
-
-
-def _autopilot_evtx(plan: Plan, rng: random.Random) -> bytes:
-    """ModernDeployment Autopilot channel: profile download before the ESP (3.4)."""
-    at = plan.started_at - timedelta(minutes=rng.uniform(26, 40))
-    ztd = "C:\\WINDOWS\\ServiceState\\wmansvc\\AutopilotDDSZTDFile.json"
-    items: list[tuple[int, int, tuple[tuple[str, str], ...]]] = [
-        (160, 4, ()),
-        (164, 4, ()),
-        (702, 4, (("Message1", ztd),)),
-        (161, 4, ()),
-        (153, 4, (("InitialState", "0"), ("UpdateState", "1"))),
-        (100, 3, (("Message1", "CloudAssignedLanguage"),)),
-        (111, 4, ()),
-    ]
-    records = []
-    for event_id, level, data in items:
-        at += timedelta(seconds=rng.uniform(0.05, 6))
-        records.append(
-            EventRecord(
-                event_id,
-                at,
-                data,
-                provider=_MDDP,
-                provider_guid=_MDDP_GUID,
-                channel=f"{_MDDP}/Autopilot",
-                level=level,
-                keywords=0x4000000000000000,
-                computer=plan.device_name,
-                process_id=rng.randint(2000, 9000),
-                thread_id=rng.randint(2000, 9000),
-            )
-        )
-    return write_evtx(records)
+    return new_device(index, random.Random(f"{seed}:{index}"))
 
 
 def _cab_members(plan: Plan, rng: random.Random) -> list[tuple[str, bytes]]:
-    return [
+    members = [
         (
             f"DeviceHash_{_file_part(plan.device_name)}.csv",
             cabfiles.device_hash(plan, rng),
@@ -212,9 +170,13 @@ def _cab_members(plan: Plan, rng: random.Random) -> list[tuple[str, bytes]]:
         ("MDMDiagReport.xml", cabfiles.report_xml(plan)),
         ("MdmDiagReport_RegistryDump.reg", registry_dump.registry_dump(plan, rng)),
         ("MdmLogCollectorFootPrint.txt", cabfiles.footprint(plan)),
-        (SHELLCORE_EVTX, _evtx(plan, rng)),
-        (AUTOPILOT_EVTX, _autopilot_evtx(plan, rng)),
+        (SHELLCORE_EVTX, shellcore_evtx(plan, rng)),
+        (AUTOPILOT_EVTX, autopilot_evtx(plan, rng)),
+        ("setupact.log", setupact_log(plan, rng)),
     ]
+    if plan.clock.case == "no_zone_source":  # the one named zone source of the CAB
+        members = [m for m in members if m[0] != "DiagnosticsFrameworkData.json"]
+    return members
 
 
 def _loose_logs(plan: Plan, rng: random.Random) -> list[tuple[str, bytes]]:
@@ -334,44 +296,6 @@ def write_bundle(plan: Plan, seed: int, out: Path) -> str:
     return path.relative_to(out).as_posix()
 
 
-def truth_rows(plans: list[Plan], paths: list[str]) -> list[dict[str, str]]:
-    """Ground-truth rows; attempts numbered per serial by started_at (ingested only)."""
-    order: dict[str, list[Plan]] = {}
-    for p in plans:
-        if p.damage != "truncated_cab":
-            order.setdefault(p.serial, []).append(p)
-    attempt: dict[int, int] = {}
-    for group in order.values():
-        for n, p in enumerate(sorted(group, key=lambda q: q.started_at), 1):
-            attempt[id(p)] = n
-    rows = []
-    for p, path in zip(plans, paths, strict=True):
-        row = dict.fromkeys(COLUMNS, "")
-        row.update(
-            bundle_path=path,
-            serial_number=p.serial,
-            device_name=p.device_name,
-            tz_name=p.tz_name,
-            os_build=f"{p.build}.{p.ubr}",
-            model=p.model,
-            client_version=p.client_version,
-            layout=p.layout,
-        )
-        if p.damage == "truncated_cab":
-            row.update(scenario="truncated_cab", expected_status="quarantined")
-        else:
-            row.update(scenarios.ground_truth(p))
-            row.update(
-                scenario=p.scenario,
-                expected_status="ingested",
-                attempt=str(attempt[id(p)]),
-            )
-            if p.layout == "lone_cab":
-                row.update(failing_step="")  # no smsts.log: the CAB cannot name it
-        rows.append(row)
-    return rows
-
-
 def simulate(devices: int, seed: int, out: Path) -> Path:
     """Write a simulated share of ``devices`` devices under ``out``.
 
@@ -387,13 +311,9 @@ def simulate(devices: int, seed: int, out: Path) -> Path:
     out.mkdir(parents=True, exist_ok=True)
     plans = plan_fleet(devices, seed)
     paths = [write_bundle(p, seed, out) for p in plans]
-    rows = truth_rows(plans, paths)
-    buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=COLUMNS, lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(rows)
     gt = out / "ground_truth.csv"
-    gt.write_text(buf.getvalue(), encoding="utf-8")
+    write_csv(gt, COLUMNS, truth_rows(plans, paths))
+    write_csv(out / "record_times.csv", TIMES_COLUMNS, times_rows(plans, paths))
     return gt
 
 

@@ -15,133 +15,26 @@ from zoneinfo import ZoneInfo
 
 from tzlocal.windows_tz import win_tz
 
-TIMEOUT = 0x800705B4
-E_FAIL = 0x80004005
-MSI_1603 = 0x80070643
-DC_NOT_FOUND = 0x80070774
-
-CAUSES = (
-    "ok",
-    "ccmsetup_never_ran",
-    "ccmsetup_failed",
-    "ccmsetup_too_late",
-    "ts_step_failed",
-    "ts_still_running",
-    "unsupported_hybrid_join",
-    "unsupported_preprovisioning",
+from .catalog import (
+    BUILD_WEIGHTS,
+    BUILDS,
+    CAUSES,
+    CLIENT_VERSIONS,
+    DAYS,
+    DC_NOT_FOUND,
+    E_FAIL,
+    FIRST_DAY,
+    LONE_CAB_OK,
+    MODELS,
+    MSI_1603,
+    NEW_SMSTS_FROM,
+    SITE_WEIGHTS,
+    SITES,
+    STEP_FAILURES,
+    TIMEOUT,
+    WEIGHTS,
 )
-# Plausible first-attempt frequencies (docs/scenarios.md table order).
-WEIGHTS = (0.60, 0.07, 0.08, 0.05, 0.09, 0.05, 0.03, 0.03)
-# Scenarios a lone CAB (no loose ConfigMgr logs) is enough to diagnose.
-LONE_CAB_OK = {
-    "ok",
-    "ccmsetup_never_ran",
-    "ts_still_running",
-    "unsupported_hybrid_join",
-}
-
-# (site folder, Windows zone key name, device-name prefix)
-SITES = (
-    ("US-SEA", "Pacific Standard Time", "SEA"),
-    ("US-NYC", "Eastern Standard Time", "NYC"),
-    ("US-CHI", "Central Standard Time", "CHI"),
-    ("DE-FRA", "W. Europe Standard Time", "FRA"),
-    ("HU-BUD", "Central Europe Standard Time", "BUD"),
-    ("UK-LON", "GMT Standard Time", "LON"),
-    ("IN-BLR", "India Standard Time", "BLR"),
-    ("IL-TLV", "Israel Standard Time", "TLV"),
-    ("AU-SYD", "AUS Eastern Standard Time", "SYD"),
-    ("JP-TYO", "Tokyo Standard Time", "TYO"),
-)
-SITE_WEIGHTS = (14, 12, 8, 14, 6, 12, 10, 8, 8, 8)
-
-# (CurrentBuild, DisplayVersion, UBR choices, BuildBranch, BuildLab suffix)
-BUILDS = (
-    (
-        "19042",
-        "20H2",
-        (2006, 2364),
-        "vb_release",
-        "19041.1.amd64fre.vb_release.191206-1406",
-    ),
-    (
-        "19044",
-        "21H2",
-        (3086, 3570, 4291),
-        "vb_release",
-        "19041.1.amd64fre.vb_release.191206-1406",
-    ),
-    (
-        "19045",
-        "22H2",
-        (4894, 5737, 6093),
-        "vb_release",
-        "19041.1.amd64fre.vb_release.191206-1406",
-    ),
-    (
-        "22000",
-        "21H2",
-        (2538, 3260),
-        "co_release",
-        "22000.1.amd64fre.co_release.210604-1628",
-    ),
-    (
-        "22621",
-        "22H2",
-        (4317, 5909),
-        "ni_release",
-        "22621.1.amd64fre.ni_release.220506-1250",
-    ),
-    (
-        "22631",
-        "23H2",
-        (4890, 5909, 6060),
-        "ni_release",
-        "22621.1.amd64fre.ni_release.220506-1250",
-    ),
-    (
-        "26100",
-        "24H2",
-        (4652, 6899, 7019),
-        "ge_release",
-        "26100.1.amd64fre.ge_release.240331-1435",
-    ),
-)
-BUILD_WEIGHTS = (3, 5, 14, 5, 14, 30, 29)
-
-# (manufacturer, model, serial style)
-MODELS = (
-    ("Dell Inc.", "Latitude 7440", "dell"),
-    ("Dell Inc.", "Latitude 5540", "dell"),
-    ("Dell Inc.", "OptiPlex 7010", "dell"),
-    ("HP", "HP EliteBook 840 G9 Notebook PC", "hp"),
-    ("HP", "HP ProBook 450 15.6 inch G10 Notebook PC", "hp"),
-    ("LENOVO", "ThinkPad T14 Gen 4", "lenovo"),
-    ("LENOVO", "ThinkPad X1 Carbon Gen 11", "lenovo"),
-    ("Microsoft Corporation", "Surface Laptop 5", "surface"),
-)
-
-# Client versions; the new "Pointer: <n>. Type: ..." smsts form starts with 2211.
-CLIENT_VERSIONS = (
-    "5.00.9106.1000",
-    "5.00.9122.1033",
-    "5.00.9128.1012",
-    "5.00.9129.1017",
-    "5.00.9132.1011",
-)
-NEW_SMSTS_FROM = (5, 0, 9122)
-
-# Task-sequence step failures: (code, text as smsts/Windows renders it)
-STEP_FAILURES = (
-    (0x80070002, "The system cannot find the file specified."),
-    (0x87D00324, "The application was not detected after installation completed."),
-    (0x80070643, "Fatal error during installation."),
-    (0x80004005, "Unspecified error"),
-    (0x87D00607, "Content not found on any distribution point."),
-)
-
-FIRST_DAY = datetime(2025, 10, 21, tzinfo=UTC)  # spans EU/UK/IL (26 Oct) and US (2 Nov)
-DAYS = 13
+from .clocks import DeviceClock
 
 
 @dataclass
@@ -213,6 +106,7 @@ class Plan:
     enrollment_id: str = ""
     ts_package: str = ""
     cab_name: str = ""
+    clock: DeviceClock = field(default_factory=DeviceClock)
 
     @property
     def zone(self) -> ZoneInfo:
@@ -220,69 +114,20 @@ class Plan:
         return ZoneInfo(win_tz[self.tz_name])
 
     def bias(self, at: datetime) -> int:
-        """Windows bias in minutes at an instant (UTC = local + bias)."""
-        off = at.astimezone(self.zone).utcoffset()
-        assert off is not None
-        return -int(off.total_seconds() // 60)
+        """Windows bias (minutes) the device wrote at an instant: UTC = local + bias."""
+        return self.clock.bias(at, self.tz_name)
 
     def local(self, at: datetime) -> datetime:
-        """Naive local wall-clock time of an instant in the device zone."""
-        return at.astimezone(self.zone).replace(tzinfo=None)
+        """Naive local wall-clock time the device showed at an instant."""
+        return self.clock.local(at, self.tz_name)
 
-
-def _guid(rng: random.Random) -> str:
-    h = f"{rng.getrandbits(128):032X}"
-    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
-
-
-def _serial(rng: random.Random, style: str) -> str:
-    alnum = "0123456789BCDFGHJKLMNPQRSTVWXZ"
-    if style == "dell":
-        return "".join(rng.choice(alnum) for _ in range(7))
-    if style == "hp":
-        return (
-            "5CG"
-            + f"{rng.randint(2300, 2452)}"
-            + "".join(rng.choice(alnum) for _ in range(3))
-        )
-    if style == "lenovo":
-        return "PF" + "".join(rng.choice(alnum) for _ in range(6))
-    return f"0F{rng.randint(0, 10**10 - 1):010d}"
+    def reads(self, at: datetime) -> datetime:
+        """The UTC the device clock showed at an instant (events, CSI stamps)."""
+        return self.clock.reads(at)
 
 
 def _sec(rng: random.Random, lo: float, hi: float) -> timedelta:
     return timedelta(seconds=rng.uniform(lo, hi))
-
-
-def new_device(index: int, rng: random.Random) -> Plan:
-    """A device with its identity, zone, build and model (scenario not set yet)."""
-    site, tz_name, prefix = rng.choices(SITES, SITE_WEIGHTS)[0]
-    if index < len(SITES):  # every region (and its DST rules) in even a small fleet
-        site, tz_name, prefix = SITES[index]
-    manufacturer, model, style = rng.choice(MODELS)
-    serial = _serial(rng, style)
-    build, dv, ubrs, branch, lab = rng.choices(BUILDS, BUILD_WEIGHTS)[0]
-    # Newer builds run newer clients: pick among the upper part of the list.
-    lo = 0 if build < "22000" else 1
-    client = rng.choice(CLIENT_VERSIONS[lo:])
-    return Plan(
-        index=index,
-        serial=serial,
-        device_name=f"{prefix}-{serial}"[:15],
-        site=site,
-        tz_name=tz_name,
-        manufacturer=manufacturer,
-        model=model,
-        build=build,
-        ubr=rng.choice(ubrs),
-        display_version=dv,
-        build_branch=branch,
-        build_lab_ex=lab,
-        client_version=client,
-        scenario="ok",
-        enrollment_id=_guid(rng),
-        ts_package=f"CTS00{rng.randint(100, 199)}",
-    )
 
 
 def _start_time(
@@ -339,26 +184,11 @@ def _ts_steps(plan: Plan, rng: random.Random, start: datetime) -> list[TsStep]:
     return steps
 
 
-def realise(plan: Plan, rng: random.Random, not_before: datetime | None = None) -> Plan:
-    """Fill in every instant and fact of the plan's scenario (docs/scenarios.md)."""
+def _ccmsetup_runs(
+    plan: Plan, rng: random.Random, ccm_start: datetime, timeout: datetime
+) -> None:
+    """The ccmsetup runs (and provider states) of the plan's scenario."""
     sc = plan.scenario
-    t0 = _start_time(plan, rng, not_before)
-    plan.started_at = t0
-    if sc == "unsupported_hybrid_join":
-        plan.join_method = 1
-    if sc == "unsupported_preprovisioning":
-        plan.whiteglove = True
-    # ccmsetup.msi is pushed by Intune a few minutes into device preparation.
-    ccm_start = t0 + _sec(rng, 100, 420)
-    timeout = t0 + timedelta(minutes=60) + _sec(rng, 1, 40)
-    variant = rng.random()
-    dev_prep_fails = sc in (
-        "ccmsetup_never_ran",
-        "ccmsetup_failed",
-        "ccmsetup_too_late",
-    )
-    if sc in ("unsupported_hybrid_join", "unsupported_preprovisioning"):
-        dev_prep_fails = variant < 0.5
     boot = CcmRun(ccm_start, ccm_start + _sec(rng, 4, 12), 0, service=False)
     svc_start = boot.end + _sec(rng, 1, 4)
     if sc == "ccmsetup_never_ran":
@@ -385,71 +215,108 @@ def realise(plan: Plan, rng: random.Random, not_before: datetime | None = None) 
         end = svc_start + _sec(rng, 420, 1500)
         plan.runs = [boot, CcmRun(svc_start, end, 0)]
         plan.client_msi = rng.random() < 0.25
-    if dev_prep_fails:
-        plan.timeout_at = timeout
-        plan.failure_at = timeout
-        plan.failure_phase = "DevicePreparation"
+
+
+def _preparation_fails(
+    plan: Plan, rng: random.Random, timeout: datetime, variant: float
+) -> None:
+    """DevicePreparation times out (or, hybrid, fails on the domain controller)."""
+    sc = plan.scenario
+    plan.timeout_at = timeout
+    plan.failure_at = timeout
+    plan.failure_phase = "DevicePreparation"
+    plan.failure_code = TIMEOUT
+    plan.failure_name = (
+        "CommercialOOBE_ESPDevicePreparation_PolicyProvidersInstallation_TimedOut"
+    )
+    if sc == "unsupported_hybrid_join" and variant < 0.25:
+        plan.failure_at = plan.started_at + _sec(rng, 600, 1800)
+        plan.failure_code = DC_NOT_FOUND
+        plan.failure_code_signed = True  # exception path: signed errorCode
+        plan.failure_name = (
+            "CommercialOOBE_ESPDevicePreparation_PolicyProvidersInstallation_Failed"
+        )
+        plan.timeout_at = None
+    if sc.startswith("unsupported"):
+        plan.cm_state, plan.ts_state = 1, None
+        plan.runs = []
+        plan.client_version = ""
+    plan.esp_end = plan.failure_at
+
+
+def _device_setup(plan: Plan, rng: random.Random) -> None:
+    """DeviceSetup: the task sequence, and how it ends for the plan's scenario."""
+    sc = plan.scenario
+    prep_done = plan.runs[-1].end + _sec(rng, 20, 90)
+    ds_start = plan.ds_start = prep_done + _sec(rng, 2, 10)
+    plan.ts_start = ds_start + _sec(rng, 60, 200)
+    steps = _ts_steps(plan, rng, plan.ts_start)
+    actions = [i for i, s in enumerate(steps) if s.kind == "action"]
+    if sc == "ts_step_failed":
+        k = rng.choice(actions)
+        code, _ = rng.choice(STEP_FAILURES)
+        steps = steps[: k + 1]
+        steps[k].code = code
+        plan.ts_state = 4
+        plan.root_code = code
+        plan.failing_step = steps[k].name
+        plan.failure_at = _ended(steps[k]) + _sec(rng, 20, 120)
+        plan.failure_phase = "DeviceSetup"
+        plan.failure_code = 0
+        plan.failure_name = (
+            "CommercialOOBE_BootstrapStatusCategory_SubcategoryProcessing_Failed"
+        )
+    elif sc in ("ts_still_running",) or sc.startswith("unsupported"):
+        limit = ds_start + timedelta(minutes=60) + _sec(rng, 1, 30)
+        # stretch the steps so the TS is mid-step at the deadline
+        k = rng.choice(actions[1:])
+        steps = steps[: k + 1]
+        steps[k].start = min(steps[k].start, limit - _sec(rng, 300, 1500))
+        for s in steps[:k]:
+            if s.end and s.end > steps[k].start:
+                s.end = steps[k].start - _sec(rng, 1, 5)
+        steps[k].end = None
+        plan.ts_state = rng.choice((1, 2, 2, 2)) if sc == "ts_still_running" else 2
+        plan.failing_step = steps[k].name if sc == "ts_still_running" else ""
+        plan.failure_at = limit
+        plan.failure_phase = "DeviceSetup"
         plan.failure_code = TIMEOUT
         plan.failure_name = (
-            "CommercialOOBE_ESPDevicePreparation_PolicyProvidersInstallation_TimedOut"
+            "CommercialOOBE_BootstrapStatusCategory_SubcategoryProcessing_Failed"
         )
-        if sc == "unsupported_hybrid_join" and variant < 0.25:
-            plan.failure_at = t0 + _sec(rng, 600, 1800)
-            plan.failure_code = DC_NOT_FOUND
-            plan.failure_code_signed = True  # exception path: signed errorCode
-            plan.failure_name = (
-                "CommercialOOBE_ESPDevicePreparation_PolicyProvidersInstallation_Failed"
-            )
-            plan.timeout_at = None
-        if sc.startswith("unsupported"):
-            plan.cm_state, plan.ts_state = 1, None
-            plan.runs = []
-            plan.client_version = ""
-        plan.esp_end = plan.failure_at
     else:
-        prep_done = plan.runs[-1].end + _sec(rng, 20, 90)
-        ds_start = plan.ds_start = prep_done + _sec(rng, 2, 10)
-        plan.ts_start = ds_start + _sec(rng, 60, 200)
-        steps = _ts_steps(plan, rng, plan.ts_start)
-        actions = [i for i, s in enumerate(steps) if s.kind == "action"]
-        if sc == "ts_step_failed":
-            k = rng.choice(actions)
-            code, _ = rng.choice(STEP_FAILURES)
-            steps = steps[: k + 1]
-            steps[k].code = code
-            plan.ts_state = 4
-            plan.root_code = code
-            plan.failing_step = steps[k].name
-            plan.failure_at = _ended(steps[k]) + _sec(rng, 20, 120)
-            plan.failure_phase = "DeviceSetup"
-            plan.failure_code = 0
-            plan.failure_name = (
-                "CommercialOOBE_BootstrapStatusCategory_SubcategoryProcessing_Failed"
-            )
-        elif sc in ("ts_still_running",) or sc.startswith("unsupported"):
-            limit = ds_start + timedelta(minutes=60) + _sec(rng, 1, 30)
-            # stretch the steps so the TS is mid-step at the deadline
-            k = rng.choice(actions[1:])
-            steps = steps[: k + 1]
-            steps[k].start = min(steps[k].start, limit - _sec(rng, 300, 1500))
-            for s in steps[:k]:
-                if s.end and s.end > steps[k].start:
-                    s.end = steps[k].start - _sec(rng, 1, 5)
-            steps[k].end = None
-            plan.ts_state = rng.choice((1, 2, 2, 2)) if sc == "ts_still_running" else 2
-            plan.failing_step = steps[k].name if sc == "ts_still_running" else ""
-            plan.failure_at = limit
-            plan.failure_phase = "DeviceSetup"
-            plan.failure_code = TIMEOUT
-            plan.failure_name = (
-                "CommercialOOBE_BootstrapStatusCategory_SubcategoryProcessing_Failed"
-            )
-        else:
-            plan.ts_state = 3
-            plan.esp_end = _ended(steps[-1]) + _sec(rng, 30, 120)
-        plan.ts_steps = steps
-        if plan.failure_at is not None:
-            plan.esp_end = plan.failure_at
+        plan.ts_state = 3
+        plan.esp_end = _ended(steps[-1]) + _sec(rng, 30, 120)
+    plan.ts_steps = steps
+    if plan.failure_at is not None:
+        plan.esp_end = plan.failure_at
+
+
+def realise(plan: Plan, rng: random.Random, not_before: datetime | None = None) -> Plan:
+    """Fill in every instant and fact of the plan's scenario (docs/scenarios.md)."""
+    sc = plan.scenario
+    t0 = _start_time(plan, rng, not_before)
+    plan.started_at = t0
+    if sc == "unsupported_hybrid_join":
+        plan.join_method = 1
+    if sc == "unsupported_preprovisioning":
+        plan.whiteglove = True
+    # ccmsetup.msi is pushed by Intune a few minutes into device preparation.
+    ccm_start = t0 + _sec(rng, 100, 420)
+    timeout = t0 + timedelta(minutes=60) + _sec(rng, 1, 40)
+    variant = rng.random()
+    dev_prep_fails = sc in (
+        "ccmsetup_never_ran",
+        "ccmsetup_failed",
+        "ccmsetup_too_late",
+    )
+    if sc in ("unsupported_hybrid_join", "unsupported_preprovisioning"):
+        dev_prep_fails = variant < 0.5
+    _ccmsetup_runs(plan, rng, ccm_start, timeout)
+    if dev_prep_fails:
+        _preparation_fails(plan, rng, timeout, variant)
+    else:
+        _device_setup(plan, rng)
     assert plan.esp_end is not None
     if plan.failure_at is not None:
         plan.collected_at = plan.esp_end + _sec(rng, 240, 5400)
@@ -479,3 +346,28 @@ def ground_truth(plan: Plan) -> dict[str, str]:
         "failing_step": plan.failing_step,
         "tz_bias_min": str(plan.bias(plan.started_at)),
     }
+
+
+__all__ = [
+    "TIMEOUT",
+    "E_FAIL",
+    "DC_NOT_FOUND",
+    "CAUSES",
+    "WEIGHTS",
+    "LONE_CAB_OK",
+    "SITES",
+    "SITE_WEIGHTS",
+    "BUILDS",
+    "BUILD_WEIGHTS",
+    "MODELS",
+    "CLIENT_VERSIONS",
+    "NEW_SMSTS_FROM",
+    "STEP_FAILURES",
+    "FIRST_DAY",
+    "DAYS",
+    "CcmRun",
+    "Plan",
+    "TsStep",
+    "ground_truth",
+    "realise",
+]

@@ -61,3 +61,20 @@ def test_parse_names_the_tables_a_file_gives_when_asked_for_another():
     log = next((DATA / "ccmsetup").glob("*.log"))
     result = CliRunner().invoke(main, ["parse", str(log), "--table", "events"])
     assert result.exit_code != 0 and "ccmsetup_runs" in result.output
+
+
+def test_parse_says_in_one_line_that_a_file_is_in_no_known_format(tmp_path):
+    page = tmp_path / "MDMDiagHTMLReport.html"
+    page.write_bytes(b"<html><body>report</body></html>")
+    result = CliRunner().invoke(main, ["parse", str(page)])
+    assert result.exit_code == 1
+    assert result.output == (
+        "espfleet parse: MDMDiagHTMLReport.html: no parser for this format\n"
+    )
+
+
+def test_parse_reads_a_setupact_log():
+    log = DATA / "setuplog" / "setupact_csi_zone_change.log"
+    rows = [json.loads(line) for line in invoke("parse", str(log)).output.splitlines()]
+    assert len(rows) == 15 and rows[2]["csi_utc"] == "2025-10-21T15:00:05.122000+00:00"
+    assert rows[0]["ts_utc"] == "2025-10-21T15:00:01+00:00"

@@ -200,6 +200,7 @@ def _add_wevtutil(rows: EventRows, lines: list[str], zone: ZoneInfo | None) -> b
         computer=fields.get("Computer") or None,
         event_data=data,
         message=message,
+        zone_dated=zone is not None,
     )
     return True
 

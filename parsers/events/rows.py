@@ -108,6 +108,8 @@ class EventRows:
     def __init__(self, source_format: str) -> None:
         self.source_format = source_format
         self.raw: dict[str, Any] = {name: [] for name in self.RAW}
+        # Rows whose time was a local date turned into UTC through the device zone.
+        self.zone_dated: set[int] = set()
 
     def __len__(self) -> int:
         return len(self.raw["event_id"])
@@ -123,6 +125,7 @@ class EventRows:
         computer: str | None,
         event_data: dict | None,
         message: str | None = None,
+        zone_dated: bool = False,
     ) -> None:
         """Add one event as read from its source.
 
@@ -131,8 +134,11 @@ class EventRows:
             ts_utc: an aware datetime, or ISO text with ``Z`` (cast in bulk).
             event_data: EventData/UserData as a dict (None when absent).
             message: the rendered message, when the source has one.
+            zone_dated: `ts_utc` came from a local date through the device zone.
         """
         r = self.raw
+        if zone_dated:
+            self.zone_dated.add(len(self))
         r["channel"].append(channel)
         r["provider"].append(provider)
         r["event_id"].append(event_id)
@@ -158,10 +164,12 @@ class EventRows:
             ids, texts, event_data, r["message"]
         )
         level_array = pa.array(levels, pa.int8())
+        ts_utc = _timestamps(r["ts_utc"])
         cols = {
             "source_format": pa.repeat(pa.scalar(self.source_format, pa.string()), n),
             "event_id": id_array,
-            "ts_utc": _timestamps(r["ts_utc"]),
+            "ts_utc": ts_utc,
+            "ts_confidence": _confidences(ts_utc, self.zone_dated),
             "level": level_array,
             "event_data": event_data,
             "name": names,
@@ -240,6 +248,18 @@ def _names_values_codes(
     if not rows_62407:
         names = values = pa.nulls(n, pa.string())
     return names, values, codes, hexes
+
+
+def _confidences(ts_utc: pa.Array, zone_dated: set[int]) -> pa.Array:
+    """exact where a UTC time was read, from_device_zone where it was local."""
+    exact = pc.if_else(pc.is_null(ts_utc), "unknown", "exact")
+    if not zone_dated:
+        return exact
+    values = exact.to_pylist()
+    for i in zone_dated:
+        if values[i] == "exact":
+            values[i] = "from_device_zone"
+    return pa.array(values, pa.string())
 
 
 # Rows below which Python beats an Arrow kernel's fixed cost (a compiled RE2

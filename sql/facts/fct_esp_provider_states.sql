@@ -1,5 +1,5 @@
 -- one row per bundle with ESP tracking rows: decoded provider and task
--- sequence states, the device's ESP timeout policy, Autopilot profile facts
+-- sequence states, the device's ESP timeout policy, the domain join method
 with
 
 tracking as (
@@ -35,19 +35,7 @@ per_bundle as (
             where
             kind = 'autopilot_profile'
             and setting_key = 'cloudassigneddomainjoinmethod'
-        ) as domain_join_method,
-        any_value(value_text) filter (
-            where
-            kind = 'autopilot_profile'
-            and setting_key = 'deploymentprofilename'
-        ) as deployment_profile,
-        any_value(value_text) filter (
-            where kind = 'os_build' and setting_key = 'fullbuild'
-        ) as os_build,
-        any_value(value_text) filter (
-            where kind = 'configmgr_client'
-            and setting_key = 'productversion'
-        ) as client_version
+        ) as domain_join_method
     from tracking
     group by bundle_id
 ),

@@ -18,16 +18,26 @@ ts as (
     select * from fct_ts_outcomes
 ),
 
+attributes as (
+    select * from device_attributes
+),
+
 joined as (
     select
         attempts.*,
         states.* exclude (bundle_id),
         ccmsetup.* exclude (bundle_id),
-        ts.* exclude (bundle_id)
+        ts.* exclude (bundle_id),
+        attributes.os_build,
+        attributes.client_version,
+        attributes.autopilot_profile as deployment_profile,
+        attributes.model,
+        attributes.manufacturer
     from attempts
     left join states using (bundle_id)
     left join ccmsetup using (bundle_id)
     left join ts using (bundle_id)
+    left join attributes using (bundle_id)
 ),
 
 classified as (
@@ -168,12 +178,11 @@ final as (
             'source', source_uri
         ) as evidence,
         os_build,
-        coalesce(client_version, ccmsetup_client_version) as client_version,
+        client_version,
         deployment_profile,
         site,
-        -- placeholders until the device attributes (issue #8) fill them
-        null::varchar as manufacturer,
-        null::varchar as model,
+        manufacturer,
+        model,
         -- the ESP's default (60 minutes) when the device has no policy
         coalesce(esp_timeout_policy_min, 60) as esp_timeout_min,
         device_key

@@ -74,10 +74,44 @@ def test_bias_less_lines_take_the_zone_of_a_registry_export():
 
 
 def test_bias_less_lines_take_the_zone_setup_set_last():
-    setupact = "2026-07-01 09:00:00, Info [msoobe.exe] Set time zone to [Tokyo Standard Time]\r\n"
+    setupact = (
+        "2026-07-01 09:00:00, Info                         [msoobe.exe] Set time zone "
+        "to [Tokyo Standard Time]\r\n"
+    )
     got = utc_of_ime({"x.cab/setupact.log": setupact.encode()})
     assert got == ("2026-07-01 01:00:00+00:00", "setupact.log")
 
 
 def test_bias_less_lines_without_a_declared_zone_have_no_utc():
     assert utc_of_ime({}) == ("None", None)
+
+
+def test_unknown_member_says_why_no_parser_read_it():
+    out = ingest_bundle({"x.cab/MDMDiagHTMLReport.html": b"<html></html>"})
+    ((report),) = out.members
+    assert (report.parser, report.reason) == (None, "no parser for this format")
+    assert out.unread == [report]
+
+
+def test_a_lone_evtx_is_named_by_the_computer_of_its_records(corpus):
+    from tests.conftest import corpus_file
+
+    path = corpus_file(corpus, "evtx/cab_joopjaeng-jaeng__shell-core-operational.evtx")
+    out = ingest_bundle({path.name: path.read_bytes()})
+    assert out.device.device_name == "LAPTOP-CHANADA"
+
+
+def test_the_setup_log_is_read_once_by_its_own_parser():
+    setupact = (
+        "2026-07-01 09:00:00, Info                         [msoobe.exe] Set time zone "
+        "to [Tokyo Standard Time]\r\n"
+    )
+    out = ingest_bundle({"x.cab/setupact.log": setupact.encode()})
+    assert [(m.member, m.parser) for m in out.members] == [
+        ("x.cab/setupact.log", "setuplog")
+    ]
+    assert "device_facts" not in out.tables
+    ((_, lines),) = out.tables["setup_log_entries"]
+    assert (
+        lines.column("ts_utc").to_pylist()[0].isoformat() == "2026-07-01T00:00:00+00:00"
+    )

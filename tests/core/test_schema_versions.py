@@ -67,7 +67,9 @@ def test_every_file_records_its_table_and_schema_version(sample):
         meta = pq.read_metadata(path).metadata
         table = table_of(path)
         assert meta[b"espfleet.table"] == table.encode(), path
-        assert meta[b"espfleet.schema_version"] == b"1.0", path
+        assert meta[b"espfleet.schema_version"] == (
+            wh.SCHEMA_VERSIONS[table][0].encode()
+        ), path
         # A derived view's file holds the columns the view has now.
         assert meta[b"espfleet.schema_fingerprint"] == (
             wh.SCHEMA_VERSIONS[table][1].encode()
@@ -83,7 +85,7 @@ def test_duckdb_reads_the_version_from_the_file(sample):
         " where decode(key) = 'espfleet.schema_version'",
         [str(path)],
     ).fetchall()
-    assert got == [("1.0",)]
+    assert got == [("1.1",)]  # bundles 1.1 (utc_offset_min)
 
 
 @pytest.mark.parametrize("table", sorted(wh.SCHEMA_VERSIONS))

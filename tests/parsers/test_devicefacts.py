@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import gzip
 from datetime import UTC, datetime
 
 import pyarrow as pa
+import pytest
 
 from espfleet.device import resolve
-from espfleet.parsers import devicefacts
+from espfleet.parsers import devicefacts, setuplog
 from espfleet.parsers.base import ParseContext
 from tests.conftest import corpus_file
 
@@ -51,11 +53,66 @@ def test_2020_metadata_that_is_not_json_still_gives_nothing_wrong(corpus):
     assert facts("MdmDiagLogMetadata.json", data).num_rows == 0
 
 
-def test_2024_metadata_gives_build_and_ubr(corpus):
+def test_2024_metadata_gives_build_ubr_edition_and_build_lab(corpus):
     data = corpus_file(
         corpus, "cab/extracted_itziktdk-MyRes/MdmDiagLogMetadata.json"
     ).read_bytes()
-    assert resolve(facts("MdmDiagLogMetadata.json", data)).os_build == "22631.3296"
+    got = {
+        r["attribute"]: r["value"]
+        for r in facts("MdmDiagLogMetadata.json", data).to_pylist()
+    }
+    assert got == {
+        "os_version": "10.0.22631.3296",
+        "os_build": "22631.3296",
+        "build_number": "22631",
+        "ubr": "3296",
+        "edition": "Professional",
+        "build_lab": "22621.1.amd64fre.ni_release.220506-1250",
+    }
+
+
+@pytest.mark.parametrize(
+    ("path", "gz", "version"),
+    [
+        (
+            "cab/extracted_itziktdk-MyRes/itziktdk-MyRes__MDMDiagReport.xml.gz",
+            True,
+            "10.0.22631.3296",
+        ),
+        ("cab/extracted_joopjaeng-jaeng/MDMDiagReport.xml", False, "10.0.19592.1001"),
+        (
+            "cab/extracted_Gsagar109-Public/Gsagar109-Public__MDMDiagReport.xml.gz",
+            True,
+            "10.0.26100.8875",
+        ),
+    ],
+)
+def test_real_report_xml_gives_the_os_version_build_and_ubr(corpus, path, gz, version):
+    data = corpus_file(corpus, path).read_bytes()
+    got = {
+        r["attribute"]: r["value"]
+        for r in facts(
+            "x.cab/MDMDiagReport.xml", gzip.decompress(data) if gz else data
+        ).to_pylist()
+    }
+    build, ubr = version.split(".")[2:]
+    assert (got["os_version"], got["os_build"], got["build_number"], got["ubr"]) == (
+        version,
+        f"{build}.{ubr}",
+        build,
+        ubr,
+    )
+
+
+def test_footprint_start_is_the_collection_time_in_utc(corpus):
+    data = corpus_file(
+        corpus, "cab/extracted_joopjaeng-jaeng/MdmLogCollectorFootPrint.txt"
+    ).read_bytes()
+    ((row),) = facts("MdmLogCollectorFootPrint.txt", data).to_pylist()
+    assert (row["attribute"], row["value_at"]) == (
+        "collected_at",
+        datetime(2020, 3, 27, 3, 31, 26, tzinfo=UTC),
+    )
 
 
 def test_unknown_windows_zone_gives_no_iana_zone():
@@ -66,14 +123,9 @@ def test_unknown_windows_zone_gives_no_iana_zone():
 
 def test_a_known_zone_wins_over_a_more_trusted_unknown_one():
     framework = b'{"$schema":[{"categories":[{"items":[{"propertyId":"Timezone","value":"Mars Standard Time"}]}]}]}'
-    setup = b"2026-07-01 09:00:00, Info [msoobe.exe] Set time zone to [Tokyo Standard Time]\r\n"
-    both = pa.concat_tables(
-        [
-            facts("DiagnosticsFrameworkData.json", framework),
-            facts("setupact.log", setup),
-        ]
-    )
-    info = resolve(both)
+    setup = b"2026-07-01 09:00:00, Info                         [msoobe.exe] Set time zone to [Tokyo Standard Time]\r\n"
+    lines = setuplog.parse(setup, ParseContext("setupact.log")).table
+    info = resolve(facts("DiagnosticsFrameworkData.json", framework), setup_log=lines)
     assert (info.windows_zone, info.device_zone, info.zone_source) == (
         "Tokyo Standard Time",
         "Asia/Tokyo",

@@ -35,6 +35,7 @@ def test_every_module_declaring_a_parser_is_registered():
         "events/exported_xml.py",
         "events/rendered_text.py",
         "regfile/__init__.py",
+        "setuplog.py",
     }
     assert len(PARSERS) == len(declared)
 
@@ -46,6 +47,7 @@ def test_sniff_order_is_magic_then_structured_then_heuristic_text():
         "autopilotjson",
         "devicefacts",
         "eventxml",
+        "setuplog",
         "eventtext",
         "cmtrace",
     ]

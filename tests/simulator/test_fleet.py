@@ -29,7 +29,8 @@ CONTRACT_COLUMNS = (
     "day scenario expected_status "
     "outcome failed_phase error_code root_error_code cause failing_step "
     "tz_name tz_bias_min "
-    "os_build model client_version layout"
+    "os_build model client_version layout "
+    "zone_source clock_case clock_skew_s clock_fixed_at zone_before zone_changed_at"
 ).split()
 CCM = re.compile(
     r'<!\[LOG\[(?P<msg>.*?)\]LOG\]!><time="(?P<h>\d{1,2}):(?P<mi>\d{2}):(?P<s>\d{2})'

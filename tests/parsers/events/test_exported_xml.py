@@ -121,6 +121,7 @@ def test_same_event_from_evtx_and_xml_agrees():
         "event_id": 62407,
         "record_id": 1,
         "ts_utc": ts,
+        "ts_confidence": "exact",
         "level": 4,
         "computer": "DESKTOP-0000000",
         "event_data": json.dumps({"Name": name, "Value": value}, separators=(",", ":")),

@@ -61,10 +61,17 @@ def test_wrapped_timed_out_is_rejoined():
 
 
 def test_timestamp_variants_are_utc():
-    got = [r["ts_utc"] for r in rows("etw_shellcore_paste.txt")]
+    found = rows("etw_shellcore_paste.txt")
+    got = [r["ts_utc"] for r in found]
     assert got[2] == datetime(2022, 8, 2, 13, 28, 10, 335073, tzinfo=UTC)
     assert got[3] == datetime(2022, 8, 2, 13, 29, 11, tzinfo=UTC)
     assert got[0] is None
+    assert [r["ts_confidence"] for r in found[:4]] == [
+        "unknown",
+        "unknown",
+        "exact",
+        "exact",
+    ]
 
 
 def test_signed_negative_error_code():
@@ -97,6 +104,7 @@ def test_wevtutil_blocks_with_zone():
     # Date: 2024-04-03T09:41:12.123 local (CEST, UTC+2)
     assert got[0]["ts_utc"] == datetime(2024, 4, 3, 7, 41, 12, 123000, tzinfo=UTC)
     assert got[0]["name"] == "CommercialOOBE_ESPDeviceSetup_RebootCoalescing_Required"
+    assert {r["ts_confidence"] for r in got} == {"from_device_zone"}
 
 
 def test_wevtutil_hresult_and_meaning():
@@ -112,6 +120,7 @@ def test_wevtutil_hresult_and_meaning():
 def test_wevtutil_without_zone_has_null_time_and_warning():
     result = rendered_text.parse((DATA / "wevtutil_text_shellcore.txt").read_bytes())
     assert result.table.column("ts_utc").null_count == 3
+    assert set(result.table.column("ts_confidence").to_pylist()) == {"unknown"}
     assert "no zone" in result.warnings[0].reason
 
 

@@ -1,0 +1,107 @@
+"""The event channels of a simulated CAB: Shell-Core and the Autopilot channel.
+
+Shell-Core carries the 62407 sequence of the attempt (`esp_timeline`); the
+ModernDeployment Autopilot channel the profile download before the ESP
+(docs/formats.md §3.4) and, for a device whose clock was wrong, the forced time
+sync: event 753 with ``ServerTime`` and ``ClientTime`` a moment before the sync,
+751 (time sync succeeded) just after (§8.4). Every record is stamped with what
+the device clock read (`Plan.reads`), and its true UTC is noted on the plan.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import datetime, timedelta
+
+from .esp_timeline import esp_events
+from .evtx_writer import EventRecord, shellcore_62407, write_evtx
+from .scenarios import Plan
+
+SHELLCORE_EVTX = "microsoft-windows-shell-core-operational.evtx"
+AUTOPILOT_EVTX = (
+    "microsoft-windows-moderndeployment-diagnostics-provider-autopilot.evtx"
+)
+_MDDP = "Microsoft-Windows-ModernDeployment-Diagnostics-Provider"
+_MDDP_GUID = "{BAB3AD92-FB96-5902-450B-B8421BDEC7BD}"
+Item = tuple[datetime, int, int, tuple[tuple[str, str], ...]]
+
+
+def shellcore_evtx(plan: Plan, rng: random.Random) -> bytes:
+    """Shell-Core/Operational: every 62407 event of the attempt."""
+    pid = rng.randint(2000, 12000)
+    tid = rng.randint(2000, 12000)
+    records = []
+    for n, (at, name, value) in enumerate(esp_events(plan, rng), 1):
+        records.append(
+            shellcore_62407(
+                plan.reads(at),
+                name,
+                value,
+                computer=plan.device_name,
+                process_id=pid,
+                thread_id=tid,
+            )
+        )
+        plan.clock.note(SHELLCORE_EVTX, n, at)
+    return write_evtx(records)
+
+
+def _iso(at: datetime) -> str:
+    return at.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _time_sync(plan: Plan) -> list[Item]:
+    """753 (clock too far off the server's, sync forced), then 751 (sync done)."""
+    fixed = plan.clock.fixed_at
+    if fixed is None:
+        return []
+    written = fixed - timedelta(milliseconds=200)
+    data = (  # both to the second, as Windows writes them
+        ("ServerTime", _iso(fixed)),
+        ("ClientTime", _iso(plan.reads(written))),
+        ("AttemptNumber", "1"),
+        ("MaxAttempts", "5"),
+    )
+    return [
+        (written, 753, 4, data),
+        (fixed + timedelta(milliseconds=300), 751, 4, ()),
+    ]
+
+
+def autopilot_evtx(plan: Plan, rng: random.Random) -> bytes:
+    """ModernDeployment Autopilot channel: profile download, and any time sync."""
+    at = plan.started_at - timedelta(minutes=rng.uniform(26, 40))
+    ztd = "C:\\WINDOWS\\ServiceState\\wmansvc\\AutopilotDDSZTDFile.json"
+    plain: list[tuple[int, int, tuple[tuple[str, str], ...]]] = [
+        (160, 4, ()),
+        (164, 4, ()),
+        (702, 4, (("Message1", ztd),)),
+        (161, 4, ()),
+        (153, 4, (("InitialState", "0"), ("UpdateState", "1"))),
+        (100, 3, (("Message1", "CloudAssignedLanguage"),)),
+        (111, 4, ()),
+    ]
+    items: list[Item] = []
+    for event_id, level, data in plain:
+        at += timedelta(seconds=rng.uniform(0.05, 6))
+        items.append((at, event_id, level, data))
+    items = sorted(items + _time_sync(plan), key=lambda i: i[0])
+    records = []
+    for n, (when, event_id, level, data) in enumerate(items, 1):
+        records.append(
+            EventRecord(
+                event_id,
+                plan.reads(when),
+                data,
+                provider=_MDDP,
+                provider_guid=_MDDP_GUID,
+                channel=f"{_MDDP}/Autopilot",
+                level=level,
+                keywords=0x4000000000000000,
+                computer=plan.device_name,
+                process_id=rng.randint(2000, 9000),
+                thread_id=rng.randint(2000, 9000),
+            )
+        )
+        plan.clock.note(AUTOPILOT_EVTX, n, when)
+    return write_evtx(records)
