@@ -20,16 +20,8 @@ sys.path.insert(0, str(ROOT))
 
 from espfleet.dashboards import export_dashboard  # noqa: E402
 from espfleet.simulator.fleet import simulate  # noqa: E402
+from tests.dashboards.conftest import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 from tests.fixtures import ingest_without_prefect  # noqa: E402
-
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 def render_seconds(index: Path, runs: int = 3) -> list[float]:
@@ -39,7 +31,7 @@ def render_seconds(index: Path, runs: int = 3) -> list[float]:
     times = []
     with sync_playwright() as p:
         browser = p.chromium.launch(
-            executable_path="/usr/bin/chromium", headless=True, args=ARGS
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
         )
         for _ in range(runs):
             context = browser.new_context(viewport={"width": 1280, "height": 1000})

@@ -72,6 +72,14 @@ def _config(chart: alt.TopLevelMixin) -> dict:
     return spec.to_dict()
 
 
+def count_axis(counts: list[int], title: str) -> alt.Axis:
+    """An axis of whole counts: a tick per unit up to 10 (none at halves)."""
+    top = max(counts, default=0)
+    if top <= 10:
+        return alt.Axis(title=title, values=list(range(top + 1)), format="d")
+    return alt.Axis(title=title, tickMinStep=1, format="d")
+
+
 def _pct(n: float | None) -> str:
     return "n/a" if n is None else f"{n:.1%}"
 
@@ -129,7 +137,10 @@ def daily_rates(data: DashboardData) -> Chart | None:
         .mark_bar(color=FADED)
         .encode(
             x=x,
-            y=alt.Y("devices:Q", title="Devices", axis=alt.Axis(tickMinStep=1)),
+            y=alt.Y(
+                "devices:Q",
+                axis=count_axis([d["devices"] for d in data.days], "Devices"),
+            ),
             tooltip=[
                 alt.Tooltip(
                     "utcyearmonthdate(day):T", title="Day (UTC)", format="%Y-%m-%d"
@@ -279,8 +290,7 @@ def _hbar(
             yOffset=alt.YOffset("what:N", sort=whats),
             x=alt.X(
                 "count:Q",
-                title="Failed attempts",
-                axis=alt.Axis(tickMinStep=1, format="d"),
+                axis=count_axis([v["count"] for v in long], "Failed attempts"),
             ),
             color=alt.Color(
                 "what:N",

@@ -33,6 +33,8 @@ class DashboardData:
         info: the `warehouse_info` row.
         first_day, last_day: the UTC days with attempts (None: no data yet).
         since: the first day of the daily charts' window.
+        chase_since: the --since day the devices to chase were cut at
+            (None: every device whose latest attempt failed).
         masked: identities were replaced by pseudonyms.
         chase_total: failing devices in all (the list keeps CHASE_LIMIT).
         timelines: bundle id -> its timeline rows (chased devices only).
@@ -46,6 +48,7 @@ class DashboardData:
     since: date | None
     masked: bool
     settings: dict = field(default_factory=dict)
+    chase_since: date | None = None
     days: list[dict] = field(default_factory=list)
     phase_rates: list[dict] = field(default_factory=list)
     rate_changes: list[dict] = field(default_factory=list)
@@ -59,7 +62,8 @@ class DashboardData:
     deltas: list[dict] = field(default_factory=list)
     chase: list[dict] = field(default_factory=list)
     chase_total: int = 0
-    member_issues: list[dict] = field(default_factory=list)
+    unread_members: list[dict] = field(default_factory=list)
+    parse_warnings: list[dict] = field(default_factory=list)
     quarantined: list[dict] = field(default_factory=list)
     timelines: dict[str, list[dict]] = field(default_factory=dict)
     timeline_total: dict[str, int] = field(default_factory=dict)
@@ -115,11 +119,9 @@ def load(
         masked=masker is not None,
         settings={"threshold": threshold, "min_devices": min_devices},
     )
-    quarantined = reports.quarantined(con)
-    if masker is not None:
-        quarantined = masker.table(quarantined)
-    data.quarantined = quarantined.to_pylist()
-    data.member_issues = read("member_issues")
+    data.quarantined = read("quarantined_bundles")
+    data.unread_members = read("unread_members")
+    data.parse_warnings = read("parse_warnings")
     if data.empty:
         return data
     assert data.last_day is not None
@@ -135,6 +137,7 @@ def load(
     data.duration_summary = read("duration_summary")
     data.cohorts = read("cohort_failure_rates")
     data.deltas = read("rate_deltas")
+    data.chase_since = since
     chase = read("devices_to_chase", since)
     data.chase_total = len(chase)
     data.chase = chase[:CHASE_LIMIT]

@@ -153,7 +153,11 @@ def chase(data: DashboardData) -> str:
         if data.chase_total > len(data.chase)
         else ""
     )
-    since = f" with a latest attempt from {esc(data.since)} on" if data.since else ""
+    since = (
+        f" with a latest attempt from {esc(data.chase_since)} on"
+        if data.chase_since
+        else ""
+    )
     return (
         "<h2 id='chase'>Devices to chase</h2><p class='note'>Devices whose latest "
         f"attempt failed{since}, worst first (most failed attempts, then the most "
@@ -202,34 +206,47 @@ def quality(data: DashboardData) -> str:
         if cells
         else "",
     ]
-    unparsed = [r for r in data.member_issues if r["kind"] == "no_parser"]
-    warned = [r for r in data.member_issues if r["kind"] == "parse_warnings"]
+    unread = data.unread_members
     parts.append(
-        f"<h3>Members no parser reads: {sum(r['members'] for r in unparsed)}</h3>"
+        f"<h3>Members no parser reads: {sum(r['members'] for r in unread)}</h3>"
+        "<p class='note'>Files inside ingested bundles that espfleet does not read "
+        "(digits in the name written #), and why.</p>"
         + table(
-            ["file name", "members", "bundles", "example"],
+            ["reason", "kind of file", "members", "bundles", "example"],
             [
-                (r["item"], r["members"], r["bundles"], r["example_member"])
-                for r in unparsed
+                (r["reason"], r["file_kind"], r["members"], r["bundles"], r["example"])
+                for r in unread
             ],
-            numeric={1, 2},
+            numeric={2, 3},
         )
     )
+    warned = data.parse_warnings
+    total = sum(r["warnings"] + r["skipped"] for r in warned)
     parts.append(
-        f"<h3>Parse warnings: {sum(r['warnings'] for r in warned)}</h3>"
+        f"<h3>Parse warnings: {total}</h3>"
+        "<p class='note'>Members read with warnings or records that could not be "
+        "read (the records before the damage are kept).</p>"
         + table(
-            ["parser", "members", "bundles", "warnings", "first warning"],
+            [
+                "parser",
+                "members",
+                "bundles",
+                "warnings",
+                "skipped records",
+                "first warning",
+            ],
             [
                 (
-                    r["item"],
+                    r["parser"],
                     r["members"],
                     r["bundles"],
                     r["warnings"],
-                    r["example_warning"],
+                    r["skipped"],
+                    r["first_warning"],
                 )
                 for r in warned
             ],
-            numeric={1, 2, 3},
+            numeric={1, 2, 3, 4},
         )
     )
     return "".join(parts)

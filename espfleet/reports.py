@@ -154,9 +154,19 @@ REPORTS: dict[str, Report] = {
             "component, share_from",
         ),
         Report(
-            "member_issues",
-            "Members with no parser, or read with warnings",
-            "kind, members desc, item",
+            "parse_warnings",
+            "Members read with warnings or skipped records, by parser",
+            "members desc, parser",
+        ),
+        Report(
+            "unread_members",
+            "Members no parser read, by reason and kind of file",
+            "members desc, reason, file_kind",
+        ),
+        Report(
+            "quarantined_bundles",
+            "Bundles quarantined, the latest first, and why",
+            "ingested_at desc, bundle_id",
         ),
     )
 }
@@ -236,13 +246,7 @@ def rate_flags(
     return table.filter(pc.field("flagged"))
 
 
-# -- what the dashboard reads beyond REPORTS (espfleet.dashboards) ----------------
-
-QUARANTINED_SQL = """
-select bundle_id, site, source_uri, reason, ingested_at
-from bundles where status = 'quarantined'
-order by ingested_at desc, bundle_id
-"""
+# -- what the dashboard and --mask read beyond REPORTS (espfleet.dashboards) ------
 
 TIMELINES_SQL = """
 select bundle_id, ts_utc, source, what, outcome, detail
@@ -251,46 +255,10 @@ where bundle_id in (select unnest(?::varchar[]))
 order by bundle_id, ts_utc nulls last, source, seq
 """
 
-INFO_SQL = "select * from warehouse_info"
-
-# Registry values that name a person or a tenant (the dashboard's --mask).
-IDENTITY_VALUE_NAMES = (
-    "upn",
-    "userupn",
-    "useremail",
-    "username",
-    "cloudassignedtenantdomain",
-    "cloudassignedtenantid",
-    "cloudassignedmdmid",
-    "aadtenantid",
-    "tenantid",
-    "tenantname",
-    "tenantdomain",
-)
-
-IDENTITIES_SQL = """
-select 'device' as kind, device_name as value from bundles
-where device_name is not null
-union
-select 'serial', serial_number from bundles where serial_number is not null
-union
-select case attribute when 'device_name' then 'device' else 'serial' end, value
-from device_facts
-where attribute in ('device_name', 'serial_number') and value is not null
-union
-select
-    case when lower(value_name) like '%tenant%' or lower(value_name) like '%mdmid%'
-        then 'tenant' else 'user' end,
-    value_text
-from registry_values
-where lower(value_name) in (select unnest(?::varchar[]))
-    and value_text is not null and value_text <> ''
-"""
-
 
 def quarantined(con: duckdb.DuckDBPyConnection) -> pa.Table:
     """The quarantined bundles, latest first, with their reasons."""
-    return con.sql(QUARANTINED_SQL).to_arrow_table()
+    return run(con, "quarantined_bundles")
 
 
 def timelines(con: duckdb.DuckDBPyConnection, bundle_ids: list[str]) -> pa.Table:
@@ -300,14 +268,19 @@ def timelines(con: duckdb.DuckDBPyConnection, bundle_ids: list[str]) -> pa.Table
 
 def warehouse_info(con: duckdb.DuckDBPyConnection) -> dict:
     """The `warehouse_info` row: which espfleet built the file, and when."""
-    rows = con.sql(INFO_SQL).to_arrow_table().to_pylist()
+    rows = con.sql("select * from warehouse_info").to_arrow_table().to_pylist()
     return rows[0] if rows else {}
 
 
 def identities(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:
     """(kind, value) of every device name, serial, user and tenant the data holds.
 
-    Kinds: ``device``, ``serial``, ``user``, ``tenant``; what ``--mask`` hides.
+    Kinds: ``device``, ``serial``, ``user``, ``tenant`` (the `identities` view);
+    what ``--mask`` hides. Devices and serials come first, so a value that is
+    both a name and a tenant's is masked as the device it names.
     """
-    rows = con.execute(IDENTITIES_SQL, [list(IDENTITY_VALUE_NAMES)]).fetchall()
+    rows = con.sql(
+        "select kind, value from identities order by"
+        " case kind when 'device' then 0 when 'serial' then 1 else 2 end, value"
+    ).fetchall()
     return [(kind, value) for kind, value in rows]

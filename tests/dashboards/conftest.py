@@ -6,6 +6,7 @@ import csv
 import os
 import shutil
 import subprocess
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -17,9 +18,23 @@ ROOT = Path(__file__).resolve().parents[2]
 # Kept after the run (not committed: /tmp/ is ignored): the screenshots.
 ARTIFACTS = ROOT / "tmp" / "test-artifacts" / "dashboard"
 CHROMIUM = "/usr/bin/chromium"
+# Headless as root (no sandbox), and no network: every host name fails to
+# resolve, so nothing outside the file could load even if a page asked.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--host-resolver-rules=MAP * ~NOTFOUND",
+]
 # Planted in a device name and in a log message of a failing device.
 NAME_PAYLOAD = '<script>window.__pwned=1</script><img src=x onerror="window.__pwned=2">'
 LOG_PAYLOAD = "</script><img src=x onerror=window.__pwned=3> <b>bold</b> & done"
+# Planted as the failing task-sequence step of another device: it reaches the
+# charts (axis labels, tooltips) and that device's diagnosis.
+STEP_PAYLOAD = "<img src=x onerror=window.__pwned=4><i>Step</i>"
 FLEET_SEED = 5
 
 
@@ -50,6 +65,12 @@ def planted(tmp_path_factory) -> dict:
     for p in plans:
         if p.serial == victim_serial:
             p.device_name = NAME_PAYLOAD
+    stepper = next(p for p in plans if p.scenario == "ts_step_failed" and not p.damage)
+    stepper.ts_steps = [
+        replace(s, name=STEP_PAYLOAD) if s.name == stepper.failing_step else s
+        for s in stepper.ts_steps
+    ]
+    stepper.failing_step = STEP_PAYLOAD
     paths = [write_bundle(p, FLEET_SEED, share) for p in plans]
     victim_path = share / paths[plans.index(victim)]
     _plant_log_line(victim_path)
@@ -64,6 +85,7 @@ def planted(tmp_path_factory) -> dict:
         "warehouse": warehouse,
         "truth": rows,
         "victim_serial": victim_serial,
+        "stepper_serial": stepper.serial,
     }
 
 
@@ -74,7 +96,11 @@ def _install_chromium() -> None:
         pytest.fail(f"no {CHROMIUM}: apt-get install -y chromium (as root)")
     env = os.environ | {"DEBIAN_FRONTEND": "noninteractive"}
     subprocess.run(["apt-get", "update", "-q"], check=True, env=env)
-    subprocess.run(["apt-get", "install", "-y", "-q", "chromium"], check=True, env=env)
+    subprocess.run(
+        ["apt-get", "install", "-y", "-q", "chromium", "fonts-liberation"],
+        check=True,
+        env=env,
+    )
 
 
 @pytest.fixture(scope="session")
@@ -89,16 +115,7 @@ def browser():
 
     with sync_playwright() as p:
         chromium = p.chromium.launch(
-            executable_path=CHROMIUM,
-            headless=True,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-            ],
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
         )
         yield chromium
         chromium.close()
@@ -108,3 +125,13 @@ def browser():
 def artifacts() -> Path:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     return ARTIFACTS
+
+
+@pytest.fixture(scope="session")
+def sample_warehouse(tmp_path_factory) -> Path:
+    """The committed sample (data/sample), ingested without Prefect."""
+    from tests.fixtures import SAMPLE
+
+    warehouse = tmp_path_factory.mktemp("sample") / "warehouse"
+    ingest_without_prefect(SAMPLE, warehouse)
+    return warehouse

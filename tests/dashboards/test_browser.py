@@ -9,7 +9,7 @@ from pathlib import Path
 from espfleet.dashboards import export_dashboard
 from espfleet.warehouse import Warehouse
 
-from .conftest import LOG_PAYLOAD, NAME_PAYLOAD
+from .conftest import LOG_PAYLOAD, NAME_PAYLOAD, STEP_PAYLOAD
 
 MARKS = """
 Array.from(document.querySelectorAll('[data-spec]')).map(el => [
@@ -104,6 +104,35 @@ def test_the_page_draws_every_chart_offline_and_planted_markup_stays_text(
     first.click()
     assert page.locator(first.get_attribute("href") or "").is_visible()
     assert not section.is_visible()
+    assert errors == []
+    context.close()
+
+
+def test_a_planted_step_name_is_text_in_charts_tooltips_and_diagnosis(
+    planted, browser, artifacts
+):
+    result = export_dashboard(planted["warehouse"], artifacts / "planted-step")
+    context, page, errors, _outside, _seconds = open_page(browser, result.index)
+    chart = page.locator("#chart-ts-steps")
+    labels = chart.locator("g.role-axis-label text").all_text_contents()
+    assert any(label.startswith("<img src=x") for label in labels), labels
+    # The bar's tooltip (vega-tooltip, HTML) shows the name as text.
+    tooltip = page.locator("#vg-tooltip-element")
+    shown = []
+    for bar in chart.locator("g.mark-rect.role-mark path").all():
+        label = bar.get_attribute("aria-label") or ""
+        if STEP_PAYLOAD in label and "Attempts: 0;" not in label:
+            bar.hover()
+            tooltip.wait_for(state="visible")
+            shown.append(tooltip.inner_text())
+    assert any(STEP_PAYLOAD in text for text in shown), shown
+    assert tooltip.locator("img, i").count() == 0
+    page.screenshot(path=str(artifacts / "tooltip.png"))
+    # The diagnosis of the devices to chase names the step, as text.
+    chase = page.locator("#chase + p + table")
+    assert STEP_PAYLOAD in chase.inner_text()
+    assert page.locator("img[src='x'], td i").count() == 0
+    assert page.evaluate("window.__pwned") is None
     assert errors == []
     context.close()
 
