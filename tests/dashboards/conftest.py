@@ -32,19 +32,26 @@ CHROMIUM_ARGS = [
 # Planted in a device name and in a log message of a failing device.
 NAME_PAYLOAD = '<script>window.__pwned=1</script><img src=x onerror="window.__pwned=2">'
 LOG_PAYLOAD = "</script><img src=x onerror=window.__pwned=3> <b>bold</b> & done"
+# A log message naming a user twice (UPN, profile folder): --mask hides both.
+PROFILE = "jsmith"
+USER_LINE = (
+    "Token for autopilot@contoso.onmicrosoft.com cached in "
+    f"C:\\Users\\{PROFILE}\\AppData\\Local\\Temp"
+)
 # Planted as the failing task-sequence step of another device: it reaches the
 # charts (axis labels, tooltips) and that device's diagnosis.
 STEP_PAYLOAD = "<img src=x onerror=window.__pwned=4><i>Step</i>"
 FLEET_SEED = 5
 
 
-def _plant_log_line(folder: Path) -> None:
-    """An error record whose message is markup, before the log's last record."""
+def _plant_log_lines(folder: Path, messages: list[str]) -> None:
+    """Error records with these messages, before the log's last record."""
     log = folder / "ccmsetup.log"
     lines = log.read_text(encoding="utf-8").splitlines(keepends=True)
     last = lines[-1]
     attrs = last[last.index("]LOG]!>") :].replace('type="1"', 'type="3"')
-    lines.insert(len(lines) - 1, f"<![LOG[{LOG_PAYLOAD}]LOG]!>{attrs}")
+    planted = [f"<![LOG[{message}]LOG]!>{attrs}" for message in messages]
+    lines[-1:-1] = planted
     log.write_text("".join(lines), encoding="utf-8")
 
 
@@ -73,7 +80,7 @@ def planted(tmp_path_factory) -> dict:
     stepper.failing_step = STEP_PAYLOAD
     paths = [write_bundle(p, FLEET_SEED, share) for p in plans]
     victim_path = share / paths[plans.index(victim)]
-    _plant_log_line(victim_path)
+    _plant_log_lines(victim_path, [LOG_PAYLOAD, USER_LINE])
     rows = truth_rows(plans, paths)
     with (share / "ground_truth.csv").open("w", newline="", encoding="utf-8") as f:
         writer = csv.DictWriter(f, fieldnames=COLUMNS, lineterminator="\n")

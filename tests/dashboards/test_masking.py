@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import shutil
 import struct
 import zlib
 from pathlib import Path
@@ -10,7 +12,11 @@ from click.testing import CliRunner
 
 from espfleet.cli import main
 from espfleet.dashboards import export_dashboard
-from espfleet.masking import KEY_FILE
+from espfleet.masking import KEY_FILE, Masker, load_key
+from espfleet.simulator.fleet import simulate
+from tests.fixtures import ingest_without_prefect
+
+from .conftest import PROFILE
 
 # What the simulator writes for every device's tenant and user
 # (simulator/cmlogs.py, simulator/registry_dump.py).
@@ -19,7 +25,7 @@ USER = "autopilot@contoso.onmicrosoft.com"
 
 
 def originals(truth: list[dict]) -> set[str]:
-    values = {USER, *TENANT}
+    values = {USER, PROFILE, *TENANT}
     for row in truth:
         values |= {row["device_name"], row["serial_number"]}
     return {v for v in values if v}
@@ -57,8 +63,12 @@ def leaks(folder: Path, values: set[str]) -> dict[str, list[str]]:
 def test_a_masked_dashboard_holds_no_original_identity(planted, tmp_path):
     values = originals(planted["truth"])
     plain = export_dashboard(planted["warehouse"], tmp_path / "plain")
-    # The unmasked file does hold them (so the check below can fail).
-    assert "index.html" in leaks(plain.index.parent, values)
+    # The unmasked file does hold them (so the check below can fail): the
+    # devices, the user's UPN and profile folder (a planted log message), the
+    # tenant's name (in the Autopilot profile's).
+    held = leaks(plain.index.parent, values)["index.html"]
+    assert {USER, PROFILE, "contoso"} <= set(held)
+    assert planted["victim_serial"] in held
     masked = export_dashboard(planted["warehouse"], tmp_path / "masked", mask=True)
     assert leaks(masked.index.parent, values) == {}
     html = masked.index.read_text(encoding="utf-8")
@@ -68,16 +78,27 @@ def test_a_masked_dashboard_holds_no_original_identity(planted, tmp_path):
     assert (planted["warehouse"] / KEY_FILE).stat().st_mode & 0o077 == 0
 
 
+def pseudonyms(index: Path, kind: str) -> set[str]:
+    return set(re.findall(rf"{kind}-[0-9a-f]{{10}}", index.read_text("utf-8")))
+
+
 def test_pseudonyms_stay_the_same_night_after_night(planted, tmp_path):
-    first = export_dashboard(planted["warehouse"], tmp_path / "n1", mask=True)
-    again = export_dashboard(planted["warehouse"], tmp_path / "n2", mask=True)
+    # Tonight's warehouse, and a copy that ingests a second night's bundles.
+    warehouse = tmp_path / "warehouse"
+    shutil.copytree(planted["warehouse"], warehouse)
+    first = export_dashboard(warehouse, tmp_path / "n1", mask=True)
+    simulate(devices=4, seed=99, out=tmp_path / "night2")
+    assert ingest_without_prefect(tmp_path / "night2", warehouse)["ingested"] >= 4
+    second = export_dashboard(warehouse, tmp_path / "n2", mask=True)
 
-    def names(index: Path) -> set[str]:
-        import re
-
-        return set(re.findall(r"device-[0-9a-f]{10}", index.read_text("utf-8")))
-
-    assert names(first.index) and names(first.index) == names(again.index)
+    # The planted device is chased both nights, under one pseudonym: the keyed
+    # hash of its serial, whatever else the warehouse holds.
+    serial = Masker(load_key(warehouse), []).pseudonym(
+        "serial", planted["victim_serial"]
+    )
+    assert serial in pseudonyms(first.index, "serial")
+    assert serial in pseudonyms(second.index, "serial")
+    assert pseudonyms(first.index, "device") <= pseudonyms(second.index, "device")
 
 
 def test_report_mask_hides_identities_too(planted):
