@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 import time
 import uuid
 from dataclasses import dataclass
@@ -30,8 +31,9 @@ from .summary import summary_spec
 INDEX = "index.html"
 SUMMARY = "summary.png"
 PNG_SCALE = 2
-# summary.png: ~1600 x 900 points drawn at 1.2, about 1920 x 1080 pixels.
-SUMMARY_SCALE = 1.2
+# summary.png: a 16:9 slide, this many pixels wide.
+SLIDE_WIDTH, SLIDE_HEIGHT = 1920, 1080
+_SVG_SIZE = re.compile(r'<svg[^>]*?\bwidth="([\d.]+)"[^>]*?\bheight="([\d.]+)"')
 
 
 @dataclass(frozen=True)
@@ -79,6 +81,30 @@ def png(spec: dict, scale: float = PNG_SCALE) -> bytes:
     return vlc.vegalite_to_png(spec, scale=scale)
 
 
+def slide_png(spec: dict) -> bytes:
+    """`spec` as a SLIDE_WIDTH x SLIDE_HEIGHT PNG, whatever size it draws at.
+
+    Vega sizes a composition to its content; the drawing is measured once (as
+    SVG), padded with white to 16:9 and scaled to the slide's width.
+    """
+    vega = vlc.vegalite_to_vega(spec)
+    match = _SVG_SIZE.search(vlc.vega_to_svg(vega))
+    if match is None:  # pragma: no cover - vl-convert always writes both
+        raise ValueError("vl-convert wrote an SVG with no size")
+    width, height = float(match.group(1)), float(match.group(2))
+    ratio = SLIDE_WIDTH / SLIDE_HEIGHT
+    pad = spec.get("padding", 0)
+    extra_x = max(height * ratio - width, 0) / 2
+    extra_y = max(width / ratio - height, 0) / 2
+    vega["padding"] = {
+        "left": pad + extra_x,
+        "right": pad + extra_x,
+        "top": pad + extra_y,
+        "bottom": pad + extra_y,
+    }
+    return vlc.vega_to_png(vega, scale=SLIDE_WIDTH / (width + 2 * extra_x))
+
+
 def _summary(data: DashboardData, charts: list[Chart]) -> dict:
     spec = summary_spec(data, charts)
     datasets: dict = {}
@@ -99,7 +125,7 @@ def render(data: DashboardData, out: Path) -> tuple[Path, tuple[Path, ...]]:
         _write(path, png(chart.spec))
         images.append(path)
     if not data.empty and charts:
-        _write(out / SUMMARY, png(_summary(data, charts), SUMMARY_SCALE))
+        _write(out / SUMMARY, slide_png(_summary(data, charts)))
         images.append(out / SUMMARY)
     html = page(data, charts, panels.sections(data), vega_bundle())
     _write(out / INDEX, html.encode("utf-8"))

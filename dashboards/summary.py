@@ -11,7 +11,9 @@ import altair as alt
 from .charts import FONT, INK, Chart
 from .data import DashboardData
 
-WIDTH, HEIGHT = 1600, 900  # drawn at scale 1.2: 1920 x 1080 pixels
+# The layout's width in points (export.slide_png pads the drawing to 16:9 and
+# scales it to 1920 x 1080 pixels).
+WIDTH = 1600
 
 
 def _text_block(
@@ -90,9 +92,9 @@ def summary_spec(data: DashboardData, charts: list[Chart]) -> dict:
     top = _text_block(headline(data), WIDTH - 40, 200).to_dict()
     parts = []
     for key, width, height in (
-        ("daily-rates", 640, 380),
-        ("pareto", 600, 220),
-        ("heat-map", 600, 150),
+        ("daily-rates", 640, 470),
+        ("pareto", 600, 270),
+        ("heat-map", 600, 180),
     ):
         chart = next((c for c in charts if c.key == key), None)
         if chart is None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import struct
 import time
 from datetime import date
 from pathlib import Path
@@ -160,5 +161,8 @@ def test_the_summary_and_chart_images_are_written(planted, tmp_path):
     )
     for image in result.images:
         assert image.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    # A 16:9 slide: the IHDR chunk's width and height.
+    head = (tmp_path / "dash" / "summary.png").read_bytes()[16:24]
+    assert struct.unpack(">II", head) == (1920, 1080)
     assert (tmp_path / "dash" / "index.html").is_file()
     assert not list((tmp_path / "dash").glob(".*.tmp"))
