@@ -23,9 +23,10 @@ from espfleet.masking import load_key
 from espfleet.warehouse import Warehouse
 
 from . import panels
-from .charts import Chart, all_charts
+from .charts import all_charts
 from .data import DashboardData, load
 from .page import page
+from .style import Chart
 from .summary import summary_spec
 
 INDEX = "index.html"

@@ -18,8 +18,8 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from importlib import resources
 
-from .charts import Chart
 from .data import TIMELINE_ROWS, DashboardData
+from .style import Chart
 from .tiles import kpi_tiles
 
 ASSETS = resources.files("espfleet.dashboards").joinpath("assets")

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import altair as alt
 
-from .charts import FONT, INK, Chart
 from .data import DashboardData
+from .style import FONT, INK, Chart
 
 # The layout's width in points (export.slide_png pads the drawing to 16:9 and
 # scales it to 1920 x 1080 pixels).
