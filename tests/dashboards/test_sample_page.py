@@ -221,3 +221,19 @@ def test_rate_flags_and_data_quality_panels(sample_page):
         "Members no parser reads: 12",
         "Parse warnings: 3",
     ]
+
+
+def test_the_file_refers_to_nothing_outside_itself_but_its_images(sample_page):
+    result = sample_page[3]
+    html = result.index.read_text(encoding="utf-8")
+    # The page's own markup: every script's body removed (the inlined Vega).
+    markup = re.sub(r"(?s)(<script[^>]*>).*?</script>", r"\1</script>", html)
+    assert markup.count("<script") == len(re.findall(r"<script[^>]*>", html))
+    refs = re.findall(r"""\b(?:src|href|action|data)\s*=\s*["']?([^"'\s>]+)""", markup)
+    outside = [r for r in refs if not r.startswith("#")]
+    assert outside and all(
+        re.fullmatch(r"[a-z0-9-_]+\.png", r) and (result.index.parent / r).is_file()
+        for r in outside
+    ), outside
+    assert "<script src" not in markup and "<link" not in markup
+    assert "connect-src 'none'" in markup and "default-src 'none'" in markup
