@@ -110,12 +110,14 @@ def _install_chromium() -> None:
     )
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
     """Debian's chromium, headless, driven by Playwright over its protocol.
 
     Playwright gives every launch a fresh profile (its own --user-data-dir)
-    and downloads nothing: the executable is Debian's.
+    and downloads nothing: the executable is Debian's. Per module: while
+    Playwright's sync API is open, its event loop counts as running, and
+    Prefect would then hand later tests coroutines instead of results.
     """
     _install_chromium()
     from playwright.sync_api import sync_playwright
