@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pyarrow as pa
 from fsspec import AbstractFileSystem
@@ -341,6 +342,18 @@ def rate_flags(warehouse: Location | str, threshold: float, min_devices: int) ->
         "flag_rule": f"a failure rate up by at least {threshold:.1%} (night over "
         f"night or week over week) on at least {min_devices} failing devices",
     }
+
+
+def export_dashboard(
+    warehouse: Path | str, threshold: float, min_devices: int, mask: bool = False
+) -> Path:
+    """Write the ops-review dashboard of the refreshed warehouse folder; its
+    index.html."""
+    from espfleet.dashboards import export_dashboard as export
+
+    return export(
+        Path(warehouse), mask=mask, threshold=threshold, min_devices=min_devices
+    ).index
 
 
 def add_up(summaries: list[BatchSummary], seen: int, run_id: str) -> dict:

@@ -40,6 +40,8 @@ class RunSettings:
             flagged...
         min_devices: ...when at least this many devices fail that way; cohorts
             smaller than this are marked small.
+        mask_dashboard: the run's dashboard shows pseudonyms for device
+            names, serials, users and tenants (espfleet.masking).
     """
 
     source: str = str(SAMPLE_SOURCE)
@@ -53,6 +55,7 @@ class RunSettings:
     dask_address: str | None = None
     delta_threshold: float = 0.05
     min_devices: int = 3
+    mask_dashboard: bool = False
 
 
 def configure_prefect(workdir: Path | None = None) -> None:

@@ -23,6 +23,7 @@ from .database import WarehouseError, connect
 from .pipeline import find_new_bundles
 from .runs import MARKER_NAME, refuse_foreign, run_lock, sweep
 from .settings import RunSettings
+from .storage import is_remote
 from .warehouse import Warehouse
 
 
@@ -93,4 +94,11 @@ def check(settings: RunSettings) -> dict | None:
             "quarantine_reasons": [],
             "deferred": [],
             "swept": len(swept),
+            "dashboard": _dashboard(wh),
         }
+
+
+def _dashboard(wh: Warehouse) -> object:
+    """The dashboard the last run wrote (a folder's), if there is one."""
+    index = wh.root / "dashboard" / "index.html"
+    return index if not is_remote(wh.root) and index.is_file() else None
