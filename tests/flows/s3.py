@@ -66,15 +66,25 @@ def _wait_port(port: int, proc: subprocess.Popen, what: str, log: Path) -> None:
 
 
 def _stop(procs: list[subprocess.Popen]) -> None:
+    """End each process and its session (a Dask worker with no PREFECT_API_URL
+    starts a temporary Prefect API of its own, which would outlive it)."""
+    import signal
+
     for proc in procs:
-        if proc.poll() is None:
-            proc.terminate()
+        try:
+            os.killpg(proc.pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
     for proc in procs:
         try:
             proc.wait(15)
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)  # what is left of its session
+        except ProcessLookupError:
+            pass
 
 
 @contextmanager
@@ -88,6 +98,7 @@ def moto_server(work: Path) -> Iterator[S3Server]:
             [str(BIN / "moto_server"), "-H", "127.0.0.1", "-p", str(port)],
             stdout=out,
             stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
     try:
         _wait_port(port, proc, "moto_server", log)
@@ -118,6 +129,7 @@ def dask_cluster(work: Path, env: dict[str, str], workers: int = 2) -> Iterator[
                     stderr=subprocess.STDOUT,
                     env=full_env,
                     cwd=work,
+                    start_new_session=True,
                 )
             )
         _wait_port(port, procs[0], "dask scheduler", log)
@@ -132,6 +144,7 @@ def dask_cluster(work: Path, env: dict[str, str], workers: int = 2) -> Iterator[
                         stderr=subprocess.STDOUT,
                         env=full_env,
                         cwd=work,
+                        start_new_session=True,
                     )
                 )
         from distributed import Client
