@@ -192,7 +192,9 @@ SCHEMA_VERSIONS: dict[str, tuple[str, str]] = {
     "clock_anchors": ("1.0", "a3959acc2672"),
     "clock_eras": ("1.0", "9ecd110a54e9"),
     # Derived: views kept as Parquet under <root>/derived/ (database.DERIVED).
-    "device_outcomes": ("1.0", "7ec7cfd53e48"),
+    # 2.0: one row per attempt inside a bundle (attempt_in_bundle); stages and the
+    # outcome vocabulary of #9 (esp_phase, contradiction)
+    "device_outcomes": ("2.0", "08b8d20cac79"),
     "device_days": ("1.0", "7d4f59c620c1"),
     "device_weeks": ("1.0", "8bd00a940d71"),
     "fleet_status": ("1.0", "ee1e3f636e40"),

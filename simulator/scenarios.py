@@ -280,7 +280,8 @@ def _device_setup(plan: Plan, rng: random.Random) -> None:
         plan.failing_step = steps[k].name if sc == "ts_still_running" else ""
         plan.failure_at = limit
         plan.failure_phase = "DeviceSetup"
-        plan.failure_code = TIMEOUT
+        # an expired monitor: state = failed with errorCode 0 (formats.md §3.3.2)
+        plan.failure_code = 0
         plan.failure_name = (
             "CommercialOOBE_BootstrapStatusCategory_SubcategoryProcessing_Failed"
         )
@@ -333,7 +334,12 @@ def ground_truth(plan: Plan) -> dict[str, str]:
     outcome = "succeeded"
     if failed:
         outcome = "unsupported" if sc.startswith("unsupported") else "failed"
+        timed_out = plan.failure_name.endswith("_TimedOut")
+        if outcome == "failed" and (timed_out or sc == "ts_still_running"):
+            outcome = "timed_out"
     code = plan.failure_code or (plan.root_code or 0)
+    if failed and not code:
+        code = TIMEOUT  # a timeout logged with errorCode 0 (docs/scenarios.md)
     return {
         "started_at": plan.started_at.strftime("%Y-%m-%dT%H:%M:%S.")
         + f"{plan.started_at.microsecond // 1000:03d}Z",
