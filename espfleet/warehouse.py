@@ -186,6 +186,7 @@ SCHEMA_VERSIONS: dict[str, tuple[str, str]] = {
     "ccmsetup_runs": ("1.1", "1e3fb877fd19"),  # 1.1: clock columns
     "ts_steps": ("1.1", "d1ef883c84a1"),  # 1.1: clock columns
     "ts_runs": ("1.1", "da943b61bb49"),  # 1.1: clock columns
+    "ime_app_reports": ("1.0", "5c2c97977519"),  # #9: Win32 app results
     # 2.0: the framework file's OSBuild is build_lab; setup logs no longer here (#8)
     "device_facts": ("2.0", "343ddb07616b"),
     "setup_log_entries": ("1.0", "e4a3e2c4a00b"),
@@ -194,7 +195,7 @@ SCHEMA_VERSIONS: dict[str, tuple[str, str]] = {
     # Derived: views kept as Parquet under <root>/derived/ (database.DERIVED).
     # 2.0: one row per attempt inside a bundle (attempt_in_bundle); stages and the
     # outcome vocabulary of #9 (esp_phase, contradiction)
-    "device_outcomes": ("2.0", "08b8d20cac79"),
+    "device_outcomes": ("2.0", "dde59a6087c9"),
     "device_days": ("1.0", "7d4f59c620c1"),
     "device_weeks": ("1.0", "8bd00a940d71"),
     "fleet_status": ("1.0", "ee1e3f636e40"),

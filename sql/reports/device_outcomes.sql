@@ -19,6 +19,10 @@ ts as (
     select * from fct_ts_outcomes
 ),
 
+apps as (
+    select * from fct_win32_app_failures
+),
+
 attributes as (
     select * from device_attributes
 ),
@@ -29,6 +33,7 @@ joined as (
         states.* exclude (bundle_id),
         ccmsetup.* exclude (bundle_id),
         ts.* exclude (bundle_id),
+        apps.* exclude (bundle_id),
         attributes.os_build,
         attributes.client_version,
         attributes.autopilot_profile as deployment_profile,
@@ -61,6 +66,7 @@ joined as (
     left join states using (bundle_id)
     left join ccmsetup using (bundle_id)
     left join ts using (bundle_id)
+    left join apps using (bundle_id)
     left join attributes using (bundle_id)
 ),
 
@@ -116,8 +122,11 @@ classified as (
                             or ts_outcome = 'failed'
                             or ts_failed_step is not null
                             then 'ts_step_failed'
+                        when app_failed_at <= failed_at then 'win32_app_failed'
                         else 'unexplained'
                     end
+            when failed_stage = 'AccountSetup' and app_failed_at <= failed_at
+                then 'win32_app_failed'
             when failed_stage = 'AccountSetup' then 'account_setup_failed'
             else 'unexplained'
         end as cause
@@ -147,6 +156,16 @@ judged as (
         case
             when cause = 'ccmsetup_failed' then ccmsetup_error_code
             when cause = 'ts_step_failed' then ts_error_code
+            -- the IME's code, else the exit code as HRESULT_FROM_WIN32
+            when cause = 'win32_app_failed'
+                then
+                    coalesce(
+                        app_error_code,
+                        case
+                            when app_exit_code between 1 and 65535
+                                then (2147942400 + app_exit_code)::uinteger
+                        end
+                    )
         end as root_error_code_u32
     from classified
 ),
@@ -312,6 +331,10 @@ final as (
                     'PROVISIONTS task sequence still running at the ESP timeout'
             when 'account_setup_failed'
                 then 'Account setup failed: ' || failure_event
+            when 'win32_app_failed'
+                then
+                    'Win32 app ''' || failed_app || ''' failed through the IME'
+                    || coalesce(' with exit code ' || app_exit_code, '')
             else 'failure not explained by the evidence'
         end
         || case
@@ -326,6 +349,14 @@ final as (
         end as diagnosis,
         contradiction,
         case when is_last_run then ts_failed_step end as failing_step,
+        -- what the failure blocked: the step, app, provider or subcategory
+        case
+            when cause in ('ts_step_failed', 'ts_still_running')
+                then coalesce(ts_failed_step, 'Provisioning_TS')
+            when cause = 'win32_app_failed' then failed_app
+            when cause like 'ccmsetup\_%' escape '\' then 'ConfigMgr'
+            else failure_subcategory
+        end as blocked_item,
         -- evidence
         json_object(
             'failure_event', failure_event,
@@ -346,6 +377,9 @@ final as (
             'ccmsetup_succeeded_at', succeeded_at,
             'ts_outcome', ts_outcome,
             'ts_engine_code', ts_engine_code,
+            'failed_app', failed_app,
+            'app_exit_code', app_exit_code,
+            'app_errors', n_app_errors,
             'missing', nullif(missing_evidence, ''),
             'contradiction', contradiction,
             'source', source_uri

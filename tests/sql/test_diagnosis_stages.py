@@ -458,3 +458,50 @@ def test_incomplete_is_a_failure_with_no_code(duck):
         ],
     )
     assert row(duck, "b1")[:4] == ("failed", "DeviceSetup", "DeviceSetup", None)
+
+
+def test_a_win32_app_in_error_before_the_apps_failure_is_the_cause(duck):
+    given(duck, "stg_ingest__bundles", [bundle("b1")])
+    apps = (
+        "BootstrapStatus: Subcategory ID = DeviceSetup.AppsSubcategory; state = failed."
+    )
+    given(
+        duck,
+        "stg_esp__events",
+        [
+            start("b1"),
+            esp("b1", 40, SUB + "Failed", "DeviceSetup", "failed", None, apps),
+        ],
+    )
+    given(duck, "stg_esp__tracking", [state("b1", "setup_app", "Provisioning_TS", 3)])
+    given(
+        duck,
+        "stg_ime__app_reports",
+        [
+            {
+                "bundle_id": "b1",
+                "record_no": 7,
+                "ts_utc": T0 + timedelta(minutes=35),
+                "app_id": "a1",
+                "app_name": "Contoso VPN Client",
+                "exit_code": 1603,
+                "enforcement_state": 5000,
+                "enforcement_status": "error",
+            }
+        ],
+    )
+    assert row(duck, "b1") == (
+        "failed",
+        "DeviceSetup",
+        "DeviceSetup",
+        "0x80070643",
+        "win32_app_failed",
+    )
+    got = duck.execute(
+        "select diagnosis, blocked_item, root_error_code from device_outcomes"
+    ).fetchone()
+    assert got == (
+        "Win32 app 'Contoso VPN Client' failed through the IME with exit code 1603",
+        "Contoso VPN Client",
+        "0x80070643",
+    )
