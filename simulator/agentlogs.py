@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import random
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from .cmlogs import BOM
 from .scenarios import Plan
@@ -26,9 +26,9 @@ def ime_log(plan: Plan, rng: random.Random) -> bytes:
     end = plan.collected_at - timedelta(seconds=rng.uniform(30, 200))
     out: list[str] = []
 
-    def add(msg: str, typ: int = 1) -> None:
+    def add(msg: str, typ: int = 1, when: datetime | None = None) -> None:
         nonlocal at
-        at += timedelta(seconds=rng.uniform(0.001, 40))
+        at = when or at + timedelta(seconds=rng.uniform(0.001, 40))
         plan.clock.note("IntuneManagementExtension.log", len(out) + 1, at)
         loc = plan.local(at)
         ticks = loc.microsecond * 10 + rng.randrange(10)
@@ -73,6 +73,7 @@ def ime_log(plan: Plan, rng: random.Random) -> bytes:
         "[Win32App] ESP checking for Win32 apps is enabled, tracking "
         "0 apps for device setup."
     )
+    report = plan.app_failed_at
     while at < end:
         add("[PowerShell] Polling thread started.")
         add("[Win32App] Request available apps for user logon.", 2)
@@ -84,8 +85,38 @@ def ime_log(plan: Plan, rng: random.Random) -> bytes:
         )
         # polls get sparse once the ESP is over: keep the log small
         gap = 30 if len(out) < 60 else 300
-        at += timedelta(minutes=rng.uniform(gap / 6, gap))
+        nxt = at + timedelta(minutes=rng.uniform(gap / 6, gap))
+        if report is not None and nxt >= report:  # the app the ESP waited for
+            add(app_report(plan), 3, max(report, at + timedelta(milliseconds=5)))
+            report = None
+        at = max(at, nxt)
     return BOM + ("\r\n".join(out) + "\r\n").encode("utf-8")
+
+
+def app_report(plan: Plan) -> str:
+    """The IME's report of a Win32 app in error (docs/formats.md §9.1.1)."""
+    assert plan.app_failure is not None
+    name, exit_code, hresult = plan.app_failure
+    signed = hresult - 2**32 if hresult >= 2**31 else hresult
+    item = {
+        "AppId": "7e0c5a1f-2b9d-4c3e-8f61-0a9b8c7d6e5f",
+        "InternalVersion": 1,
+        "ExitCode": exit_code,
+        "ComplianceStateMessage": {"ComplianceState": 2, "ErrorCode": None},
+        "EnforcementStateMessage": {
+            "EnforcementState": 5000,
+            "ErrorCode": signed,
+            "TargetingMethod": 0,
+        },
+        "Intent": 3,
+        "Info": json.dumps({"EspPhase": 2, "EspAppInstallState": 3}),
+        "ApplicationName": name,
+    }
+    return (
+        "[Win32App][ReportingCacheManager] Sending reports for user with id: "
+        "00000000-0000-0000-0000-000000000000. Reports: "
+        + json.dumps([item], separators=(",", ":"))
+    )
 
 
 def client_msi_log(plan: Plan, rng: random.Random, failed: bool) -> bytes:

@@ -18,23 +18,46 @@ evidence as (
     select * from fct_deployment_evidence
 ),
 
-pre_esp_failure as (
+first_pre_esp_failure as (
     select
-        stage_failures.bundle_id,
-        stage_failures.ts_utc as pre_esp_failed_at,
-        stage_failures.stage as pre_esp_stage,
-        stage_failures.source as pre_esp_source,
-        stage_failures.evidence_name as pre_esp_event,
-        stage_failures.error_code as pre_esp_error_code,
-        stage_failures.error_code_text as pre_esp_error_code_text,
-        count(*) over (partition by stage_failures.bundle_id)
-            as n_pre_esp_failures
+        bundle_id,
+        ts_utc as pre_esp_failed_at,
+        stage as pre_esp_stage,
+        source as pre_esp_source,
+        evidence_name as pre_esp_event,
+        count(*) over (partition by bundle_id) as n_pre_esp_failures
     from stage_failures
     qualify
         row_number() over (
-            partition by stage_failures.bundle_id
-            order by stage_failures.ts_utc nulls last, stage_failures.record_id
+            partition by bundle_id order by ts_utc nulls last, record_id
         ) = 1
+),
+
+-- the stage's code: the first row of that stage that carries one (a profile
+-- that is unavailable gets its code from the ZTD file)
+stage_codes as (
+    select
+        bundle_id,
+        stage,
+        arg_min(error_code, coalesce(ts_utc, 'infinity'::timestamptz))
+            as pre_esp_error_code,
+        arg_min(error_code_text, coalesce(ts_utc, 'infinity'::timestamptz))
+            as pre_esp_error_code_text
+    from stage_failures
+    where error_code is not null
+    group by bundle_id, stage
+),
+
+pre_esp_failure as (
+    select
+        first_pre_esp_failure.*,
+        stage_codes.pre_esp_error_code,
+        stage_codes.pre_esp_error_code_text
+    from first_pre_esp_failure
+    left join stage_codes
+        on
+            first_pre_esp_failure.bundle_id = stage_codes.bundle_id
+            and first_pre_esp_failure.pre_esp_stage = stage_codes.stage
 ),
 
 esp_stage as (

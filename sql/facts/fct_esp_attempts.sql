@@ -125,6 +125,9 @@ per_run as (
         count(*) filter (
             where outcome = 'cancelled' or error_code = 2147943623
         ) as n_cancelled,
+        count(*) filter (
+            where name like 'CommercialOOBE\_ESP%' escape '\'
+        ) as n_esp_page_events,
         count(*) as n_esp_events
     from runs
     group by bundle_id, esp_run
@@ -161,8 +164,12 @@ final as (
         coalesce(per_run.n_reboot_required, 0) as n_reboot_required,
         coalesce(per_run.n_cancelled, 0) as n_cancelled,
         coalesce(per_run.n_esp_events, 0) as n_esp_events,
-        (count(per_run.esp_run) over (partition by bundles.bundle_id))::integer
-            as n_esp_runs
+        -- runs of an ESP page (not only the OOBE names logged before it)
+        (
+            count(per_run.esp_run) filter (
+                where per_run.n_esp_page_events > 0
+            ) over (partition by bundles.bundle_id)
+        )::integer as n_esp_runs
     from bundles
     left join per_run using (bundle_id)
     left join first_failure using (bundle_id, esp_run)
