@@ -25,10 +25,15 @@ def ime_log(plan: Plan, rng: random.Random) -> bytes:
     at = plan.started_at + timedelta(seconds=rng.uniform(90, 300))
     end = plan.collected_at - timedelta(seconds=rng.uniform(30, 200))
     out: list[str] = []
+    report = plan.app_failed_at  # the app the ESP waited for, at its instant
 
     def add(msg: str, typ: int = 1, when: datetime | None = None) -> None:
-        nonlocal at
+        nonlocal at, report
         at = when or at + timedelta(seconds=rng.uniform(0.001, 40))
+        if report is not None and at >= report:
+            due, report = report, None
+            add(app_report(plan), 3, due)
+            at = max(at, due + timedelta(milliseconds=5))
         plan.clock.note("IntuneManagementExtension.log", len(out) + 1, at)
         loc = plan.local(at)
         ticks = loc.microsecond * 10 + rng.randrange(10)
@@ -73,7 +78,6 @@ def ime_log(plan: Plan, rng: random.Random) -> bytes:
         "[Win32App] ESP checking for Win32 apps is enabled, tracking "
         "0 apps for device setup."
     )
-    report = plan.app_failed_at
     while at < end:
         add("[PowerShell] Polling thread started.")
         add("[Win32App] Request available apps for user logon.", 2)
@@ -85,11 +89,9 @@ def ime_log(plan: Plan, rng: random.Random) -> bytes:
         )
         # polls get sparse once the ESP is over: keep the log small
         gap = 30 if len(out) < 60 else 300
-        nxt = at + timedelta(minutes=rng.uniform(gap / 6, gap))
-        if report is not None and nxt >= report:  # the app the ESP waited for
-            add(app_report(plan), 3, max(report, at + timedelta(milliseconds=5)))
-            report = None
-        at = max(at, nxt)
+        at += timedelta(minutes=rng.uniform(gap / 6, gap))
+    if report is not None:  # the polls jumped past it and the end
+        add(app_report(plan), 3, report)
     return BOM + ("\r\n".join(out) + "\r\n").encode("utf-8")
 
 

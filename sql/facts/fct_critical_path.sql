@@ -25,6 +25,7 @@ first_pre_esp_failure as (
         stage as pre_esp_stage,
         source as pre_esp_source,
         evidence_name as pre_esp_event,
+        record_id as pre_esp_record_id,
         count(*) over (partition by bundle_id) as n_pre_esp_failures
     from stage_failures
     qualify
@@ -101,6 +102,9 @@ final as (
             when esp_stage.failure_name is not null then 'Shell-Core 62407'
             else pre.pre_esp_source
         end as failure_source,
+        coalesce(
+            esp_stage.failure_record_id, pre.pre_esp_record_id
+        ) as failure_record_id,
         esp_stage.failure_outcome,
         esp_stage.failure_subcategory,
         esp_stage.failure_message,

@@ -361,6 +361,7 @@ final as (
         json_object(
             'failure_event', failure_event,
             'failure_source', failure_source,
+            'failure_record_id', failure_record_id,
             'failure_message', failure_message,
             'esp_run', esp_run,
             'esp_runs', n_esp_runs,
