@@ -40,6 +40,11 @@ def ground_truth(path: Path) -> list[dict]:
         return list(csv.DictReader(f))
 
 
+def bundles(rows: list[dict]) -> list[dict]:
+    """One ground-truth row per bundle (a Try again bundle has one per attempt)."""
+    return [r for r in rows if r.get("attempt_in_bundle", "") in ("", "1")]
+
+
 def expected_rates(rows: list[dict]) -> list[tuple]:
     """failure_rates as its .yml defines it, computed from ground truth: each
     device counted once a day, by its latest attempt that day."""
