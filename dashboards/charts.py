@@ -14,15 +14,27 @@ import altair as alt
 from .cohorts import COHORT_NAMES, cohort
 from .data import DashboardData
 from .steps import blockers, durations, ts_steps
-from .style import BAR, FADED, INK, WIDTH, Chart, config, count_axis, ordered, palette
+from .style import (
+    BAR,
+    ESP_PHASES,
+    FADED,
+    INK,
+    PHASE_ORDER,
+    WIDTH,
+    Chart,
+    config,
+    count_axis,
+    ordered,
+    palette,
+)
 
 
 def daily_rates(data: DashboardData) -> Chart | None:
     """Failure rate by phase per UTC day, over the devices of each day."""
     if not data.days:
         return None
-    phases = ordered({r["phase"] for r in data.phase_rates})
-    rows = [r | {"day": r["day"].isoformat()} for r in data.phase_rates]
+    rows = esp_phases_and_before(data.phase_rates)
+    phases = ordered({r["phase"] for r in rows}, (BEFORE_ESP, *ESP_PHASES))
     days = [d | {"day": d["day"].isoformat()} for d in data.days]
     start = max(data.since or data.days[0]["day"], data.days[0]["day"])
     end = data.last_day + timedelta(days=1) if data.last_day else None
@@ -89,12 +101,36 @@ def daily_rates(data: DashboardData) -> Chart | None:
     failed = sum(d["failed_devices"] for d in data.days)
     caption = (
         f"Share of each UTC day's devices whose latest attempt that day failed, "
-        f"by the phase that failed ({failed} failing of {total} device-days "
+        f"by the phase that failed, the stages before the ESP together "
+        f"({failed} failing of {total} device-days "
         f"from {start} to {data.last_day}); below, the devices with an attempt "
         "each day, the denominator."
     )
     spec = config(alt.vconcat(rates, devices, spacing=8))
     return Chart("daily-rates", "Failure rate by phase, per day", caption, spec)
+
+
+BEFORE_ESP = "Before the ESP"
+
+
+def esp_phases_and_before(phase_rates: list[dict]) -> list[dict]:
+    """Daily phase rates with every stage before the ESP summed into one series.
+
+    Four series at most stay apart in grey (`style.palette`); which stage before
+    the ESP failed is in the heat map and the devices to chase.
+    """
+    grouped: dict[tuple, dict] = {}
+    for r in phase_rates:
+        before = r["phase"] in PHASE_ORDER and r["phase"] not in ESP_PHASES
+        phase = BEFORE_ESP if before else r["phase"]
+        key = (r["day"].isoformat(), phase)
+        row = grouped.setdefault(
+            key, {"day": key[0], "phase": phase, "failures": 0, "devices": r["devices"]}
+        )
+        row["failures"] += r["failures"]
+    for row in grouped.values():
+        row["rate"] = row["failures"] / row["devices"] if row["devices"] else 0.0
+    return list(grouped.values())
 
 
 def pareto(data: DashboardData, limit: int = 15) -> Chart | None:

@@ -18,6 +18,8 @@ FONT = "Liberation Sans, Arial, Helvetica, sans-serif"
 INK = "#222222"
 # viridis from dark to light, stopping before its yellow (too pale on paper).
 VIRIDIS = ("#440154", "#3e4989", "#26828e", "#1f9e89", "#35b779", "#90d743")
+# viridis at 0, 1/3, 2/3 and 1: luminance 0.019, 0.225, 0.450, 0.782.
+VIRIDIS_QUARTILES = ("#440154", "#21918c", "#5ec962", "#fde725")
 BAR = "#3e4989"
 FADED = "#b8bfd9"
 # Ordering hints: stages before the ESP, then the ESP phases, in path order.
@@ -31,6 +33,7 @@ PHASE_ORDER = (
     "DeviceSetup",
     "AccountSetup",
 )
+ESP_PHASES = ("DevicePreparation", "DeviceSetup", "AccountSetup")
 WIDTH = 640
 
 
@@ -52,7 +55,15 @@ def ordered(values: set[str | None], hints: tuple[str, ...] = PHASE_ORDER) -> li
 
 
 def palette(n: int) -> list[str]:
-    """`n` colours of even lightness steps (dark first)."""
+    """`n` colours of even lightness steps (dark first).
+
+    Up to four stay at least 0.2 apart in grey (relative luminance); four take
+    viridis' own quartiles, its yellow included. A chart with more series than
+    that groups them first (the daily chart puts the stages before the ESP
+    together).
+    """
+    if n == len(VIRIDIS_QUARTILES):
+        return list(VIRIDIS_QUARTILES)
     if n <= len(VIRIDIS):
         step = (len(VIRIDIS) - 1) / max(n - 1, 1)
         return [VIRIDIS[round(i * step)] for i in range(n)]

@@ -341,6 +341,11 @@ order by attempt
 
 ATTRIBUTES_SQL = "select * from device_attributes where bundle_id = ?"
 
+LINT_SQL = """
+select severity, rule, finding from device_lint
+where bundle_id = ? order by severity, rule
+"""
+
 TIMELINE_SQL = """
 select * from device_timeline
 where bundle_id = ?
@@ -366,6 +371,8 @@ def print_device(warehouse: Location | str, who: str, wide: bool = False) -> boo
             attributes = con.sql(ATTRIBUTES_SQL, params=bundle).to_arrow_table()
             rows = con.sql(TIMELINE_SQL, params=bundle).to_arrow_table().to_pylist()
             lines = timeline.attempt_header(row, (attributes.to_pylist() or [None])[0])
+            lint = con.sql(LINT_SQL, params=bundle).to_arrow_table().to_pylist()
+            lines += timeline.lint_lines(lint)
             lines += timeline.wide(rows) if wide else timeline.compact(rows)
             # plain print: no markup, no tab expansion, nothing interpreted
             print("\n".join(lines + [""]))

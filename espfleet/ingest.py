@@ -37,6 +37,7 @@ _DERIVED_FROM = {
     "ccmsetup_runs": ("first_record_no", "record_no"),
     "ts_steps": ("first_record_no", "record_no"),
     "ts_runs": ("started_at", "ts_utc"),
+    "ime_app_reports": ("record_no", "record_no"),
 }
 
 

@@ -105,6 +105,18 @@ def attempt_header(outcome: dict, attributes: dict | None) -> list[str]:
     return lines
 
 
+def lint_lines(findings: list[dict]) -> list[str]:
+    """One line per supportability finding of the attempt's bundle (device_lint)."""
+    return [
+        fit(
+            f"  lint {clean(f['severity'])}: {clean(f['rule'])} \u00b7 "
+            f"{clean(f['finding'])}",
+            WIDTH,
+        )
+        for f in findings
+    ]
+
+
 def _era_line(row: dict) -> str:
     offset = row.get("clock_offset_s")
     what = (

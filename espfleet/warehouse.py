@@ -52,6 +52,12 @@ from .database import (  # noqa: F401 - the warehouse's names for them
     sql_views,
 )
 from .quality import staging_tables
+from .reference import (  # noqa: F401 - the warehouse's names for them
+    ERROR_CODES,
+    REFERENCE_TABLES,
+    WINDOWS_RELEASES,
+    reference_tables,
+)
 from .runids import new_run_id, run_id_time  # noqa: F401 (their home was here)
 from .storage import Location
 
@@ -146,27 +152,9 @@ MANIFEST = table_schema(
     column("seen_at", UTC_TS, "when the run saw it"),
 )
 
-ERROR_CODES = table_schema(
-    "One row per error code of the catalogue espfleet ships "
-    "(parsers/data/error_codes.csv).",
-    column("code", pa.string(), "0x%08X for 32-bit codes, else the decimal value"),
-    column("code_u32", pa.uint32(), "the code as unsigned 32-bit, when it is one"),
-    column(
-        "domain",
-        pa.string(),
-        "hresult, configmgr, msi_exit, ccmsetup_exit, dds, ime_exit or ts_engine",
-    ),
-    column("symbol", pa.string(), "the code's symbolic name"),
-    column("meaning", pa.string(), "what the code means on the Autopilot path"),
-    column("source", pa.string(), "the public source of the meaning"),
-    column("confidence", pa.string(), "high, medium or low"),
-)
-
 # Tables the flow writes itself (no provenance prefix: they are the provenance).
 FLOW_TABLES: dict[str, pa.Schema] = {"bundles": BUNDLES, "members": MEMBERS}
 ALL_TABLES = tuple(FLOW_TABLES) + tuple(PARSER_TABLES)
-# Tables rewritten from what espfleet ships at each refresh (<root>/reference/).
-REFERENCE_TABLES: dict[str, pa.Schema] = {"error_codes": ERROR_CODES}
 
 # -- schema versions (docs/warehouse.md "Schema versions") ---------------------------
 
@@ -182,6 +170,7 @@ SCHEMA_VERSIONS: dict[str, tuple[str, str]] = {
     "members": ("1.1", "b642b2f4ca43"),  # 1.1: reason (#8)
     "manifest": ("1.0", "b463e957089a"),
     "error_codes": ("1.0", "6de7043fce22"),
+    "windows_releases": ("1.0", "ff63b9369a35"),  # #9: the release table
     "cm_log_entries": ("1.1", "2d969eff3183"),  # 1.1: clock columns
     # 2.0: ts_utc is corrected for the device clock, ts_device_utc as written (#8)
     "events": ("2.0", "5e566f22f7d4"),
@@ -191,13 +180,16 @@ SCHEMA_VERSIONS: dict[str, tuple[str, str]] = {
     "ccmsetup_runs": ("1.1", "1e3fb877fd19"),  # 1.1: clock columns
     "ts_steps": ("1.1", "d1ef883c84a1"),  # 1.1: clock columns
     "ts_runs": ("1.1", "da943b61bb49"),  # 1.1: clock columns
+    "ime_app_reports": ("1.0", "5c2c97977519"),  # #9: Win32 app results
     # 2.0: the framework file's OSBuild is build_lab; setup logs no longer here (#8)
     "device_facts": ("2.0", "343ddb07616b"),
     "setup_log_entries": ("1.0", "e4a3e2c4a00b"),
     "clock_anchors": ("1.0", "a3959acc2672"),
     "clock_eras": ("1.0", "9ecd110a54e9"),
     # Derived: views kept as Parquet under <root>/derived/ (database.DERIVED).
-    "device_outcomes": ("1.0", "7ec7cfd53e48"),
+    # 2.0: one row per attempt inside a bundle (attempt_in_bundle); stages and the
+    # outcome vocabulary of #9 (esp_phase, contradiction)
+    "device_outcomes": ("2.0", "dde59a6087c9"),
     "device_days": ("1.0", "7d4f59c620c1"),
     "device_weeks": ("1.0", "8bd00a940d71"),
     "fleet_status": ("1.0", "ee1e3f636e40"),
@@ -271,20 +263,9 @@ def read_parquet(path: Location, schema: pa.Schema | None = None) -> pa.Table:
 
 
 def write_reference_tables(root: Location) -> None:
-    """Write <root>/reference/error_codes.parquet from the shipped catalogue."""
-    from espfleet.parsers import errorcodes
-
-    rows = [
-        vars(e)
-        | {
-            "code_u32": int(e.code, 16) & 0xFFFFFFFF
-            if e.code.startswith("0x")
-            else None
-        }
-        for e in errorcodes.catalogue()
-    ]
-    table = pa.Table.from_pylist(rows, schema=ERROR_CODES)
-    write_parquet(table, root / "reference" / "error_codes.parquet", "error_codes")
+    """Write <root>/reference/<table>.parquet for every table espfleet ships."""
+    for name, table in reference_tables().items():
+        write_parquet(table, root / "reference" / f"{name}.parquet", name)
 
 
 def with_provenance(

@@ -20,7 +20,13 @@ import pyarrow as pa
 
 from . import autopilotjson, cmtrace, devicefacts, regfile, setuplog
 from .base import Parser
-from .derivers import ccmsetup_runs, esp_events, esp_tracking, task_sequence
+from .derivers import (
+    ccmsetup_runs,
+    esp_events,
+    esp_tracking,
+    ime_apps,
+    task_sequence,
+)
 from .events import evtx, exported_xml, rendered_text
 
 PARSERS: tuple[Parser, ...] = (
@@ -49,6 +55,7 @@ DERIVERS: dict[str, Deriver] = {
         ("ccmsetup_runs", ccmsetup_runs),
         ("esp_events", esp_events),
         ("esp_tracking", esp_tracking),
+        ("ime_apps", ime_apps),
         ("task_sequence", task_sequence),
     )
 }

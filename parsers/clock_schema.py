@@ -111,4 +111,5 @@ CLOCK_COLUMNS: dict[str, tuple[pa.Field, ...]] = {
     "ccmsetup_runs": (CLOCK_ERA, CLOCK_OFFSET),
     "ts_steps": (CLOCK_ERA, CLOCK_OFFSET),
     "ts_runs": (CLOCK_ERA, CLOCK_OFFSET),
+    "ime_app_reports": (CLOCK_ERA, CLOCK_OFFSET),
 }

@@ -303,6 +303,29 @@ SETUP_LOG_ENTRIES = table_schema(
     column("message", pa.string(), "the text after the component"),
 )
 
+IME_APP_REPORTS = table_schema(
+    "One row per Win32 app result the IME reported to the service (an element "
+    "of a [Win32App] Sending reports record).",
+    column("record_no", pa.int32(), "record_no of the IME log record", nullable=False),
+    column("ts_utc", UTC_TS, "UTC of that record"),
+    column("app_id", pa.string(), "the app's Intune id (AppId)"),
+    column("app_name", pa.string(), "ApplicationName, when the IME wrote it"),
+    column("exit_code", pa.int64(), "the installer's exit code (ExitCode)"),
+    column(
+        "enforcement_state",
+        pa.int32(),
+        "EnforcementStateMessage.EnforcementState as written",
+    ),
+    column(
+        "enforcement_status",
+        pa.string(),
+        "the state's band: succeeded | in_progress | not_applicable | unknown | "
+        "error (1000s ... 5000s)",
+    ),
+    *_error_code("EnforcementStateMessage.ErrorCode"),
+    column("esp_phase", pa.int32(), "EspPhase of the report's Info (0: not in ESP)"),
+)
+
 # Every table a parser, deriver or the clock correction writes, by name.
 PARSER_TABLES: dict[str, pa.Schema] = {
     "cm_log_entries": CM_LOG_ENTRIES,
@@ -313,6 +336,7 @@ PARSER_TABLES: dict[str, pa.Schema] = {
     "ccmsetup_runs": CCMSETUP_RUNS,
     "ts_steps": TS_STEPS,
     "ts_runs": TS_RUNS,
+    "ime_app_reports": IME_APP_REPORTS,
     "device_facts": DEVICE_FACTS,
     "setup_log_entries": SETUP_LOG_ENTRIES,
     "clock_anchors": CLOCK_ANCHORS,

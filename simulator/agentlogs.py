@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import random
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from .cmlogs import BOM
 from .scenarios import Plan
@@ -25,10 +25,15 @@ def ime_log(plan: Plan, rng: random.Random) -> bytes:
     at = plan.started_at + timedelta(seconds=rng.uniform(90, 300))
     end = plan.collected_at - timedelta(seconds=rng.uniform(30, 200))
     out: list[str] = []
+    report = plan.app_failed_at  # the app the ESP waited for, at its instant
 
-    def add(msg: str, typ: int = 1) -> None:
-        nonlocal at
-        at += timedelta(seconds=rng.uniform(0.001, 40))
+    def add(msg: str, typ: int = 1, when: datetime | None = None) -> None:
+        nonlocal at, report
+        at = when or at + timedelta(seconds=rng.uniform(0.001, 40))
+        if report is not None and at >= report:
+            due, report = report, None
+            add(app_report(plan), 3, due)
+            at = max(at, due + timedelta(milliseconds=5))
         plan.clock.note("IntuneManagementExtension.log", len(out) + 1, at)
         loc = plan.local(at)
         ticks = loc.microsecond * 10 + rng.randrange(10)
@@ -85,7 +90,35 @@ def ime_log(plan: Plan, rng: random.Random) -> bytes:
         # polls get sparse once the ESP is over: keep the log small
         gap = 30 if len(out) < 60 else 300
         at += timedelta(minutes=rng.uniform(gap / 6, gap))
+    if report is not None:  # the polls jumped past it and the end
+        add(app_report(plan), 3, report)
     return BOM + ("\r\n".join(out) + "\r\n").encode("utf-8")
+
+
+def app_report(plan: Plan) -> str:
+    """The IME's report of a Win32 app in error (docs/formats.md §9.1.1)."""
+    assert plan.app_failure is not None
+    name, exit_code, hresult = plan.app_failure
+    signed = hresult - 2**32 if hresult >= 2**31 else hresult
+    item = {
+        "AppId": "7e0c5a1f-2b9d-4c3e-8f61-0a9b8c7d6e5f",
+        "InternalVersion": 1,
+        "ExitCode": exit_code,
+        "ComplianceStateMessage": {"ComplianceState": 2, "ErrorCode": None},
+        "EnforcementStateMessage": {
+            "EnforcementState": 5000,
+            "ErrorCode": signed,
+            "TargetingMethod": 0,
+        },
+        "Intent": 3,
+        "Info": json.dumps({"EspPhase": 2, "EspAppInstallState": 3}),
+        "ApplicationName": name,
+    }
+    return (
+        "[Win32App][ReportingCacheManager] Sending reports for user with id: "
+        "00000000-0000-0000-0000-000000000000. Reports: "
+        + json.dumps([item], separators=(",", ":"))
+    )
 
 
 def client_msi_log(plan: Plan, rng: random.Random, failed: bool) -> bytes:

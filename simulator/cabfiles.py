@@ -174,3 +174,12 @@ def device_hash(plan: Plan, rng: random.Random) -> bytes:
     header = "Device Serial Number,Windows Product ID,Hardware Hash"
     text = f"{header}\r\n{plan.serial},,{b64}\r\n"
     return text.encode("ascii")
+
+
+def ztd_file(plan: Plan) -> bytes:
+    """AutopilotDDSZTDFile.json of a device whose registration failed: UTF-16LE
+    with a BOM, one line (docs/formats.md §9.5, §6.6)."""
+    assert plan.ztd_error is not None
+    code, reason = plan.ztd_error
+    text = json.dumps({"ErrorCode": code, "ErrorReason": reason}, separators=(",", ":"))
+    return "\ufeff".encode("utf-16-le") + text.encode("utf-16-le")

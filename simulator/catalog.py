@@ -22,16 +22,49 @@ CAUSES = (
     "ts_still_running",
     "unsupported_hybrid_join",
     "unsupported_preprovisioning",
+    "mdm_enrollment_failed",
+    "entra_join_failed",
+    "autopilot_profile_failed",
+    "win32_app_failed",
+    "account_setup_failed",
+    "try_again_ok",
+    "continue_anyway",
 )
-# Plausible first-attempt frequencies (docs/scenarios.md table order).
-WEIGHTS = (0.60, 0.07, 0.08, 0.05, 0.09, 0.05, 0.03, 0.03)
+# Plausible first-attempt frequencies (docs/scenarios.md table order): the
+# co-management path's failures, then the rest of the Autopilot path.
+WEIGHTS = (
+    0.52,
+    0.06,
+    0.07,
+    0.04,
+    0.07,
+    0.04,
+    0.02,
+    0.02,
+    0.03,
+    0.02,
+    0.02,
+    0.04,
+    0.02,
+    0.02,
+    0.01,
+)
 # Scenarios a lone CAB (no loose ConfigMgr logs) is enough to diagnose.
 LONE_CAB_OK = {
     "ok",
     "ccmsetup_never_ran",
     "ts_still_running",
     "unsupported_hybrid_join",
+    "mdm_enrollment_failed",
+    "entra_join_failed",
+    "autopilot_profile_failed",
+    "account_setup_failed",
 }
+# Win32 apps that fail through the IME: (name, installer exit code, HRESULT)
+APP_FAILURES = (
+    ("Contoso VPN Client", 1603, 0x80070643),
+    ("Fabrikam Endpoint Agent", 1618, 0x80070652),
+)
 
 # (site folder, Windows zone key name, device-name prefix)
 SITES = (

@@ -12,13 +12,16 @@ import json
 import random
 from datetime import datetime, timedelta
 
+from . import esp_paths
 from .scenarios import TIMEOUT, Plan
 
 Event = tuple[datetime, str, str]
 
-_CAT = "CommercialOOBE_ESPProgress_Category_"
-_SUB = "CommercialOOBE_BootstrapStatusCategory_SubcategoryProcessing_"
-_PP = "CommercialOOBE_ESPDevicePreparation_PolicyProvidersInstallation_"
+CAT = "CommercialOOBE_ESPProgress_Category_"
+SUB = "CommercialOOBE_BootstrapStatusCategory_SubcategoryProcessing_"
+PP = "CommercialOOBE_ESPDevicePreparation_PolicyProvidersInstallation_"
+PROVIDERS = "DevicePreparation.EspProviderInstallationSubcategory"
+APPS = "DeviceSetup.AppsSubcategory"
 
 
 def commercial_value(message: str, code: int = 0, signed: bool = False) -> str:
@@ -28,7 +31,7 @@ def commercial_value(message: str, code: int = 0, signed: bool = False) -> str:
     return json.dumps({"message": message, "errorCode": code}, separators=(",", ":"))
 
 
-class _Seq:
+class Seq:
     """Collects events at strictly increasing instants."""
 
     def __init__(self, rng: random.Random) -> None:
@@ -59,21 +62,19 @@ class _Seq:
         return at + timedelta(seconds=self.rng.uniform(lo, hi))
 
 
-def _sub(seq: _Seq, at: datetime, sub: str, ok: bool = True) -> datetime:
-    at = seq.add(
-        at, _SUB + "Started", f"BootstrapStatus: Starting subcategory {sub}..."
-    )
+def sub(seq: Seq, at: datetime, sub: str, ok: bool = True) -> datetime:
+    at = seq.add(at, SUB + "Started", f"BootstrapStatus: Starting subcategory {sub}...")
     at = seq.step(at, 0.2, 4)
     if ok:
         at = seq.add(
             at,
-            _SUB + "Success",
+            SUB + "Success",
             f"BootstrapStatus: Subcategory ID = {sub}; state = succeeded.",
         )
     return at
 
 
-def _noise(seq: _Seq, plan: Plan, t0: datetime) -> None:
+def _noise(seq: Seq, plan: Plan, t0: datetime) -> None:
     rng = seq.rng
     at = t0 - timedelta(minutes=rng.uniform(9, 25))
     seq.raw(at, "ZDPStatusChanged", "true")
@@ -135,25 +136,27 @@ def _noise(seq: _Seq, plan: Plan, t0: datetime) -> None:
         )
 
 
-def esp_events(plan: Plan, rng: random.Random) -> list[Event]:
-    """Every 62407 event (UTC instant, Name, Value) of the attempt, in order."""
-    seq = _Seq(rng)
-    _noise(seq, plan, plan.started_at)
-    t0 = plan.started_at
-    at = seq.add(
-        t0,
-        _CAT + "Started",
-        "BootstrapStatus: Starting category DevicePreparationCategory...",
+def run_start(seq: Seq, at: datetime, category: str) -> datetime:
+    """A run of the page's categories: the timeout applied, then the first start."""
+    seq.add(
+        at - timedelta(seconds=seq.rng.uniform(0.2, 0.9)),
+        "CommercialOOBE_ESPProgress_ESPTimeOutValue_Applied",
+        "BootstrapStatus: Applying the ESP Timeout value: 60 minutes.",
     )
-    assert seq.events[-1][0] == t0, "noise must end before the ESP starts"
-    at = seq.step(at)
-    at = _sub(seq, at, "DevicePreparation.TpmAttestationSubcategory")
+    return seq.add(
+        at, CAT + "Started", f"BootstrapStatus: Starting category {category}..."
+    )
+
+
+def preparation_begin(seq: Seq, at: datetime) -> datetime:
+    """Device preparation up to the wait for the policy providers."""
+    at = sub(seq, seq.step(at), "DevicePreparation.TpmAttestationSubcategory")
     at = seq.add(
         seq.step(at),
         "CommercialOOBE_ESPDevicePreparation_TPMAttestation_NotRequiredForScenario",
         "BootstrapStatus: TPM attestation is not required for this scenario.",
     )
-    at = _sub(seq, seq.step(at), "DevicePreparation.AadjSubcategory")
+    at = sub(seq, seq.step(at), "DevicePreparation.AadjSubcategory")
     at = seq.add(
         seq.step(at),
         "CommercialOOBE_ESPDevicePreparation_DeviceEnrollment_Started",
@@ -164,84 +167,61 @@ def esp_events(plan: Plan, rng: random.Random) -> list[Event]:
         "CommercialOOBE_ESPDevicePreparation_DeviceEnrollment_Complete",
         "BootstrapStatus: Autopilot device enrollment complete.",
     )
-    at = _sub(seq, seq.step(at), "DevicePreparation.MdmEnrollmentSubcategory")
+    at = sub(seq, seq.step(at), "DevicePreparation.MdmEnrollmentSubcategory")
+    return provider_wait(seq, at)
+
+
+def provider_wait(seq: Seq, at: datetime) -> datetime:
+    """The policy-provider subcategory starts waiting."""
     at = seq.add(
         seq.step(at),
-        _SUB + "Started",
-        "BootstrapStatus: Starting subcategory "
-        "DevicePreparation.EspProviderInstallationSubcategory...",
+        SUB + "Started",
+        f"BootstrapStatus: Starting subcategory {PROVIDERS}...",
     )
-    at = seq.add(
+    return seq.add(
         seq.step(at),
-        _PP + "Started",
+        PP + "Started",
         "BootstrapStatus: Waiting for policy providers to install "
         "a list of policies...",
     )
-    sub = "DevicePreparation.EspProviderInstallationSubcategory"
-    if plan.failure_phase == "DevicePreparation":
-        assert plan.failure_at is not None
-        code = plan.failure_code
-        if plan.failure_name.endswith("_TimedOut"):
-            msg = (
-                "BootstrapStatus: Timed out waiting for all policy providers "
-                "to provide a list of policies."
-            )
-        else:
-            msg = (
-                "BootstrapStatus: Policy provider(s) installation failed. "
-                f"Error: 0x{code:08x}."
-            )
-        fat = seq.add(
-            plan.failure_at,
-            plan.failure_name,
-            msg,
-            code,
-            signed=plan.failure_code_signed,
-        )
-        assert fat == plan.failure_at
-        at = seq.add(
-            seq.step(fat),
-            _SUB + "Failed",
-            f"BootstrapStatus: Subcategory ID = {sub}; state = failed.",
-            code,
-        )
-        at = seq.add(
-            seq.step(at),
-            _CAT + "Failed",
-            "BootstrapStatus: Category DevicePreparationCategory failed.",
-            code,
-        )
-        _error_page(seq, plan, at)
-        return seq.events
+
+
+def preparation_success(seq: Seq, plan: Plan) -> datetime:
+    """The providers' wait returns, Device preparation succeeds."""
     assert plan.ds_start is not None
-    done = plan.ds_start - timedelta(seconds=rng.uniform(3, 8))
+    done = plan.ds_start - timedelta(seconds=seq.rng.uniform(3, 8))
     at = seq.add(
         done - timedelta(seconds=2),
-        _PP + "Complete",
+        PP + "Complete",
         "BootstrapStatus: waitForPolicyProviderInstallationToComplete "
         "returned, processing results...",
     )
     at = seq.add(
         seq.step(at, 0.01, 0.3),
-        _PP + "Succeeded",
+        PP + "Succeeded",
         "BootstrapStatus: All policy providers have successfully "
         "installed a list of policies.",
     )
     at = seq.add(
         seq.step(at, 0.01, 0.3),
-        _SUB + "Success",
-        f"BootstrapStatus: Subcategory ID = {sub}; state = succeeded.",
+        SUB + "Success",
+        f"BootstrapStatus: Subcategory ID = {PROVIDERS}; state = succeeded.",
     )
-    at = _sub(seq, seq.step(at), "DevicePreparation.InitiateSyncSessions")
-    at = _sub(seq, seq.step(at), "DevicePreparation.SetContinueAnywayButtonVisibility")
-    at = seq.add(
+    at = sub(seq, seq.step(at), "DevicePreparation.InitiateSyncSessions")
+    at = sub(seq, seq.step(at), "DevicePreparation.SetContinueAnywayButtonVisibility")
+    return seq.add(
         seq.step(at, 0.01, 0.5),
-        _CAT + "Success",
+        CAT + "Success",
         "BootstrapStatus: Category DevicePreparationCategory succeeded.",
     )
+
+
+def device_setup_begin(seq: Seq, plan: Plan) -> datetime:
+    """Device setup: its three monitors succeed, the apps monitor starts."""
+    assert plan.ds_start is not None
     at = seq.add(
         plan.ds_start,
-        _CAT + "Started",
+        CAT + "Started",
         "BootstrapStatus: Starting category DeviceSetupCategory...",
     )
     for sub2, fam in (
@@ -251,7 +231,7 @@ def esp_events(plan: Plan, rng: random.Random) -> list[Event]:
     ):
         at = seq.add(
             seq.step(at),
-            _SUB + "Started",
+            SUB + "Started",
             f"BootstrapStatus: Starting subcategory DeviceSetup.{sub2}...",
         )
         at = seq.add(
@@ -266,96 +246,140 @@ def esp_events(plan: Plan, rng: random.Random) -> list[Event]:
         )
         at = seq.add(
             seq.step(at),
-            _SUB + "Success",
+            SUB + "Success",
             f"BootstrapStatus: Subcategory ID = DeviceSetup.{sub2}; state = succeeded.",
         )
-    apps = "DeviceSetup.AppsSubcategory"
     at = seq.add(
         seq.step(at),
-        _SUB + "Started",
-        f"BootstrapStatus: Starting subcategory {apps}...",
+        SUB + "Started",
+        f"BootstrapStatus: Starting subcategory {APPS}...",
     )
-    at = seq.add(
+    return seq.add(
         seq.step(at),
         "CommercialOOBE_ESPDeviceSetup_ApplicationsInstallation_Started",
         "BootstrapStatus: Beginning apps installation tracking.",
     )
-    if plan.failure_phase == "DeviceSetup":
-        assert plan.failure_at is not None
-        code = plan.failure_code
-        fat = seq.add(
-            plan.failure_at,
-            plan.failure_name,
-            f"BootstrapStatus: Subcategory ID = {apps}; state = failed.",
-            code,
-        )
-        assert fat == plan.failure_at
-        at = seq.add(
-            seq.step(fat),
-            _CAT + "Failed",
-            "BootstrapStatus: Category DeviceSetupCategory failed.",
-            code,
-        )
-        _error_page(seq, plan, at)
-        return seq.events
-    assert plan.esp_end is not None
+
+
+def apps_success(seq: Seq, plan: Plan) -> datetime:
+    """Apps tracked to the end (a coalesced reboot on the way), Device setup done."""
+    assert plan.ds_end is not None
     at = seq.add(
-        plan.esp_end - timedelta(seconds=rng.uniform(20, 28)),
+        plan.ds_end - timedelta(seconds=seq.rng.uniform(20, 28)),
         "CommercialOOBE_ESPDeviceSetup_ApplicationsInstallation_Succeeded",
         "BootstrapStatus: Apps installation tracking succeeded.",
     )
     at = seq.add(
         seq.step(at),
-        _SUB + "Success",
-        f"BootstrapStatus: Subcategory ID = {apps}; state = succeeded.",
+        SUB + "Success",
+        f"BootstrapStatus: Subcategory ID = {APPS}; state = succeeded.",
     )
-    at = _sub(seq, seq.step(at), "DeviceSetup.RebootCoalescing")
-    at = _sub(seq, seq.step(at), "DeviceSetup.SendResultsToMdmServer")
+    if plan.coalesced_reboot:
+        at = coalesced_reboot(seq, at)
+    at = sub(seq, seq.step(at), "DeviceSetup.RebootCoalescing")
+    at = sub(seq, seq.step(at), "DeviceSetup.SendResultsToMdmServer")
     at = seq.add(
         seq.step(at),
-        _CAT + "Success",
+        CAT + "Success",
         "BootstrapStatus: Category DeviceSetupCategory succeeded.",
     )
-    at = seq.add(
+    return seq.add(
         seq.step(at),
         "CommercialOOBE_ESPProgress_Page_Exiting",
         "BootstrapStatus: Exiting page normally.",
     )
+
+
+def account_setup(seq: Seq, plan: Plan, at: datetime) -> datetime:
+    """The user ESP page: Account setup, its success or its apps' failure."""
     at = seq.add(
         seq.step(at, 30, 120),
-        _CAT + "Started",
+        CAT + "Started",
         "BootstrapStatus: Starting category AccountSetupCategory...",
     )
-    at = _sub(seq, seq.step(at), "AccountSetup.WaitingForAadRegistrationSubcategory")
-    at = _sub(seq, seq.step(at, 5, 60), "AccountSetup.AppsSubcategory")
+    at = sub(seq, seq.step(at), "AccountSetup.WaitingForAadRegistrationSubcategory")
+    if plan.failure_phase == "AccountSetup":
+        return esp_paths.account_apps_failure(seq, plan, at)
+    at = sub(seq, seq.step(at, 5, 60), "AccountSetup.AppsSubcategory")
     at = seq.add(
         seq.step(at),
-        _CAT + "Success",
+        CAT + "Success",
         "BootstrapStatus: Category AccountSetupCategory succeeded.",
     )
-    seq.add(
+    return seq.add(
         seq.step(at),
         "CommercialOOBE_ESPProgress_Page_Exiting",
         "BootstrapStatus: Exiting page normally.",
     )
+
+
+def esp_events(plan: Plan, rng: random.Random) -> list[Event]:
+    """Every 62407 event (UTC instant, Name, Value) of the attempt, in order."""
+    seq = Seq(rng)
+    _noise(seq, plan, plan.started_at)
+    if plan.pre_esp_events:  # a failure before the ESP: no ESP page at all
+        for at, name, value in plan.pre_esp_events:
+            seq.raw(at, name, value)
+        return seq.events
+    at = run_start(seq, plan.started_at, "DevicePreparationCategory")
+    assert seq.events[-1][0] == plan.started_at, "noise must end before the ESP"
+    at = preparation_begin(seq, at)
+    if plan.failure_phase == "DevicePreparation":
+        at = esp_paths.preparation_failure(seq, plan)
+        if plan.tried_again_at is None:
+            esp_paths.error_page(seq, plan, at)
+            return seq.events
+        esp_paths.try_again(seq, plan, at)
+    at = preparation_success(seq, plan)
+    at = device_setup_begin(seq, plan)
+    if plan.failure_phase == "DeviceSetup":
+        at = esp_paths.apps_failure(seq, plan)
+        if plan.continued_at is None:
+            esp_paths.error_page(seq, plan, at)
+            return seq.events
+        at = esp_paths.continue_anyway(seq, plan, at)
+    else:
+        at = apps_success(seq, plan)
+    account_setup(seq, plan, at)
     return seq.events
 
 
-def _error_page(seq: _Seq, plan: Plan, at: datetime) -> None:
-    """What follows a failure: the error page, log collection by the user."""
-    if plan.whiteglove:
-        seq.add(
-            seq.step(at),
-            "CommercialOOBE_ESPProgress_Page_Exiting",
-            "BootstrapStatus: Exiting page due to White Glove failure.",
-        )
-        return
-    at = seq.step(at, 30, 240)
-    seq.add(
-        at,
-        "CommercialOOBE_ESPProgress_CollectLogs_Started",
-        "BootstrapStatus: Collecting logs.",
+def coalesced_reboot(seq: Seq, at: datetime) -> datetime:
+    """RebootCoalescing returns rebootRequiredAndTryAgain (logged _Failed, not a
+    failure); the page comes back and Device setup runs again (formats.md §3.3.6)."""
+    reboot = "DeviceSetup.RebootCoalescing"
+    at = seq.add(
+        seq.step(at),
+        SUB + "Started",
+        f"BootstrapStatus: Starting subcategory {reboot}...",
     )
+    at = seq.add(
+        seq.step(at),
+        "CommercialOOBE_ESPDeviceSetup_RebootCoalescing_Required",
+        "BootstrapStatus: Coalesced reboot required.",
+    )
+    at = seq.add(
+        seq.step(at),
+        SUB + "Failed",
+        f"BootstrapStatus: Subcategory ID = {reboot}; "
+        "state = rebootRequiredAndTryAgain.",
+    )
+    at = seq.add(
+        seq.step(at),
+        f"CommercialOOBE_ESP_Subcategory_RebootRequiredBySubcategory_{reboot}",
+        f"BootstrapStatus: Subcategory {reboot} requires a reboot.",
+    )
+    at = seq.add(
+        seq.step(at),
+        "CommercialOOBE_BootstrapStatusCategory_RebootCoalescing_Initiated",
+        "BootstrapStatus: Batch of 1 subcategories requires a reboot.",
+    )
+    at = seq.add(
+        seq.step(at, 60, 150),
+        "CommercialOOBE_ESPProgress_Initialization_ResumingAfterReboot",
+        "BootstrapStatus: The page is resuming after a reboot.",
+    )
+    return run_start(seq, seq.step(at, 2, 8), "DeviceSetupCategory")
 
 
 __all__ = ["TIMEOUT", "Event", "commercial_value", "esp_events"]

@@ -9,7 +9,7 @@
 - ``<site>/drop/``: lone CABs (``MDMDiagReport-<yyyymmdd>-<NAME>.cab``) and Intune
   "Collect diagnostics" ZIPs (``DiagLogs-<NAME>-YYYYMMDDTHHMMSSZ.zip``), each its
   own bundle;
-- ``ground_truth.csv``: one row per bundle, and ``record_times.csv``: the true
+- ``ground_truth.csv``: one row per attempt, and ``record_times.csv``: the true
   UTC of each record of the bundles with a clock case (docs/scenarios.md,
   `truth`).
 
@@ -123,6 +123,15 @@ def _retry(p: Plan, seed: int) -> Plan:
         client_msi=False,
         rolled_log=False,
         clock=clocks.DeviceClock(),
+        pre_esp_events=[],
+        ztd_error=None,
+        app_failure=None,
+        app_failed_at=None,
+        continued_at=None,
+        tried_again_at=None,
+        retry_start=None,
+        coalesced_reboot=False,
+        ds_end=None,
     )
     scenarios.realise(again, rng, not_before=p.collected_at)
     return again
@@ -174,6 +183,8 @@ def _cab_members(plan: Plan, rng: random.Random) -> list[tuple[str, bytes]]:
         (AUTOPILOT_EVTX, autopilot_evtx(plan, rng)),
         ("setupact.log", setupact_log(plan, rng)),
     ]
+    if plan.ztd_error:  # the downloaded profile: a ZTD registration error
+        members.append(("AutopilotDDSZTDFile.json", cabfiles.ztd_file(plan)))
     if plan.clock.case == "no_zone_source":  # the one named zone source of the CAB
         members = [m for m in members if m[0] != "DiagnosticsFrameworkData.json"]
     return members

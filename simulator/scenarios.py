@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 from tzlocal.windows_tz import win_tz
 
+from . import families
 from .catalog import (
     BUILD_WEIGHTS,
     BUILDS,
@@ -107,6 +108,16 @@ class Plan:
     ts_package: str = ""
     cab_name: str = ""
     clock: DeviceClock = field(default_factory=DeviceClock)
+    # the families of `families` (docs/scenarios.md "Causes")
+    pre_esp_events: list[tuple[datetime, str, str]] = field(default_factory=list)
+    ztd_error: tuple[int, str] | None = None  # AutopilotDDSZTDFile.json
+    app_failure: tuple[str, int, int] | None = None  # IME: name, exit, HRESULT
+    app_failed_at: datetime | None = None
+    continued_at: datetime | None = None  # Continue anyway
+    tried_again_at: datetime | None = None  # Try again, then the second run
+    retry_start: datetime | None = None
+    coalesced_reboot: bool = False  # a rebootRequiredAndTryAgain subcategory
+    ds_end: datetime | None = None  # Device setup's success
 
     @property
     def zone(self) -> ZoneInfo:
@@ -207,8 +218,8 @@ def _ccmsetup_runs(
             if t > timeout - timedelta(minutes=2):
                 break
         plan.client_msi = msi or rng.random() < 0.3
-    elif sc == "ccmsetup_too_late":
-        plan.cm_state, plan.ts_state = 3, 1
+    elif sc in ("ccmsetup_too_late", "try_again_ok"):
+        plan.cm_state, plan.ts_state = 3, (1 if sc == "ccmsetup_too_late" else 3)
         end = timeout + _sec(rng, 60, 1500)
         plan.runs = [boot, CcmRun(svc_start, end, 0)]
     else:
@@ -247,7 +258,7 @@ def _preparation_fails(
 def _device_setup(plan: Plan, rng: random.Random) -> None:
     """DeviceSetup: the task sequence, and how it ends for the plan's scenario."""
     sc = plan.scenario
-    prep_done = plan.runs[-1].end + _sec(rng, 20, 90)
+    prep_done = (plan.retry_start or plan.runs[-1].end) + _sec(rng, 20, 90)
     ds_start = plan.ds_start = prep_done + _sec(rng, 2, 10)
     plan.ts_start = ds_start + _sec(rng, 60, 200)
     steps = _ts_steps(plan, rng, plan.ts_start)
@@ -280,13 +291,14 @@ def _device_setup(plan: Plan, rng: random.Random) -> None:
         plan.failing_step = steps[k].name if sc == "ts_still_running" else ""
         plan.failure_at = limit
         plan.failure_phase = "DeviceSetup"
-        plan.failure_code = TIMEOUT
+        # an expired monitor: state = failed with errorCode 0 (formats.md §3.3.2)
+        plan.failure_code = 0
         plan.failure_name = (
             "CommercialOOBE_BootstrapStatusCategory_SubcategoryProcessing_Failed"
         )
     else:
         plan.ts_state = 3
-        plan.esp_end = _ended(steps[-1]) + _sec(rng, 30, 120)
+        plan.esp_end = plan.ds_end = _ended(steps[-1]) + _sec(rng, 30, 120)
     plan.ts_steps = steps
     if plan.failure_at is not None:
         plan.esp_end = plan.failure_at
@@ -305,6 +317,9 @@ def realise(plan: Plan, rng: random.Random, not_before: datetime | None = None) 
     ccm_start = t0 + _sec(rng, 100, 420)
     timeout = t0 + timedelta(minutes=60) + _sec(rng, 1, 40)
     variant = rng.random()
+    if sc in families.PRE_ESP:
+        families.pre_esp_failure(plan, rng, t0)
+        return _collected(plan, rng)
     dev_prep_fails = sc in (
         "ccmsetup_never_ran",
         "ccmsetup_failed",
@@ -313,39 +328,34 @@ def realise(plan: Plan, rng: random.Random, not_before: datetime | None = None) 
     if sc in ("unsupported_hybrid_join", "unsupported_preprovisioning"):
         dev_prep_fails = variant < 0.5
     _ccmsetup_runs(plan, rng, ccm_start, timeout)
+    if sc == "try_again_ok":
+        families.try_again_timing(plan, rng, timeout)
     if dev_prep_fails:
         _preparation_fails(plan, rng, timeout, variant)
     else:
         _device_setup(plan, rng)
+        plan.coalesced_reboot = sc == "ok" and rng.random() < 0.3
+    if sc in families.APP_FAMILIES:
+        families.app_failure(plan, rng)
+    elif sc == "account_setup_failed":
+        families.account_setup_failure(plan, rng)
+    elif sc == "try_again_ok":
+        families.try_again_failure(plan, timeout)
+    return _collected(plan, rng)
+
+
+def _collected(plan: Plan, rng: random.Random) -> Plan:
+    """When the bundle was collected: soon after a failure, later after a success."""
     assert plan.esp_end is not None
-    if plan.failure_at is not None:
+    if plan.failure_phase == "AccountSetup":  # the user page, after Device setup
+        assert plan.failure_at is not None
+        plan.esp_end = plan.failure_at
+    if plan.failure_at is not None and plan.scenario != "try_again_ok":
         plan.collected_at = plan.esp_end + _sec(rng, 240, 5400)
     else:
         plan.collected_at = plan.esp_end + _sec(rng, 1800, 40 * 3600)
     plan.collected_at = plan.collected_at.replace(microsecond=0)
     return plan
-
-
-def ground_truth(plan: Plan) -> dict[str, str]:
-    """The ground-truth row for an ingested plan (docs/scenarios.md rules)."""
-    sc = plan.scenario
-    failed = plan.failure_at is not None
-    outcome = "succeeded"
-    if failed:
-        outcome = "unsupported" if sc.startswith("unsupported") else "failed"
-    code = plan.failure_code or (plan.root_code or 0)
-    return {
-        "started_at": plan.started_at.strftime("%Y-%m-%dT%H:%M:%S.")
-        + f"{plan.started_at.microsecond // 1000:03d}Z",
-        "day": plan.started_at.date().isoformat(),
-        "outcome": outcome,
-        "failed_phase": plan.failure_phase if failed else "",
-        "error_code": f"0x{code:08X}" if failed else "",
-        "root_error_code": f"0x{plan.root_code:08X}" if plan.root_code else "",
-        "cause": sc,
-        "failing_step": plan.failing_step,
-        "tz_bias_min": str(plan.bias(plan.started_at)),
-    }
 
 
 __all__ = [
@@ -368,6 +378,5 @@ __all__ = [
     "CcmRun",
     "Plan",
     "TsStep",
-    "ground_truth",
     "realise",
 ]

@@ -1,7 +1,8 @@
 """The simulator's contract: ground_truth.csv and record_times.csv (docs/scenarios.md).
 
-`ground_truth.csv` holds one row per bundle: what the attempt was and what the
-diagnosis must find. `record_times.csv` holds the true UTC of every record of
+`ground_truth.csv` holds one row per attempt (one per bundle, two for a bundle
+whose log shows Try again): what the attempt was and what the diagnosis must
+find. `record_times.csv` holds the true UTC of every record of
 the bundles with a clock case (`clocks.CASES`), by member and record key
 (EventRecordID, record_no or line_no), so a test can check that the warehouse
 stores the true instant of each one.
@@ -11,16 +12,18 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import datetime
 from pathlib import Path
 
-from . import clocks, scenarios
-from .scenarios import Plan
+from . import clocks
+from .scenarios import TIMEOUT, Plan
 
 COLUMNS = (
     "bundle_path",
     "serial_number",
     "device_name",
     "attempt",
+    "attempt_in_bundle",
     "started_at",
     "day",
     "scenario",
@@ -49,14 +52,6 @@ TIMES_COLUMNS = ("bundle_path", "member", "key", "true_utc")
 
 def truth_rows(plans: list[Plan], paths: list[str]) -> list[dict[str, str]]:
     """Ground-truth rows; attempts numbered per serial by started_at (ingested only)."""
-    order: dict[str, list[Plan]] = {}
-    for p in plans:
-        if p.damage != "truncated_cab":
-            order.setdefault(p.serial, []).append(p)
-    attempt: dict[int, int] = {}
-    for group in order.values():
-        for n, p in enumerate(sorted(group, key=lambda q: q.started_at), 1):
-            attempt[id(p)] = n
     rows = []
     for p, path in zip(plans, paths, strict=True):
         row = dict.fromkeys(COLUMNS, "")
@@ -78,17 +73,88 @@ def truth_rows(plans: list[Plan], paths: list[str]) -> list[dict[str, str]]:
             row.update(
                 scenario="truncated_cab", expected_status="quarantined", zone_source=""
             )
-        else:
-            row.update(scenarios.ground_truth(p))
-            row.update(
-                scenario=p.scenario,
-                expected_status="ingested",
-                attempt=str(attempt[id(p)]),
+            rows.append(row)
+            continue
+        for attempt in ground_truth(p):
+            one = (
+                row | attempt | {"scenario": p.scenario, "expected_status": "ingested"}
             )
             if p.layout == "lone_cab":
-                row.update(failing_step="")  # no smsts.log: the CAB cannot name it
-        rows.append(row)
+                one.update(failing_step="")  # no smsts.log: the CAB cannot name it
+            rows.append(one)
+    _number_attempts(rows)
     return rows
+
+
+def _number_attempts(rows: list[dict[str, str]]) -> None:
+    """attempt = 1, 2, ... per serial number in order of started_at."""
+    by_serial: dict[str, list[dict[str, str]]] = {}
+    for r in rows:
+        if r["expected_status"] == "ingested":
+            by_serial.setdefault(r["serial_number"], []).append(r)
+    for group in by_serial.values():
+        ordered = sorted(group, key=lambda r: (r["started_at"], r["attempt_in_bundle"]))
+        for n, r in enumerate(ordered, 1):
+            r["attempt"] = str(n)
+
+
+_CAUSE = {  # scenario -> the cause the diagnosis names, where they differ
+    "continue_anyway": "win32_app_failed",
+    "try_again_ok": "retried_in_bundle",
+}
+
+
+def _iso_ms(at: datetime) -> str:
+    return at.strftime("%Y-%m-%dT%H:%M:%S.") + f"{at.microsecond // 1000:03d}Z"
+
+
+def _outcome(plan: Plan) -> str:
+    sc = plan.scenario
+    if plan.failure_at is None:
+        return "succeeded"
+    if sc.startswith("unsupported"):
+        return "unsupported"
+    if plan.continued_at is not None:
+        return "continued_past_failure"
+    if plan.failure_name.endswith("_TimedOut") or sc == "ts_still_running":
+        return "timed_out"
+    return "failed"
+
+
+def ground_truth(plan: Plan) -> list[dict[str, str]]:
+    """The ground-truth rows of an ingested plan, one per attempt inside the
+    bundle (docs/scenarios.md rules)."""
+    sc = plan.scenario
+    failed = plan.failure_at is not None
+    code = plan.failure_code or (plan.root_code or 0)
+    if failed and not code:
+        code = TIMEOUT  # a timeout logged with errorCode 0 (docs/scenarios.md)
+    text = str(code) if plan.ztd_error else f"0x{code:08X}"
+    row = {
+        "attempt_in_bundle": "1",
+        "started_at": _iso_ms(plan.started_at),
+        "day": plan.started_at.date().isoformat(),
+        "outcome": _outcome(plan),
+        "failed_phase": plan.failure_phase if failed else "",
+        "error_code": text if failed else "",
+        "root_error_code": f"0x{plan.root_code:08X}" if plan.root_code else "",
+        "cause": _CAUSE.get(sc, sc),
+        "failing_step": plan.failing_step,
+        "tz_bias_min": str(plan.bias(plan.started_at)),
+    }
+    if plan.retry_start is None:
+        return [row]
+    retry = row | {
+        "attempt_in_bundle": "2",
+        "started_at": _iso_ms(plan.retry_start),
+        "day": plan.retry_start.date().isoformat(),
+        "outcome": "succeeded_on_retry",
+        "failed_phase": "",
+        "error_code": "",
+        "cause": "ok",
+        "tz_bias_min": str(plan.bias(plan.retry_start)),
+    }
+    return [row, retry]
 
 
 def times_rows(plans: list[Plan], paths: list[str]) -> list[dict[str, str]]:

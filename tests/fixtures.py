@@ -40,6 +40,11 @@ def ground_truth(path: Path) -> list[dict]:
         return list(csv.DictReader(f))
 
 
+def bundles(rows: list[dict]) -> list[dict]:
+    """One ground-truth row per bundle (a Try again bundle has one per attempt)."""
+    return [r for r in rows if r.get("attempt_in_bundle", "") in ("", "1")]
+
+
 def expected_rates(rows: list[dict]) -> list[tuple]:
     """failure_rates as its .yml defines it, computed from ground truth: each
     device counted once a day, by its latest attempt that day."""
@@ -53,6 +58,16 @@ def expected_rates(rows: list[dict]) -> list[tuple]:
     return expected_rates_by_attempt(list(latest.values()))
 
 
+# the outcomes sql/macros/is_failure.sql does not count as failures
+NOT_FAILURES = (
+    "succeeded",
+    "succeeded_on_retry",
+    "unknown",
+    "in_progress",
+    "not_attempted",
+)
+
+
 def expected_rates_by_attempt(rows: list[dict]) -> list[tuple]:
     """failure_rates_by_attempt from ground truth: every attempt counted."""
     attempts: dict[str, int] = {}
@@ -61,7 +76,7 @@ def expected_rates_by_attempt(rows: list[dict]) -> list[tuple]:
         if r["expected_status"] != "ingested":
             continue
         attempts[r["day"]] = attempts.get(r["day"], 0) + 1
-        if r["outcome"] in ("failed", "unsupported"):
+        if r["outcome"] not in NOT_FAILURES:
             key = (r["day"], r["failed_phase"], r["error_code"] or None)
             failures[key] = failures.get(key, 0) + 1
     return sorted(

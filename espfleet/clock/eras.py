@@ -201,6 +201,18 @@ def choose(cand: np.ndarray, dev: np.ndarray, votes: Votes) -> np.ndarray:
     return era
 
 
+def keep_order(era: np.ndarray, cand: np.ndarray) -> np.ndarray:
+    """Rows chosen one by one (by votes) still never go back to an earlier era:
+    a row whose choice is before the latest era of the rows above it takes that
+    era when it is one of its candidates."""
+    if len(era) == 0:
+        return era
+    latest = np.maximum.accumulate(era)
+    rows = np.arange(len(era))
+    back = (era >= 0) & (era < latest) & cand[rows, np.maximum(latest, 0)]
+    return np.where(back, latest, era)
+
+
 def place(
     stream: Stream,
     eras: list[Era],
@@ -232,6 +244,6 @@ def place(
     for pos, first_after in splits:
         split_at(cand, pos, first_after)
     narrow(cand)
-    era = choose(cand, dev, votes)
+    era = keep_order(choose(cand, dev, votes), cand)
     picked = dev[np.arange(len(era)), np.maximum(era, 0)]
     return era, picked

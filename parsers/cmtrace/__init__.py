@@ -183,6 +183,8 @@ PARSER = Parser(
     derives=(
         Derivation("ccmsetup*", "ccmsetup_runs"),
         Derivation("smsts*", "task_sequence"),
+        Derivation("IntuneManagementExtension*", "ime_apps"),
+        Derivation("AppWorkload*", "ime_apps"),
     ),
     uses_device_zone=True,
     member_sets=rollover_sets,

@@ -14,7 +14,12 @@ subcategory X.Y...``, ``Starting category DevicePreparationCategory...``,
 ``Category DeviceSetupCategory succeeded.``; a ``state = X`` message decides
 the outcome. ``Page_Exiting`` gives outcome ``exiting`` and
 ``RebootCoalescing_Required`` gives ``required``: neither is by itself success
-or a reboot.
+or a reboot. Read from the emitters (docs/formats.md §3.3.1-§3.3.6): a
+``SubcategoryProcessing_Failed`` whose state is ``rebootRequiredAndTryAgain``
+is ``reboot_required``, not a failure; ``..._Complete`` is ``info`` (a wait
+returned); ``..._Incomplete`` is ``incomplete`` (a failure with errorCode 0);
+``Initialization_ResumingAfterReboot`` is ``page_loaded`` (every page load);
+``AadRegistrationTask_Complete`` with a non-zero errorCode is ``failed``.
 
 Where each column comes from (`schema.ESP_EVENTS` declares what it means):
     record_id, ts_utc: from the event.
@@ -24,7 +29,7 @@ Where each column comes from (`schema.ESP_EVENTS` declares what it means):
     phase: DevicePreparation | DeviceSetup | AccountSetup, or null.
     subcategory: AppsSubcategory, PolicyProvidersInstallation, TPMAttestation...
     outcome: started, succeeded, failed, timed_out, skipped, incomplete,
-        not_required, required, exiting, resuming, cancelled, reboot_required,
+        not_required, required, exiting, page_loaded, cancelled, reboot_required,
         in_progress, not_started, info, ...
     error_code, error_code_hex: the Value's code as `events.codes.value_error_code`
         decides it (the same function fills `events`); 0 means none (null).
@@ -55,7 +60,9 @@ OUTCOMES = {
     "Success": "succeeded",
     "Succeeded": "succeeded",
     "Successful": "succeeded",
-    "Complete": "succeeded",
+    # `_Complete` is written when a wait returns, whatever its result: the
+    # event after it decides (docs/formats.md §3.3.3).
+    "Complete": "info",
     "Completed": "succeeded",
     "Done": "succeeded",
     "Failed": "failed",
@@ -69,7 +76,8 @@ OUTCOMES = {
     "NotRequired": "not_required",
     "Required": "required",
     "Exiting": "exiting",
-    "ResumingAfterReboot": "resuming",
+    # written at every page load, the first one too (docs/formats.md §3.3.6)
+    "ResumingAfterReboot": "page_loaded",
     "Resuming": "resuming",
     "Cancelled": "cancelled",
     "Canceled": "cancelled",
@@ -180,6 +188,8 @@ def classify(name: str, value: str | None) -> dict:
         if not (state_m or (cat_m and cat_m.group(2))):
             outcome = known["outcome"] or outcome
         meaning = known["meaning"]
+        if name.endswith("_AadRegistrationTask_Complete") and code:
+            outcome = "failed"  # the task's HRESULT: 0 = registered (§3.3.3)
     else:
         described = (area, thing and thing.replace("_", " "), outcome)
         meaning = " ".join(p for p in described if p)

@@ -22,7 +22,7 @@ final as (
     qualify
         row_number() over (
             partition by device_key, day
-            order by started_at desc, bundle_id desc
+            order by started_at desc, bundle_id desc, attempt_in_bundle desc
         ) = 1
 )
 

@@ -3,9 +3,19 @@
 -- timeout
 with
 
+-- the bundle's logs against its first ESP start and its last attempt's outcome
+-- (the logs run across every attempt inside the bundle)
 outcomes as (
-    select * from device_outcomes
+    select
+        bundle_id,
+        any_value(device_key) as device_key,
+        min(started_at) as started_at,
+        min(day) as day,
+        arg_max(outcome, attempt_in_bundle) as outcome,
+        any_value(esp_timeout_min) as esp_timeout_min
+    from device_outcomes
     where started_at is not null
+    group by bundle_id
 ),
 
 ccmsetup as (

@@ -16,8 +16,17 @@ tracking as (
         and state not in ('complete', 'not_required', 'processed', 'success')
 ),
 
-failed as (
+-- the tracking snapshot is the bundle's last attempt's: only that attempt
+last_attempts as (
     select * from device_outcomes
+    qualify
+        row_number() over (
+            partition by bundle_id order by attempt_in_bundle desc
+        ) = 1
+),
+
+failed as (
+    select * from last_attempts
     where is_failure(outcome)
 ),
 

@@ -12,10 +12,12 @@ ranked as (
         count(*) over (partition by device_key) as attempts,
         min(day) over (partition by device_key) as first_day,
         lag(outcome) over (
-            partition by device_key order by started_at, bundle_id
+            partition by device_key
+            order by started_at, bundle_id, attempt_in_bundle
         ) as previous_outcome,
         lag(day) over (
-            partition by device_key order by started_at, bundle_id
+            partition by device_key
+            order by started_at, bundle_id, attempt_in_bundle
         ) as previous_day
     from outcomes
 ),
@@ -47,7 +49,10 @@ final as (
     qualify
         row_number() over (
             partition by device_key
-            order by started_at desc nulls last, bundle_id desc
+            order by
+                started_at desc nulls last,
+                bundle_id desc,
+                attempt_in_bundle desc
         ) = 1
 )
 

@@ -6,8 +6,13 @@ steps as (
     select * from stg_smsts__steps
 ),
 
+-- the bundle's last attempt: its smsts.log belongs to it
 outcomes as (
     select * from device_outcomes
+    qualify
+        row_number() over (
+            partition by bundle_id order by attempt_in_bundle desc
+        ) = 1
 ),
 
 timed as (

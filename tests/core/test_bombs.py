@@ -43,8 +43,8 @@ def bomb_share(root: Path) -> Path:
     """A share of two sample bundles and the two bombs, each a lone archive."""
     share = root / "share"
     for bundle in (
-        "UK-LON/LON-9H2XGPX_20251027-103415",
-        "JP-TYO/TYO-PFWGJTD9_20251029-154937",
+        "UK-LON/LON-9H2XGPX_20251026-135934",
+        "JP-TYO/TYO-PFWGJTD9_20251029-161203",
     ):
         shutil.copytree(ROOT / "data" / "sample" / bundle, share / bundle)
     (share / "bombs").mkdir()

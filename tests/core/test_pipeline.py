@@ -85,7 +85,7 @@ def test_a_bundle_too_large_to_read_is_quarantined_unread_and_the_batch_goes_on(
     # A 3 MiB loose log with a 2 MB member limit: refused by its size on the
     # share (nothing read into memory), identified by its streamed SHA-256.
     share = tmp_path / "share"
-    good = SAMPLE / "UK-LON" / "LON-9H2XGPX_20251027-103415"
+    good = SAMPLE / "UK-LON" / "LON-9H2XGPX_20251026-135934"
     for name in ("A_20251027-103415", "B_20251027-103415"):
         target = share / "UK-LON" / name
         target.mkdir(parents=True)

@@ -99,3 +99,63 @@ def test_the_real_warehouse_passes_every_declared_check(warehouse):
     with Warehouse(warehouse).connect() as con:
         failed = [r for r in check_views(con) if not r.ok]
     assert failed == []
+
+
+def outcomes(warehouse) -> list[tuple]:
+    with Warehouse(warehouse).connect() as con:
+        return con.execute(
+            "select b.source_uri like '%.cab' as is_cab, o.device_name,"
+            " attempt_in_bundle,"
+            " outcome, failed_phase, error_code, cause, diagnosis, failed_at"
+            " from device_outcomes as o join stg_ingest__bundles as b using (bundle_id)"
+            " order by all"
+        ).fetchall()
+
+
+def test_jaeng_failed_mdm_enrollment_discovery_before_any_esp(warehouse):
+    jaeng = [r for r in outcomes(warehouse) if r[1] == "LAPTOP-CHANADA"]
+    # the CAB and the lone Shell-Core export of the same device say the same
+    assert [r[:7] for r in jaeng] == [
+        (
+            is_cab,
+            "LAPTOP-CHANADA",
+            1,
+            "failed",
+            "MdmEnrollment",
+            "0x80192EE7",
+            "mdm_enrollment_failed",
+        )
+        for is_cab in (False, True)
+    ]
+    assert jaeng[1][7] == (
+        "MDM enrollment failed: "
+        "UnifiedEnrollment_AddMdm_Discovery_FindDiscoveryService_Failed"
+    )
+    assert jaeng[1][8] == datetime(2020, 3, 27, 3, 28, 9, 906490, tzinfo=UTC)
+
+
+def test_myres_is_not_attempted_and_says_why(warehouse):
+    (myres,) = [r for r in outcomes(warehouse) if r[1] == "PAW-CSM-FKF6D54"]
+    assert myres[2:7] == (1, "not_attempted", None, None, "no_autopilot_deployment")
+    assert myres[7] == (
+        "no Autopilot deployment in the evidence: no Shell-Core 62407 event; "
+        "no Autopilot profile (ModernDeployment 100: policy not found); "
+        "no ESP tracking keys"
+    )
+
+
+def test_jaeng_stage_failures_keep_both_discovery_codes_in_order(warehouse):
+    with Warehouse(warehouse).connect() as con:
+        rows = con.execute(
+            "select stage, source, evidence_name, error_code_text"
+            " from fct_stage_failures join stg_ingest__bundles using (bundle_id)"
+            " where source_uri like '%.cab' order by ts_utc"
+        ).fetchall()
+    find = "UnifiedEnrollment_AddMdm_Discovery_FindDiscoveryService_Failed"
+    discover = "UnifiedEnrollment_AddMdm_Discovery_DiscoverEndpoints_Failed"
+    assert rows == [
+        ("MdmEnrollment", "Shell-Core 62407", find, "0x80192EE7"),
+        ("MdmEnrollment", "Shell-Core 62407", find, "0x80192EE7"),
+        ("MdmEnrollment", "Shell-Core 62407", discover, "0x80190194"),
+        ("MdmEnrollment", "Shell-Core 62407", discover, "0x80190194"),
+    ]

@@ -41,7 +41,9 @@ def test_a_full_disk_keeps_what_was_committed_and_the_rerun_completes(
         args = ["ingest", str(SAMPLE), "--warehouse", str(wh), "--batch-size", "4"]
         full = cli_runs.start(args, cli_home, tmp_path / "logs")
         assert full.wait() == 1
-        (line,) = full.stderr.splitlines()
+        lines = full.stderr.splitlines()
+        assert len(lines) == 1, full.stderr
+        (line,) = lines
         match = re.fullmatch(
             rf"espfleet: disk full writing to warehouse {re.escape(str(wh))}: kept"
             r" (\d+) of 11 batches \((\d+) of 41 new bundles are in the warehouse\);"

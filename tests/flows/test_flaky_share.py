@@ -6,7 +6,7 @@ import fsspec
 from fsspec.implementations.local import LocalFileSystem
 
 from espfleet.warehouse import Warehouse
-from tests.fixtures import RATES_SQL, expected_rates, ground_truth
+from tests.fixtures import RATES_SQL, bundles, expected_rates, ground_truth
 
 
 class FlakyFileSystem(LocalFileSystem):
@@ -35,11 +35,11 @@ def test_batches_are_retried_and_answers_stay_exact(tmp_path, prefect_engine):
     result = nightly(
         source=f"flaky://{tmp_path / 'share'}", warehouse=tmp_path / "wh", batch_size=3
     )
-    rows = ground_truth(truth)
+    rows = bundles(ground_truth(truth))
     assert FlakyFileSystem.reads > len(rows)  # some reads failed and were redone
     assert result["ingested"] == sum(r["expected_status"] == "ingested" for r in rows)
     with Warehouse(tmp_path / "wh").connect() as con:
-        assert con.execute(RATES_SQL).fetchall() == expected_rates(rows)
+        assert con.execute(RATES_SQL).fetchall() == expected_rates(ground_truth(truth))
         dupes = con.execute(
             "select count(*) - count(distinct bundle_id) from stg_ingest__bundles"
         ).fetchone()

@@ -22,7 +22,7 @@ SHOWN_MESSAGE = (
 def hostile_share(root: Path) -> Path:
     """One sample bundle under a path holding [/], its name and a log line hostile."""
     bundle = root / "share" / "EU[" / "]x" / "PC_20251101-120000"
-    shutil.copytree(SAMPLE / "UK-LON" / "LON-PFTZGSFW_20251024-072240", bundle)
+    shutil.copytree(SAMPLE / "UK-LON" / "LON-PFTZGSFW_20251023-185103", bundle)
     doc = {
         "$schema": [
             {

@@ -11,6 +11,7 @@ from espfleet.warehouse import Warehouse
 from tests.fixtures import (
     OUTCOMES_SQL,
     RATES_SQL,
+    bundles,
     expected_outcomes,
     expected_rates,
     ground_truth,
@@ -40,13 +41,13 @@ def test_flow_rates_equal_ground_truth(fleet):
 
 def test_flow_reports_rates_and_passes_quality_checks(fleet):
     _, truth, first = fleet
-    rows = ground_truth(truth)
+    rows = bundles(ground_truth(truth))
     assert first["ingested"] == sum(r["expected_status"] == "ingested" for r in rows)
     assert first["quarantined"] == sum(
         r["expected_status"] == "quarantined" for r in rows
     )
     assert first["failed_checks"] == []
-    assert len(first["failure_rates"]) == len(expected_rates(rows))
+    assert len(first["failure_rates"]) == len(expected_rates(ground_truth(truth)))
 
 
 def test_second_run_ingests_nothing_and_changes_nothing(fleet):
@@ -55,7 +56,7 @@ def test_second_run_ingests_nothing_and_changes_nothing(fleet):
     root, truth, _ = fleet
     again = nightly(source=str(root / "share"), warehouse=root / "wh", batch_size=8)
     assert (again["ingested"], again["quarantined"]) == (0, 0)
-    assert again["already_seen"] == len(ground_truth(truth))
+    assert again["already_seen"] == len(bundles(ground_truth(truth)))
     with Warehouse(root / "wh").connect() as con:
         assert con.execute(RATES_SQL).fetchall() == expected_rates(ground_truth(truth))
 
@@ -83,7 +84,7 @@ def test_every_table_file_reads_with_fastparquet(fleet):
     root, _, _ = fleet
     files = sorted((root / "wh" / "parquet").rglob("*.parquet"))
     # bundles, members and every parser, deriver and clock table
-    assert len({f.parts[-3] for f in files}) == 14
+    assert len({f.parts[-3] for f in files}) == 15  # ime_app_reports since #9
     for f in files:
         frame = fastparquet.ParquetFile(str(f)).to_pandas()
         assert list(frame.columns)[:2] in (
@@ -111,7 +112,8 @@ def test_dry_run_lists_new_bundles_and_writes_nothing(fleet, tmp_path):
     result = nightly(
         source=str(root / "share"), warehouse=tmp_path / "wh", dry_run=True
     )
-    assert len(result["new"]) == len(ground_truth(truth)) and result["seen"] == 0
+    assert len(result["new"]) == len(bundles(ground_truth(truth)))
+    assert result["seen"] == 0
     assert not (tmp_path / "wh").exists()
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from espfleet.warehouse import Warehouse
-from tests.fixtures import RATES_SQL, expected_rates, ground_truth
+from tests.fixtures import RATES_SQL, bundles, expected_rates, ground_truth
 from tests.flows.smb import PASSWORD, USER, samba_share
 
 HAVE_SAMBA = shutil.which("smbd") is not None or os.path.exists("/usr/sbin/smbd")
@@ -29,11 +29,11 @@ def test_flow_ingests_a_fleet_from_an_smb_share(tmp_path, prefect_engine):
     with samba_share(tmp_path / "share", tmp_path / "samba") as url:
         result = nightly(source=url, warehouse=tmp_path / "wh", batch_size=4)
         again = nightly(source=url, warehouse=tmp_path / "wh", batch_size=4)
-    rows = ground_truth(truth)
+    rows = bundles(ground_truth(truth))
     assert result["ingested"] == sum(r["expected_status"] == "ingested" for r in rows)
     assert (again["ingested"], again["already_seen"]) == (0, len(rows))
     with Warehouse(tmp_path / "wh").connect() as con:
-        assert con.execute(RATES_SQL).fetchall() == expected_rates(rows)
+        assert con.execute(RATES_SQL).fetchall() == expected_rates(ground_truth(truth))
         uris = [
             u
             for (u,) in con.execute(

@@ -24,12 +24,12 @@ def test_tasks_run_the_nightly_steps_on_the_sample(tmp_path: Path) -> None:
     rates = nightly.failure_rates.fn(wh)
     assert rates[0] == {
         "day": rates[0]["day"],
-        "phase": "DevicePreparation",
+        "phase": "DeviceSetup",
         "error_code": "0x800705B4",
-        "devices": 5,
-        "failures": 2,
-        "rate": 0.4,
+        "devices": 1,
+        "failures": 1,
+        "rate": 1.0,
     }
-    assert str(rates[0]["day"]) == "2025-10-22" and len(rates) == 9
+    assert str(rates[0]["day"]) == "2025-10-21" and len(rates) == 19
     again = nightly.discover_bundles.fn(str(SAMPLE), wh, False)
     assert (len(again.new), again.seen) == (0, 41)

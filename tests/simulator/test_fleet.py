@@ -21,11 +21,11 @@ import pytest
 from tzlocal.windows_tz import win_tz
 
 from espfleet.simulator.fleet import COLUMNS, simulate
-from espfleet.simulator.scenarios import CAUSES
+from espfleet.simulator.scenarios import CAUSES, LONE_CAB_OK
 
 DEVICES = 60
 CONTRACT_COLUMNS = (
-    "bundle_path serial_number device_name attempt started_at "
+    "bundle_path serial_number device_name attempt attempt_in_bundle started_at "
     "day scenario expected_status "
     "outcome failed_phase error_code root_error_code cause failing_step "
     "tz_name tz_bias_min "
@@ -130,8 +130,12 @@ def test_ground_truth_columns_follow_the_contract(truth: list[dict[str, str]]) -
 def test_mix_covers_every_cause_retry_damage_and_layout(
     truth: list[dict[str, str]],
 ) -> None:
+    scenarios = {r["scenario"] for r in _ingested(truth)}
+    assert scenarios == set(CAUSES)
     causes = {r["cause"] for r in _ingested(truth)}
-    assert causes == set(CAUSES)
+    assert causes == set(CAUSES) - {"try_again_ok", "continue_anyway"} | {
+        "retried_in_bundle"
+    }
     assert any(r["attempt"] == "2" for r in truth)
     assert any(r["expected_status"] == "quarantined" for r in truth)
     assert {r["layout"] for r in truth} == {"folder", "lone_cab", "intune_zip"}
@@ -139,7 +143,10 @@ def test_mix_covers_every_cause_retry_damage_and_layout(
     assert {r["bundle_path"] for r in truth} == {
         r["bundle_path"] for r in truth if r["bundle_path"]
     }
-    assert len({r["bundle_path"] for r in truth}) == len(truth)
+    # one row per attempt: two for a bundle whose log shows Try again
+    assert len({(r["bundle_path"], r["attempt_in_bundle"]) for r in truth}) == len(
+        truth
+    )
 
 
 def test_every_cab_opens_except_the_truncated_ones(
@@ -170,6 +177,8 @@ def _first_failure(
         body = json.loads(value)
         if name.endswith(("_Failed", "_TimedOut")):
             msg = body["message"]
+            if "state = rebootRequiredAndTryAgain" in msg:
+                continue  # logged _Failed, not a failure (formats.md §3.3.1)
             if "ESPDevicePreparation" in name or "DevicePreparation" in msg:
                 phase = "DevicePreparation"
             elif "DeviceSetup" in name or "DeviceSetup" in msg:
@@ -184,6 +193,8 @@ def test_evtx_reads_back_and_implies_the_ground_truth(
     share: Path, truth: list[dict[str, str]], tmp_path: Path
 ) -> None:
     for row in _ingested(truth):
+        if row["attempt_in_bundle"] != "1":
+            continue  # the second run of a Try again bundle: its own test
         events = _events(
             _members(_cab_bytes(share, row))[
                 "microsoft-windows-shell-core-operational.evtx"
@@ -195,6 +206,9 @@ def test_evtx_reads_back_and_implies_the_ground_truth(
             for _, n, v in events
             if n.startswith("CommercialOOBE_")
         )
+        if row["failed_phase"] in ("MdmEnrollment", "EntraJoin", "AutopilotProfile"):
+            _assert_pre_esp_failure(events, row)
+            continue
         start = next(
             ts
             for ts, n, v in events
@@ -210,7 +224,8 @@ def test_evtx_reads_back_and_implies_the_ground_truth(
         _, phase, code = fail
         assert phase == row["failed_phase"]
         root = int(row["root_error_code"], 16) if row["root_error_code"] else 0
-        assert f"0x{code or root:08X}" == row["error_code"]
+        # a timeout logged with errorCode 0 is reported as 0x800705B4
+        assert f"0x{code or root or 0x800705B4:08X}" == row["error_code"]
         names = {n for _, n, _ in events}
         assert ("CommercialOOBE_WhiteGlove_TechnicianFlow_Started" in names) == (
             row["cause"] == "unsupported_preprovisioning"
@@ -220,6 +235,18 @@ def test_evtx_reads_back_and_implies_the_ground_truth(
                 "CommercialOOBE_ESPDevicePreparation_PolicyProvidersInstallation_TimedOut",
                 2147943860,
             ) == (next(n for _, n, _ in events if n.endswith("_TimedOut")), code)
+
+
+def _assert_pre_esp_failure(events, row) -> None:
+    """No ESP page; the first failure before it is at started_at."""
+    assert not any(n.startswith("CommercialOOBE_ESP") for _, n, _ in events)
+    first = {
+        "MdmEnrollment": "UnifiedEnrollment_AddMdm_Discovery_",
+        "EntraJoin": "CDJUIError",
+        "AutopilotProfile": "CommercialOOBE_Autopilot_Profile_Unavailable",
+    }[row["failed_phase"]]
+    ts = next(ts for ts, n, _ in events if n.startswith(first))
+    assert ts.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z" == row["started_at"]
 
 
 LINE = re.compile(
@@ -476,12 +503,7 @@ def test_autopilot_channel_reads_back(
 def test_lone_cabs_only_for_causes_the_cab_decides(truth: list[dict[str, str]]) -> None:
     lone = [r for r in _ingested(truth) if r["layout"] == "lone_cab"]
     assert lone
-    assert {r["cause"] for r in lone} <= {
-        "ok",
-        "ccmsetup_never_ran",
-        "ts_still_running",
-        "unsupported_hybrid_join",
-    }
+    assert {r["scenario"] for r in lone} <= LONE_CAB_OK
     assert all(not r["root_error_code"] and not r["failing_step"] for r in lone)
 
 

@@ -52,7 +52,7 @@ P = "CommercialOOBE_"
         (
             P + "ESPDevicePreparation_PolicyProvidersInstallation_Complete",
             None,
-            "succeeded",
+            "info",
         ),
         (P + "ESPDevicePreparation_TPMAttestation_Failed", None, "failed"),
         (
@@ -73,7 +73,7 @@ P = "CommercialOOBE_"
             msg("BootstrapStatus: Exiting page normally."),
             "exiting",
         ),
-        (P + "ESPProgress_Initialization_ResumingAfterReboot", None, "resuming"),
+        (P + "ESPProgress_Initialization_ResumingAfterReboot", None, "page_loaded"),
         (P + "AutopilotPreFetch_PolicyCache_Cleared", None, "info"),
         (P + "Autopilot_Profile_Unavailable", None, "unavailable"),
         (P + "ESPProgress_Failure", None, "failed"),

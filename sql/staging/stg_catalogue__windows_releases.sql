@@ -1,0 +1,2 @@
+-- one row per Windows build of the release table espfleet ships
+select * from reference_rows('windows_releases')
