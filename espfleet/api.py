@@ -17,23 +17,34 @@ from . import reports, timeline
 from .errors import UnknownCode
 from .ingest import BundleTables, ingest_bundle
 from .printing import csv_safe, inert, json_line, say, show
+from .run_summary import flag_lines
 from .settings import RunSettings
+from .storage import Location, location
 from .unpack import BundleError, unpack
 from .warehouse import Warehouse, WarehouseError
 
 
 def ingest(settings: RunSettings) -> dict:
-    """Run the nightly Prefect flow with `settings`; returns the run totals."""
+    """Run the nightly Prefect flow with `settings`; returns the run totals.
+
+    When the share holds nothing new, the run ends before Prefect is even
+    imported (`espfleet.unchanged`): its totals say ``nothing_new``.
+    """
+    from . import unchanged
+
+    if (totals := unchanged.check(settings)) is not None:
+        return totals
     from espfleet.flows.nightly import run
 
     return run(settings)
 
 
-def serve(settings: RunSettings, cron: str) -> None:
-    """Serve the nightly deployment on `cron` (blocks; Ctrl-C stops it)."""
-    from espfleet.flows.nightly import serve as serve_flow
+def serve(settings: RunSettings, cron: str, server_port: int = 4200) -> None:
+    """Serve the nightly deployment on `cron` on a Prefect API that schedules
+    (`espfleet.server.serve_nightly`; blocks until Ctrl-C or SIGTERM)."""
+    from .server import serve_nightly
 
-    serve_flow(settings, cron)
+    serve_nightly(settings, cron, server_port)
 
 
 def simulate(devices: int, seed: int, out: Path) -> Path:
@@ -138,13 +149,13 @@ def explain_code(code: str) -> tuple[str, bool]:
     return errorcodes.format_explanation(found), found.meaning is not None
 
 
-def failure_rates(warehouse: Path, since: date | None = None) -> pa.Table:
+def failure_rates(warehouse: Location | str, since: date | None = None) -> pa.Table:
     """The failure_rates report, optionally from `since` on."""
     with Warehouse(warehouse).connect() as con:
         return reports.failure_rates(con, since)
 
 
-def failure_causes(warehouse: Path) -> pa.Table:
+def failure_causes(warehouse: Location | str) -> pa.Table:
     """The failure_causes report, most frequent first."""
     with Warehouse(warehouse).connect() as con:
         return reports.failure_causes(con)
@@ -203,7 +214,7 @@ def report_list() -> str:
 
 
 def print_report(
-    warehouse: Path,
+    warehouse: Location | str,
     name: str | None,
     since: date | None,
     fmt: str,
@@ -222,13 +233,16 @@ def print_report(
     if name is None:
         print(report_list())
         return
-    settings = settings or RunSettings(warehouse=warehouse)
+    settings = settings or RunSettings(warehouse=location(warehouse))
     with Warehouse(warehouse).connect() as con:
         table = reports.run(
             con, name, since, settings.delta_threshold, settings.min_devices
         )
         if mask:
-            table = _masker(con, warehouse).table(table)
+            root = location(warehouse)
+            if not isinstance(root, Path):  # the mask key is a local secret
+                raise WarehouseError(f"--mask needs a warehouse folder, not {root}")
+            table = _masker(con, root).table(table)
     print_table(table, fmt, reports.REPORTS[name].title)
 
 
@@ -267,38 +281,7 @@ def dashboard(
     )
 
 
-def _points(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:.1%}"
-
-
-def flag_lines(
-    flags: list[dict], newly: list[dict], settings: RunSettings
-) -> list[str]:
-    """The end of a run in words: the rate flags, then the newly failing devices."""
-    rule = (
-        f"up {settings.delta_threshold * 100:.1f} points or more "
-        f"on {settings.min_devices}+ failing devices"
-    )
-    lines = [f"rate flags ({rule}): {len(flags) or 'none'}"]
-    lines += [
-        f"  {f['period']} of {f['current_start']}: {f['phase']} "
-        f"{f['error_code'] or '(no code)'} {_points(f['previous_rate'])} -> "
-        f"{_points(f['current_rate'])} ({f['current_failures']} of "
-        f"{f['current_devices']} devices)"
-        for f in flags
-    ]
-    lines.append(f"newly failing devices on the latest night: {len(newly)}")
-    lines += [
-        f"  {d['device_name'] or d['device_key']} ({d['site'] or 'no site'}): "
-        f"{d['failed_phase'] or ''} {d['error_code'] or ''} {d['cause']}"
-        for d in newly[:10]
-    ]
-    if len(newly) > 10:
-        lines.append("  ... espfleet report newly_failing_devices lists them all")
-    return lines
-
-
-def print_flags(warehouse: Path, settings: RunSettings) -> None:
+def print_flags(warehouse: Location | str, settings: RunSettings) -> None:
     """Print `flag_lines` for the warehouse (the end of `espfleet run`)."""
     with Warehouse(warehouse).connect() as con:
         flags = reports.rate_flags(con, settings.delta_threshold, settings.min_devices)
@@ -314,11 +297,20 @@ def print_run(totals: dict, settings: RunSettings) -> None:
         for uri in totals["new"]:
             say("  ", uri)
         return
-    say(
-        f"run {totals['run_id']}: {totals['ingested']} bundles ingested, "
-        f"{totals['quarantined']} quarantined, {totals['duplicates']} duplicates, "
-        f"{totals['already_seen']} already seen"
-    )
+    if totals.get("nothing_new"):
+        last = totals.get("last_run_id")
+        say(
+            f"nothing new: {totals['already_seen']} bundles already seen; no run "
+            "started, the warehouse is as "
+            + (f"run {last}" if last else "the last run")
+            + " left it"
+        )
+    else:
+        say(
+            f"run {totals['run_id']}: {totals['ingested']} bundles ingested, "
+            f"{totals['quarantined']} quarantined, {totals['duplicates']} "
+            f"duplicates, {totals['already_seen']} already seen"
+        )
     for uri, reason in totals["quarantine_reasons"]:
         say("  quarantined ", uri, ": ", reason)
     for uri, reason in totals["deferred"]:
@@ -330,7 +322,13 @@ def print_run(totals: dict, settings: RunSettings) -> None:
     say()
     say("warehouse: ", root / "espfleet.duckdb", " (views over ", root / "parquet", ")")
     say("quarantine: ", root / "quarantine")
-    say('query it:   espfleet sql "select * from device_outcomes" --warehouse ', root)
+    if isinstance(root, Path):
+        say(
+            'query it:   espfleet sql "select * from device_outcomes" --warehouse ',
+            root,
+        )
+    else:
+        say("query it:   espfleet report device_outcomes --warehouse ", root)
     if totals.get("dashboard"):
         say("dashboard:  ", totals["dashboard"], " (one file; opens offline)")
 
@@ -355,7 +353,7 @@ order by ts_utc nulls last, source != 'clock', source, seq
 """
 
 
-def print_device(warehouse: Path, who: str, wide: bool = False) -> bool:
+def print_device(warehouse: Location | str, who: str, wide: bool = False) -> bool:
     """Print one device's attempts and timeline; False when it is unknown.
 
     Args:
@@ -381,7 +379,7 @@ def print_device(warehouse: Path, who: str, wide: bool = False) -> bool:
     return True
 
 
-def refresh(warehouse: Path) -> Path:
+def refresh(warehouse: Location) -> Location:
     """Rebuild the warehouse's DuckDB file (after a move, or an older espfleet)."""
     from datetime import UTC, datetime
 
@@ -399,7 +397,10 @@ def refresh(warehouse: Path) -> Path:
 
 
 def run_sql(
-    warehouse: Path, query: str | None, fmt: str = "table", shell: str = "builtin"
+    warehouse: Path,
+    query: str | None,
+    fmt: str = "table",
+    shell: str = "builtin",
 ) -> int:
     """Run one read-only query and print it, or open a read-only shell.
 

@@ -17,19 +17,33 @@ from typing import Any
 import click
 
 from . import api, runs
-from .errors import UserError
+from .errors import UserError, WarehouseError
 from .printing import visible
 from .reports import UnknownReport
 from .settings import DEFAULT_WAREHOUSE, SAMPLE_SOURCE, RunSettings
 from .share import redact
+from .storage import Location, location
 from .warehouse import Warehouse
+
+
+class _Where(click.ParamType):
+    """A warehouse folder, or a prefix on object storage (s3://bucket/prefix)."""
+
+    name = "DIR|URL"
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> Location:
+        try:
+            return location(value)
+        except UserError as error:
+            self.fail(redact(str(error)), param, ctx)
+
 
 WAREHOUSE = click.option(
     "--warehouse",
-    type=click.Path(path_type=Path, file_okay=False),
-    default=DEFAULT_WAREHOUSE,
+    type=_Where(),
+    default=str(DEFAULT_WAREHOUSE),
     show_default=True,
-    help="Warehouse folder.",
+    help="Warehouse folder, or s3://bucket/prefix (credentials from AWS_*).",
 )
 
 
@@ -99,7 +113,7 @@ def _ingest(settings: RunSettings) -> None:
     api.print_run(totals, settings)
 
 
-def _readable(warehouse: Path) -> None:
+def _readable(warehouse: Location) -> None:
     """Refuse, in one line, a warehouse that is missing, not ours or not built."""
     runs.require(Warehouse(warehouse))
 
@@ -112,7 +126,7 @@ def _readable(warehouse: Path) -> None:
 @MIN_DEVICES
 @MASK_DASHBOARD
 def run(
-    warehouse: Path,
+    warehouse: Location,
     source: str,
     lock_wait: float,
     delta_threshold: float,
@@ -143,18 +157,26 @@ def run(
 @click.option("--dry-run", is_flag=True, help="List what would be ingested.")
 @click.option("--task-runner", type=click.Choice(["thread", "dask"]), default="thread")
 @click.option("--workers", default=2, show_default=True)
+@click.option(
+    "--dask-address",
+    default=None,
+    envvar="ESPFLEET_DASK_ADDRESS",
+    help="A running Dask scheduler (tcp://host:8786) whose workers, on any "
+    "machine, run the batches (with --task-runner dask).",
+)
 @LOCK_WAIT
 @THRESHOLD
 @MIN_DEVICES
 @MASK_DASHBOARD
 def ingest(
-    warehouse: Path,
+    warehouse: Location,
     source: str,
     batch_size: int,
     reprocess: bool,
     dry_run: bool,
     task_runner: str,
     workers: int,
+    dask_address: str | None,
     lock_wait: float,
     delta_threshold: float,
     min_devices: int,
@@ -162,7 +184,9 @@ def ingest(
 ) -> None:
     """The nightly flow on any share: new bundles -> Parquet -> DuckDB -> reports.
 
-    SOURCE is a folder or an fsspec URL (smb://host/share, s3://bucket/prefix).
+    SOURCE is a folder or an fsspec URL (smb://host/share, s3://bucket/prefix);
+    so is --warehouse (s3://bucket/prefix, shared by Dask workers on several
+    machines with --task-runner dask --dask-address tcp://scheduler:8786).
     The share's password comes from ESPFLEET_SHARE_PASSWORD (user:
     ESPFLEET_SHARE_USER) or the Prefect Secret block named by
     ESPFLEET_SHARE_SECRET; smb://user:pw@host/share works for a quick try and
@@ -179,6 +203,7 @@ def ingest(
             dry_run=dry_run,
             task_runner=task_runner,
             max_workers=workers,
+            dask_address=dask_address,
             lock_wait_s=lock_wait,
             delta_threshold=delta_threshold,
             min_devices=min_devices,
@@ -194,16 +219,28 @@ def ingest(
     "--cron", default="0 2 * * *", show_default=True, help="When to run (UTC)."
 )
 @click.option("--batch-size", default=25, show_default=True)
-def serve(warehouse: Path, source: str, cron: str, batch_size: int) -> None:
+@click.option(
+    "--server-port",
+    default=4200,
+    show_default=True,
+    help="Port of the local Prefect server started when PREFECT_API_URL is unset.",
+)
+def serve(
+    warehouse: Location, source: str, cron: str, batch_size: int, server_port: int
+) -> None:
     """Run the nightly flow on SOURCE on a cron schedule, as a Prefect deployment.
 
-    Needs a Prefect API (`prefect server start`, then PREFECT_API_URL); blocks
-    until interrupted. For a work pool and workers, see prefect.yaml.
+    The runs are scheduled by the Prefect API in PREFECT_API_URL, or, when it
+    is unset, by a local Prefect server this command starts on 127.0.0.1
+    (database under PREFECT_HOME), supervises and stops. Blocks until
+    interrupted (Ctrl-C, SIGTERM). For a work pool and workers, see prefect.yaml.
 
-    Example: espfleet serve //fileserver/autopilot-logs --cron "30 1 * * *"
+    Example: espfleet serve smb://fileserver/autopilot-logs --cron "30 1 * * *"
     """
     api.serve(
-        RunSettings(source=source, warehouse=warehouse, batch_size=batch_size), cron
+        RunSettings(source=source, warehouse=warehouse, batch_size=batch_size),
+        cron,
+        server_port,
     )
 
 
@@ -267,7 +304,7 @@ def explain(code: str) -> None:
 @MIN_DEVICES
 @MASK
 def report(
-    warehouse: Path,
+    warehouse: Location,
     name: str | None,
     since,
     fmt: str,
@@ -343,7 +380,7 @@ def dashboard(
 @main.command()
 @WAREHOUSE
 @LOCK_WAIT
-def refresh(warehouse: Path, lock_wait: float) -> None:
+def refresh(warehouse: Location, lock_wait: float) -> None:
     """Rebuild the warehouse's DuckDB file from its Parquet tables.
 
     Run it after moving or copying a warehouse folder (the file records the
@@ -366,7 +403,7 @@ def refresh(warehouse: Path, lock_wait: float) -> None:
     is_flag=True,
     help="Every timeline column in full (raw times, corrections, eras).",
 )
-def device(warehouse: Path, who: str, wide: bool) -> None:
+def device(warehouse: Location, who: str, wide: bool) -> None:
     """One device's attempts, diagnosis and merged UTC timeline.
 
     Times are UTC, corrected when the device clock was off (marked *); the
@@ -393,7 +430,7 @@ def device(warehouse: Path, who: str, wide: bool) -> None:
     help="With no QUERY: the built-in shell (every guard), or the DuckDB CLI "
     "(read-only, confined; it can still COPY into the warehouse's data folders).",
 )
-def sql(warehouse: Path, query: str | None, fmt: str, shell: str) -> None:
+def sql(warehouse: Location, query: str | None, fmt: str, shell: str) -> None:
     """Run read-only QUERY on the warehouse, or open a read-only SQL shell.
 
     Only SELECT (SHOW, DESCRIBE, SUMMARIZE...), EXPLAIN and SET VARIABLE run;
@@ -402,6 +439,11 @@ def sql(warehouse: Path, query: str | None, fmt: str, shell: str) -> None:
 
     Example: espfleet sql "select * from device_outcomes limit 5" --format csv
     """
+    if not isinstance(warehouse, Path):
+        raise WarehouseError(
+            f"espfleet sql reads a warehouse folder; for {warehouse} use"
+            " `espfleet report` and `espfleet device`, or copy the folder locally"
+        )
     _readable(warehouse)
     sys.exit(api.run_sql(warehouse, query, fmt, shell))
 

@@ -19,7 +19,6 @@ saying what to run.
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -29,7 +28,8 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from . import errors
+from . import errors, storage
+from .storage import Location
 
 DB_NAME = "espfleet.duckdb"
 # The oldest storage format DuckDB 2 writes that DuckDB 1.2 and later read.
@@ -92,9 +92,9 @@ def plain_views(staged: dict[str, str]) -> list[tuple[str, str]]:
     ]
 
 
-def create_macros(con: duckdb.DuckDBPyConnection, root: Path) -> None:
+def create_macros(con: duckdb.DuckDBPyConnection, root: Location) -> None:
     """``warehouse_root()``, then the table macros of sql/macros/."""
-    recorded = quote_literal(str(root.resolve()))
+    recorded = quote_literal(storage.absolute(root))
     con.execute(
         "create or replace macro warehouse_root() as "
         f"coalesce(getvariable('{ROOT_VARIABLE}'), {recorded})"
@@ -141,7 +141,7 @@ def _info_view(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def materialise(
-    con: duckdb.DuckDBPyConnection, root: Path, version_of: VersionOf
+    con: duckdb.DuckDBPyConnection, root: Location, version_of: VersionOf
 ) -> None:
     """Write each DERIVED view to <root>/derived/<view>.parquet, then read it there.
 
@@ -149,7 +149,6 @@ def materialise(
     view's name, schema version and fingerprint in its metadata.
     """
     folder = root / "derived"
-    folder.mkdir(parents=True, exist_ok=True)
     for name in DERIVED:
         view = quote_identifier(name)
         schema = con.sql(f"select * from {view} limit 0").to_arrow_table().schema
@@ -162,15 +161,14 @@ def materialise(
         kv = ", ".join(
             f"{quote_literal(k)}: {quote_literal(v)}" for k, v in meta.items()
         )
-        tmp = folder / f".{name}.{uuid.uuid4().hex[:8]}.tmp"
-        try:
+
+        def copy(tmp: Path, view: str = view, kv: str = kv) -> None:
             con.execute(
                 f"copy (select * from {view}) to {quote_literal(str(tmp))} "
                 f"(format parquet, compression zstd, kv_metadata {{{kv}}})"
             ).fetchall()
-            os.replace(tmp, folder / f"{name}.parquet")
-        finally:
-            tmp.unlink(missing_ok=True)
+
+        storage.atomic_write(folder / f"{name}.parquet", copy)
         con.execute(
             f"create or replace view {view} as "
             f"select * from derived_rows({quote_literal(name)})"
@@ -178,7 +176,7 @@ def materialise(
 
 
 def build(
-    root: Path,
+    root: Location,
     target: Path,
     staged: dict[str, str],
     version_of: VersionOf | None = None,
@@ -194,6 +192,7 @@ def build(
     """
     con = duckdb.connect()
     try:
+        reach(con, root)
         con.execute(
             f"attach ? as wh (storage_version {quote_literal(STORAGE_VERSION)})",
             [str(target)],
@@ -215,7 +214,7 @@ def build(
         con.close()
 
 
-def _missing(root: Path) -> WarehouseError:
+def _missing(root: Location) -> WarehouseError:
     if (root / "parquet").is_dir():
         return WarehouseError(
             f"{root} has Parquet tables but no {DB_NAME}: "
@@ -227,7 +226,7 @@ def _missing(root: Path) -> WarehouseError:
     )
 
 
-def _check_format(con: duckdb.DuckDBPyConnection, root: Path) -> None:
+def _check_format(con: duckdb.DuckDBPyConnection, root: Location) -> None:
     try:
         rows = con.execute("select warehouse_format from warehouse_info").fetchall()
     except duckdb.Error:
@@ -242,7 +241,31 @@ def _check_format(con: duckdb.DuckDBPyConnection, root: Path) -> None:
         )
 
 
-def open_connection(root: Path, read_only: bool = True) -> duckdb.DuckDBPyConnection:
+def reach(con: duckdb.DuckDBPyConnection, root: Location) -> None:
+    """Let `con` read a warehouse on object storage through its fsspec
+    filesystem (DuckDB's httpfs extension is not needed, nor downloaded)."""
+    if storage.is_remote(root):
+        con.register_filesystem(root.fs)  # type: ignore[union-attr]
+
+
+def _local_copy(db: Location) -> str:
+    """A local path of the database file: itself, or a private copy of the
+    object (views only: small), deleted when this process ends."""
+    if isinstance(db, Path):
+        return str(db)
+    import atexit
+    import tempfile
+
+    fd, name = tempfile.mkstemp(prefix="espfleet-", suffix=".duckdb")
+    os.close(fd)
+    atexit.register(lambda: Path(name).unlink(missing_ok=True))
+    storage.download(db, Path(name))
+    return name
+
+
+def open_connection(
+    root: Location, read_only: bool = True
+) -> duckdb.DuckDBPyConnection:
     """A connection on the warehouse, its paths resolved against `root`.
 
     Raises:
@@ -252,15 +275,16 @@ def open_connection(root: Path, read_only: bool = True) -> duckdb.DuckDBPyConnec
     if not db.is_file():
         raise _missing(root)
     try:
-        con = duckdb.connect(str(db), read_only=read_only)
+        con = duckdb.connect(_local_copy(db), read_only=read_only)
     except duckdb.IOException as error:
         raise WarehouseError(
             f"{db} cannot be opened ({str(error).splitlines()[0]}): "
             f"run `espfleet refresh --warehouse {root}`"
         ) from error
     try:
+        reach(con, root)
         con.execute(
-            f"set variable {ROOT_VARIABLE} = ?", [str(root.resolve())]
+            f"set variable {ROOT_VARIABLE} = ?", [storage.absolute(root)]
         ).fetchall()
         _check_format(con, root)
     except BaseException:
@@ -270,7 +294,9 @@ def open_connection(root: Path, read_only: bool = True) -> duckdb.DuckDBPyConnec
 
 
 @contextmanager
-def connect(root: Path, read_only: bool = True) -> Iterator[duckdb.DuckDBPyConnection]:
+def connect(
+    root: Location, read_only: bool = True
+) -> Iterator[duckdb.DuckDBPyConnection]:
     """`open_connection` as a context manager (the connection is closed after)."""
     con = open_connection(root, read_only)
     try:

@@ -29,6 +29,7 @@ from .share import (
     redact,
     streamed_content_id,
 )
+from .storage import Location
 from .unpack import BundleError, Limits, stored_over_budget, unpack
 from .warehouse import BUNDLES, MEMBERS, Warehouse, with_provenance
 
@@ -63,7 +64,7 @@ class BatchSummary:
 
 
 def find_new_bundles(
-    source: str, warehouse: Path, reprocess: bool = False
+    source: str, warehouse: Location | str, reprocess: bool = False
 ) -> Discovery:
     """Bundles on `source` whose fingerprint the manifest does not hold.
 
@@ -238,7 +239,7 @@ def _write(wh: Warehouse, out: _Batch, batch: str) -> None:
         OSError: any other write error (the flow retries the batch).
     """
     day, run_id = out.now.date(), out.run_id
-    written: list[Path | None] = []
+    written: list[Location | None] = []
     try:
         for bundle_id, uri, reason in out.quarantined:
             written.append(wh.quarantine(bundle_id, uri, reason, run_id))
@@ -266,7 +267,7 @@ def _write(wh: Warehouse, out: _Batch, batch: str) -> None:
 def ingest_batch(
     source: str,
     refs: list[BundleRef],
-    warehouse: Path,
+    warehouse: Location | str,
     run_id: str,
     batch: str,
     reprocess: bool = False,
@@ -299,7 +300,7 @@ def ingest_batch(
     return out.summary
 
 
-def refresh_warehouse(warehouse: Path, run_id: str) -> Path:
+def refresh_warehouse(warehouse: Location | str, run_id: str) -> Location:
     """Make sure every table resolves, then rebuild the DuckDB views.
 
     Raises:
@@ -319,13 +320,13 @@ def refresh_warehouse(warehouse: Path, run_id: str) -> Path:
     return wh.db_path
 
 
-def failure_rates(warehouse: Path) -> pa.Table:
+def failure_rates(warehouse: Location | str) -> pa.Table:
     """The failure_rates report of the refreshed warehouse."""
     with Warehouse(warehouse).connect() as con:
         return reports.failure_rates(con)
 
 
-def rate_flags(warehouse: Path, threshold: float, min_devices: int) -> dict:
+def rate_flags(warehouse: Location | str, threshold: float, min_devices: int) -> dict:
     """The run's flags: rates that rose past the threshold, newly failing devices.
 
     Returns:
@@ -344,13 +345,14 @@ def rate_flags(warehouse: Path, threshold: float, min_devices: int) -> dict:
 
 
 def export_dashboard(
-    warehouse: Path, threshold: float, min_devices: int, mask: bool = False
+    warehouse: Path | str, threshold: float, min_devices: int, mask: bool = False
 ) -> Path:
-    """Write the ops-review dashboard of the refreshed warehouse; its index.html."""
+    """Write the ops-review dashboard of the refreshed warehouse folder; its
+    index.html."""
     from espfleet.dashboards import export_dashboard as export
 
     return export(
-        warehouse, mask=mask, threshold=threshold, min_devices=min_devices
+        Path(warehouse), mask=mask, threshold=threshold, min_devices=min_devices
     ).index
 
 
@@ -373,7 +375,7 @@ def add_up(summaries: list[BatchSummary], seen: int, run_id: str) -> dict:
     }
 
 
-def quality_gate(warehouse: Path) -> list[CheckResult]:
+def quality_gate(warehouse: Location | str) -> list[CheckResult]:
     """Run every view's declared tests on the warehouse (espfleet.quality)."""
     with Warehouse(warehouse).connect() as con:
         return check_views(con)

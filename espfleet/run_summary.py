@@ -1,4 +1,5 @@
-"""The Markdown summary of a run that the flow publishes as a Prefect artifact.
+"""What a run says at its end: the Markdown summary the flow publishes as a
+Prefect artifact, and the rate flags in words that the CLI prints.
 
 Every text that came from a share or a bundle (a path, a quarantine reason, a
 device name) is put inside a code span whose fence is longer than any run of
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import re
 
+from .settings import RunSettings
 from .share import redact
 
 
@@ -68,3 +70,34 @@ def run_markdown(totals: dict) -> str:
 
 def _pct(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.1%}"
+
+
+def _points(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.1%}"
+
+
+def flag_lines(
+    flags: list[dict], newly: list[dict], settings: RunSettings
+) -> list[str]:
+    """The end of a run in words: the rate flags, then the newly failing devices."""
+    rule = (
+        f"up {settings.delta_threshold * 100:.1f} points or more "
+        f"on {settings.min_devices}+ failing devices"
+    )
+    lines = [f"rate flags ({rule}): {len(flags) or 'none'}"]
+    lines += [
+        f"  {f['period']} of {f['current_start']}: {f['phase']} "
+        f"{f['error_code'] or '(no code)'} {_points(f['previous_rate'])} -> "
+        f"{_points(f['current_rate'])} ({f['current_failures']} of "
+        f"{f['current_devices']} devices)"
+        for f in flags
+    ]
+    lines.append(f"newly failing devices on the latest night: {len(newly)}")
+    lines += [
+        f"  {d['device_name'] or d['device_key']} ({d['site'] or 'no site'}): "
+        f"{d['failed_phase'] or ''} {d['error_code'] or ''} {d['cause']}"
+        for d in newly[:10]
+    ]
+    if len(newly) > 10:
+        lines.append("  ... espfleet report newly_failing_devices lists them all")
+    return lines

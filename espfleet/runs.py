@@ -30,11 +30,19 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from upath import UPath
+
+from . import storage
 from .database import DATA_FOLDERS
 from .errors import WarehouseBusy, WarehouseError
 from .runids import new_run_id, run_id_time
+from .storage import Location
 from .warehouse import DB_NAME, Warehouse, _atomic_write
+
+if TYPE_CHECKING:
+    from .lease import Lease
 
 LOCK_NAME = ".espfleet.lock"
 MARKER_NAME = ".espfleet-warehouse"
@@ -44,6 +52,8 @@ DEFAULT_WAIT_S = 60.0
 _POLL_S = 0.25
 # path -> [fd, depth]: the locks this process holds.
 _held: dict[Path, list[int]] = {}
+# lock object URL -> its lease: the leases this process holds (object storage).
+_leases: dict[str, Lease] = {}
 
 
 def boot_id() -> str:
@@ -84,12 +94,23 @@ def _write_holder(fd: int, **extra: object) -> None:
 
 
 @contextmanager
-def run_lock(warehouse: Path, wait_s: float = DEFAULT_WAIT_S) -> Iterator[None]:
+def run_lock(
+    warehouse: Location | str, wait_s: float = DEFAULT_WAIT_S
+) -> Iterator[None]:
     """Hold the warehouse's run lock, waiting up to `wait_s` seconds for it.
+
+    A folder's lock is a flock; on object storage it is a lease object
+    (`espfleet.lease`). Either is re-entrant within one process.
 
     Raises:
         WarehouseBusy: another run still held it after `wait_s` seconds.
     """
+    root = storage.location(warehouse)
+    if not isinstance(root, Path):
+        with _leased(root, wait_s):
+            yield
+        return
+    warehouse = root
     warehouse.mkdir(parents=True, exist_ok=True)
     path = (warehouse / LOCK_NAME).resolve()
     if path in _held:
@@ -127,11 +148,46 @@ def run_lock(warehouse: Path, wait_s: float = DEFAULT_WAIT_S) -> Iterator[None]:
             os.close(fd)  # closing drops the flock
 
 
-def note_run_id(warehouse: Path, run_id: str) -> None:
+@contextmanager
+def _leased(root: UPath, wait_s: float) -> Iterator[None]:
+    key = str(root / LOCK_NAME)
+    if key in _leases:
+        yield
+        return
+    from .lease import Lease
+
+    lease = Lease(root / LOCK_NAME)
+    lease.take(wait_s)
+    _leases[key] = lease
+    try:
+        yield
+    finally:
+        del _leases[key]
+        lease.release()
+
+
+def note_run_id(warehouse: Location | str, run_id: str) -> None:
     """Name the run in the lock file (for the message another run prints)."""
-    entry = _held.get((warehouse / LOCK_NAME).resolve())
+    root = storage.location(warehouse)
+    if not isinstance(root, Path):
+        if (lease := _leases.get(str(root / LOCK_NAME))) is not None:
+            lease.note(run_id)
+        return
+    entry = _held.get((root / LOCK_NAME).resolve())
     if entry is not None:
         _write_holder(entry[0], run_id=run_id)
+
+
+def check_lock(warehouse: Location | str) -> None:
+    """Raise if this run's lease on object storage was taken over (a no-op
+    for a folder: a flock cannot be lost while its holder lives).
+
+    Raises:
+        WarehouseBusy: another run took the lease over.
+    """
+    root = storage.location(warehouse)
+    if (lease := _leases.get(str(root / LOCK_NAME))) is not None:
+        lease.check()
 
 
 def claim(wh: Warehouse) -> None:
@@ -216,7 +272,7 @@ def committed(wh: Warehouse) -> set[str]:
     return {p.stem for p in (wh.root / "manifest").glob("*.parquet")}
 
 
-def sweep(wh: Warehouse) -> list[Path]:
+def sweep(wh: Warehouse) -> list[Location]:
     """Delete what killed or failed batches left; returns what went.
 
     Only safe under the run lock: then no batch is being written, so a data
@@ -225,9 +281,9 @@ def sweep(wh: Warehouse) -> list[Path]:
     """
     batches = committed(wh)
     runs = {s.rsplit("-", 1)[0] for s in batches}
-    gone: list[Path] = []
-    for path in wh.root.glob("**/.*.tmp"):
-        gone.append(path)
+    gone: list[Location] = []
+    if isinstance(wh.root, Path):  # object storage never holds temporary files
+        gone += wh.root.glob("**/.*.tmp")
     for path in wh.root.glob("parquet/*/*/*.parquet"):
         if path.stem not in batches and not path.stem.endswith("-empty"):
             gone.append(path)

@@ -13,6 +13,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from .storage import Location
+
 DEFAULT_WAREHOUSE = Path("warehouse")
 SAMPLE_SOURCE = Path("data/sample")
 
@@ -23,12 +25,14 @@ class RunSettings:
 
     Attributes:
         source: share root: a local path or an fsspec URL (smb://, s3://...).
-        warehouse: warehouse folder.
+        warehouse: warehouse folder, or a prefix on object storage (s3://).
         batch_size: bundles per task (a task costs ~14 ms of orchestration).
         reprocess: ingest bundles again even if the manifest has them.
         dry_run: discover and report what would be ingested, write nothing.
         task_runner: ``thread`` or ``dask``.
         max_workers: worker threads (or Dask workers).
+        dask_address: a running Dask scheduler (``tcp://host:8786``) to run the
+            tasks on, instead of a local cluster of `max_workers` processes.
         lock_wait_s: how long to wait for another run to release the
             warehouse before giving up (espfleet.runs).
         delta_threshold: a failure rate that rises by at least this much (0.05:
@@ -41,13 +45,14 @@ class RunSettings:
     """
 
     source: str = str(SAMPLE_SOURCE)
-    warehouse: Path = DEFAULT_WAREHOUSE
+    warehouse: Location = DEFAULT_WAREHOUSE
     batch_size: int = 25
     reprocess: bool = False
     dry_run: bool = False
     task_runner: str = "thread"
     max_workers: int = 2
     lock_wait_s: float = 60.0
+    dask_address: str | None = None
     delta_threshold: float = 0.05
     min_devices: int = 3
     mask_dashboard: bool = False

@@ -123,6 +123,12 @@ def resolve(source: str) -> tuple[str, dict]:
         user = user or block_user
     remember_secret(password)
     options: dict = {}
+    if clean.startswith(("s3://", "s3a://")):
+        from .storage import s3_options  # AWS_* or the ESPFLEET_S3_SECRET block
+
+        options |= s3_options()
+        if password is not None:  # ESPFLEET_SHARE_USER / _PASSWORD: key and secret
+            options |= {"key": user, "secret": password}
     if clean.startswith("smb://"):
         # One attempt per call: `open_share` retries, and says how long it tried.
         options["register_session_retries"] = 0

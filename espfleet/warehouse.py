@@ -23,8 +23,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
@@ -43,7 +41,7 @@ from espfleet.parsers.schema import (
     table_schema,
 )
 
-from . import database
+from . import database, storage
 from .database import (  # noqa: F401 - the warehouse's names for them
     DB_NAME,
     SQL_LAYERS,
@@ -61,6 +59,7 @@ from .reference import (  # noqa: F401 - the warehouse's names for them
     reference_tables,
 )
 from .runids import new_run_id, run_id_time  # noqa: F401 (their home was here)
+from .storage import Location
 
 # -- the warehouse's own tables ----------------------------------------------------
 
@@ -238,18 +237,11 @@ def warehouse_schema(name: str) -> pa.Schema:
     return pa.schema(list(PROVENANCE) + list(parsed), metadata=parsed.metadata)
 
 
-def _atomic_write(path: Path, write) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
+def _atomic_write(path: Location, write) -> None:
+    storage.atomic_write(path, write)
 
 
-def write_parquet(table: pa.Table, path: Path, name: str | None = None) -> None:
+def write_parquet(table: pa.Table, path: Location, name: str | None = None) -> None:
     """Write `table` to `path` atomically (zstd; pyarrow and fastparquet read it).
 
     Args:
@@ -263,7 +255,14 @@ def write_parquet(table: pa.Table, path: Path, name: str | None = None) -> None:
     _atomic_write(path, lambda tmp: pq.write_table(table, tmp, compression="zstd"))
 
 
-def write_reference_tables(root: Path) -> None:
+def read_parquet(path: Location, schema: pa.Schema | None = None) -> pa.Table:
+    """One Parquet file of the warehouse, from a folder or object storage."""
+    if isinstance(path, Path):
+        return pq.read_table(path, schema=schema)
+    return pq.read_table(pa.BufferReader(path.read_bytes()), schema=schema)
+
+
+def write_reference_tables(root: Location) -> None:
     """Write <root>/reference/<table>.parquet for every table espfleet ships."""
     for name, table in reference_tables().items():
         write_parquet(table, root / "reference" / f"{name}.parquet", name)
@@ -296,19 +295,19 @@ def with_provenance(
 class Warehouse:
     """A warehouse folder."""
 
-    def __init__(self, root: Path | str) -> None:
-        self.root = Path(root)
+    def __init__(self, root: Location | str) -> None:
+        self.root: Location = storage.location(root)
 
     @property
-    def db_path(self) -> Path:
+    def db_path(self) -> Location:
         return self.root / DB_NAME
 
-    def table_dir(self, table: str) -> Path:
+    def table_dir(self, table: str) -> Location:
         return self.root / "parquet" / table
 
     def write_table(
         self, table: str, data: pa.Table, run_id: str, batch: str, day: date
-    ) -> Path | None:
+    ) -> Location | None:
         """Write one batch of `table` rows; nothing is written for zero rows."""
         if data.num_rows == 0:
             return None
@@ -338,7 +337,7 @@ class Warehouse:
 
     def quarantine(
         self, bundle_id: str, source_uri: str, reason: str, run_id: str
-    ) -> Path:
+    ) -> Location:
         """Record why a bundle was refused (the bundle itself stays on the share)."""
         path = self.root / "quarantine" / f"{bundle_id}.json"
         record = {
@@ -359,10 +358,12 @@ class Warehouse:
 
     def manifest(self) -> pa.Table:
         """Everything seen so far (empty table on a new warehouse)."""
-        files = sorted((self.root / "manifest").glob("*.parquet"))
+        files: list[Location] = sorted(
+            (self.root / "manifest").glob("*.parquet"), key=str
+        )
         if not files:
             return MANIFEST.empty_table()
-        return pa.concat_tables([pq.read_table(f, schema=MANIFEST) for f in files])
+        return pa.concat_tables([read_parquet(f, MANIFEST) for f in files])
 
     def known(self) -> tuple[set[str], set[str]]:
         """(fingerprints, bundle ids) already ingested or quarantined."""
@@ -389,7 +390,8 @@ class Warehouse:
         The reference tables (the error-code catalogue) are written first, so
         their views always match the catalogue this espfleet ships.
         """
-        self.root.mkdir(parents=True, exist_ok=True)
+        if not storage.is_remote(self.root):
+            self.root.mkdir(parents=True, exist_ok=True)
         write_reference_tables(self.root)
         staged = staging_tables()
         _atomic_write(

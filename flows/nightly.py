@@ -12,8 +12,6 @@ prints its one line. `run()` (the CLI's entry) also starts the watchdog that
 ends the run's helper processes however the run ends (`espfleet.supervise`).
 """
 
-from __future__ import annotations
-
 import dataclasses
 import os
 from pathlib import Path
@@ -34,7 +32,7 @@ from prefect.states import Failed  # noqa: E402
 from prefect.task_runners import ThreadPoolTaskRunner  # noqa: E402
 from prefect.utilities.annotations import quote  # noqa: E402
 
-from espfleet import pipeline, run_summary, runs, share, supervise  # noqa: E402
+from espfleet import pipeline, run_summary, runs, share, storage, supervise  # noqa: E402
 from espfleet.errors import DiskFull, UserError  # noqa: E402
 from espfleet.progress import progress_bar  # noqa: E402
 from espfleet.warehouse import Warehouse  # noqa: E402
@@ -52,7 +50,7 @@ class Refusal:
 # share.open_share retries the connection itself and says how long it tried.
 @task(cache_policy=NO_CACHE)
 def discover_bundles(
-    source: str, warehouse: Path, reprocess: bool
+    source: str, warehouse: str | Path, reprocess: bool
 ) -> pipeline.Discovery | Refusal:
     try:
         return pipeline.find_new_bundles(source, warehouse, reprocess)
@@ -64,7 +62,7 @@ def discover_bundles(
 def ingest_batch(
     source: str,
     refs: list,
-    warehouse: Path,
+    warehouse: str | Path,
     run_id: str,
     batch: str,
     reprocess: bool,
@@ -79,7 +77,7 @@ def ingest_batch(
 
 
 @task(cache_policy=NO_CACHE)
-def refresh_warehouse(warehouse: Path, run_id: str) -> Path | Refusal:
+def refresh_warehouse(warehouse: str | Path, run_id: str) -> storage.Location | Refusal:
     try:
         return pipeline.refresh_warehouse(warehouse, run_id)
     except UserError as error:  # a full disk
@@ -87,33 +85,47 @@ def refresh_warehouse(warehouse: Path, run_id: str) -> Path | Refusal:
 
 
 @task(cache_policy=NO_CACHE)
-def check_data_quality(warehouse: Path) -> list:
+def check_data_quality(warehouse: str | Path) -> list:
     return pipeline.quality_gate(warehouse)
 
 
 @task(cache_policy=NO_CACHE)
-def failure_rates(warehouse: Path) -> list[dict]:
+def failure_rates(warehouse: str | Path) -> list[dict]:
     return pipeline.failure_rates(warehouse).to_pylist()
 
 
 @task(cache_policy=NO_CACHE)
-def rate_flags(warehouse: Path, delta_threshold: float, min_devices: int) -> dict:
+def rate_flags(warehouse: str | Path, delta_threshold: float, min_devices: int) -> dict:
     return pipeline.rate_flags(warehouse, delta_threshold, min_devices)
 
 
 @task(cache_policy=NO_CACHE)
 def export_dashboard(
-    warehouse: Path, delta_threshold: float, min_devices: int, mask: bool
+    warehouse: str | Path, delta_threshold: float, min_devices: int, mask: bool
 ) -> Path:
     return pipeline.export_dashboard(warehouse, delta_threshold, min_devices, mask)
 
 
+DASK_ADDRESS_ENV = "ESPFLEET_DASK_ADDRESS"
+
+
+def _default_task_runner():
+    """Two threads; or, when ESPFLEET_DASK_ADDRESS names a Dask scheduler (a
+    deployment's work pool sets it), that cluster's workers (docs/scale.md)."""
+    address = os.environ.get(DASK_ADDRESS_ENV)
+    if address:
+        from prefect_dask import DaskTaskRunner
+
+        return DaskTaskRunner(address=address)
+    return ThreadPoolTaskRunner(max_workers=2)
+
+
 # Prefect types task runners by their future type, which its own constructors do
 # not infer (ThreadPoolTaskRunner[Never]); hence the ignores on task_runner=.
-@flow(name="espfleet-nightly", task_runner=ThreadPoolTaskRunner(max_workers=2))  # type: ignore[arg-type]
+@flow(name="espfleet-nightly", task_runner=_default_task_runner())  # type: ignore[arg-type]
 def nightly(
     source: str = "data/sample",
-    warehouse: Path = Path("warehouse"),
+    warehouse: str | Path = "warehouse",
     batch_size: int = 25,
     reprocess: bool = False,
     dry_run: bool = False,
@@ -155,14 +167,14 @@ def _found(result: pipeline.Discovery | Refusal) -> pipeline.Discovery:
     return result
 
 
-def _dry_run(source: str, warehouse: Path, reprocess: bool) -> dict:
+def _dry_run(source: str, warehouse: str | Path, reprocess: bool) -> dict:
     found = _found(discover_bundles(source, warehouse, reprocess))
     return {"new": [r.uri for r in found.new], "seen": found.seen}
 
 
 def _ingest(
     source: str,
-    warehouse: Path,
+    warehouse: str | Path,
     batch_size: int,
     reprocess: bool,
     delta_threshold: float,
@@ -199,6 +211,7 @@ def _ingest(
             advance(summaries[-1].bundles)
     if refusals:
         raise _disk_full(refusals[0], summaries, len(batches), found, source, warehouse)
+    runs.check_lock(warehouse)  # a lease on object storage may have been lost
     if isinstance(refreshed := refresh_warehouse(warehouse, run_id), Refusal):
         raise refreshed.error
     checks = check_data_quality(warehouse)
@@ -219,6 +232,12 @@ def _ingest(
         table=_jsonable(totals["rate_flags"]),
         description=f"{run_id}: {totals['flag_rule']}",
     )
+    if storage.is_remote(storage.location(warehouse)):
+        # The dashboard is a local file (and its mask key a local secret).
+        get_run_logger().info(
+            "dashboard: not written for a warehouse on object storage"
+        )
+        return totals | {"failure_rates": rates}
     index = export_dashboard(warehouse, delta_threshold, min_devices, mask_dashboard)
     create_link_artifact(
         key="dashboard",
@@ -235,7 +254,7 @@ def _disk_full(
     n_batches: int,
     found: pipeline.Discovery,
     source: str,
-    warehouse: Path,
+    warehouse: str | Path,
 ) -> UserError:
     """The one line for a run some of whose batches could not be written."""
     if not isinstance(error, DiskFull):
@@ -286,18 +305,20 @@ def _call(settings: RunSettings) -> dict:
     if settings.task_runner == "dask":
         from prefect_dask import DaskTaskRunner
 
-        flow_fn = nightly.with_options(
-            task_runner=DaskTaskRunner(  # type: ignore[arg-type]
+        if settings.dask_address:  # a running cluster (workers on other machines)
+            runner = DaskTaskRunner(address=settings.dask_address)
+        else:
+            runner = DaskTaskRunner(
                 cluster_kwargs={"n_workers": settings.max_workers, "processes": True}
             )
-        )
-    elif settings.max_workers != 2:
+        flow_fn = nightly.with_options(task_runner=runner)  # type: ignore[arg-type]
+    else:  # threads, whatever ESPFLEET_DASK_ADDRESS says
         flow_fn = nightly.with_options(
             task_runner=ThreadPoolTaskRunner(max_workers=settings.max_workers)  # type: ignore[arg-type]
         )
     state = flow_fn(
         source=settings.source,
-        warehouse=settings.warehouse,
+        warehouse=str(settings.warehouse),
         batch_size=settings.batch_size,
         reprocess=settings.reprocess,
         dry_run=settings.dry_run,
@@ -316,7 +337,7 @@ def _call(settings: RunSettings) -> dict:
 def _parameters(settings: RunSettings) -> dict:
     return {
         "source": _without_password(settings).source,
-        "warehouse": str(settings.warehouse.resolve()),
+        "warehouse": storage.absolute(settings.warehouse),
         "batch_size": settings.batch_size,
         "reprocess": False,
         "dry_run": False,

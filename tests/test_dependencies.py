@@ -15,6 +15,7 @@ OURS = {"espfleet", "tests", "__future__"} | set(RUNTIME) | {"sql"}
 # Declared for what they do behind another package's import.
 USED_INDIRECTLY = {
     "smbprotocol": "fsspec's smb:// filesystem",
+    "s3fs": "fsspec's and universal-pathlib's s3:// filesystem",
     "tzdata": "zoneinfo's database on systems without one",
 }
 # bench/ scripts that run a peer tool in its own venv (see the script; Spark

@@ -16,8 +16,6 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-import pyarrow.parquet as pq
-
 ESPFLEET = str(Path(sys.executable).with_name("espfleet"))
 MARK_ENV = "ESPFLEET_TEST_MARK"
 # Columns that differ between two runs that ingest the same bytes.
@@ -47,7 +45,8 @@ class CliRun:
 
 
 def start(args: list[str], home: Path, logs: Path, env: dict | None = None) -> CliRun:
-    """Start ``espfleet ARGS`` with Prefect's home at `home`, logs under `logs`."""
+    """Start ``espfleet ARGS`` with Prefect's home at `home`, logs under `logs`;
+    `env` adds variables (a None value removes one)."""
     mark = uuid.uuid4().hex
     logs.mkdir(parents=True, exist_ok=True)
     out, err = logs / f"{mark}.out", logs / f"{mark}.err"
@@ -58,6 +57,7 @@ def start(args: list[str], home: Path, logs: Path, env: dict | None = None) -> C
         "ESPFLEET_SHARE_RETRY_DELAYS": "0.5,1",
         **(env or {}),
     }
+    full_env = {k: v for k, v in full_env.items() if v is not None}
     with out.open("wb") as o, err.open("wb") as e:
         proc = subprocess.Popen(
             [ESPFLEET, *args], stdout=o, stderr=e, env=full_env, cwd=logs
@@ -96,14 +96,17 @@ def left_behind(mark: str, within_s: float = 15.0) -> list[str]:
     return out
 
 
-def raw_tables(warehouse: Path) -> dict[str, list[tuple]]:
-    """Every row of every Parquet table on disk (not the views), run ids left
-    out, sorted: equal for two warehouses that ingested the same bundles."""
+def raw_tables(warehouse) -> dict[str, list[tuple]]:
+    """Every row of every Parquet table stored (not the views), run ids left
+    out, sorted: equal for two warehouses that ingested the same bundles.
+    `warehouse` is a folder or a location on object storage (a UPath)."""
+    from espfleet.warehouse import read_parquet
+
     tables: dict[str, list[tuple]] = {}
-    for folder in sorted((warehouse / "parquet").iterdir()):
+    for folder in sorted((warehouse / "parquet").iterdir(), key=str):
         rows: list[tuple] = []
-        for path in sorted(folder.glob("*/*.parquet")):
-            table = pq.read_table(path)
+        for path in sorted(folder.glob("*/*.parquet"), key=str):
+            table = read_parquet(path)
             keep = [c for c in table.column_names if c not in RUN_COLUMNS]
             rows += [
                 tuple(map(repr, r.values())) for r in table.select(keep).to_pylist()

@@ -27,3 +27,32 @@ def test_prefect_yaml_points_at_the_flow():
     entry = config["deployments"][0]["entrypoint"]
     path, func = entry.split(":")
     assert (ROOT / path).is_file() and f"def {func}(" in (ROOT / path).read_text()
+
+
+def test_a_deployment_run_uses_the_dask_cluster_its_environment_names():
+    """A work pool's env ESPFLEET_DASK_ADDRESS=tcp://... spreads a deployment
+    run's batches over that cluster (docs/scale.md); unset, two threads."""
+    import os
+    import subprocess
+    import sys
+
+    probe = (
+        "from espfleet.flows.nightly import nightly; r = nightly.task_runner; "
+        "print(type(r).__name__, getattr(r, 'address', None))"
+    )
+
+    def runner(env: dict) -> str:
+        clean = {k: v for k, v in os.environ.items() if k != "ESPFLEET_DASK_ADDRESS"}
+        done = subprocess.run(
+            [sys.executable, "-c", probe],
+            env=clean | env,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        return done.stdout.strip()
+
+    assert runner({"ESPFLEET_DASK_ADDRESS": "tcp://127.0.0.1:8786"}) == (
+        "DaskTaskRunner tcp://127.0.0.1:8786"
+    )
+    assert runner({}) == "ThreadPoolTaskRunner None"
