@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import io
 import random
+import re
 import struct
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -74,9 +75,15 @@ def channel_name(stem: str, channel: Channel) -> str:
     return f"{prefix}/{_LOGS.get(log, log.title())}"
 
 
-def _text(rng: random.Random, lo: int, hi: int) -> str:
-    words = rng.choices(_WORDS, k=rng.randint(lo, hi))
-    return " ".join(words) + f" 0x{rng.getrandbits(32):08X}"
+# Data names whose values the events parser reads as error codes: written 0.
+_CODE_NAMES = re.compile(r"(?i)^(hresult\d*|hr|errorcode|error|result|status)$")
+
+
+def _text(rng: random.Random, field: str) -> str:
+    if _CODE_NAMES.match(field):
+        return "0"
+    words = rng.choices(_WORDS, k=rng.randint(6, 40))
+    return " ".join(words) + f" {rng.getrandbits(32):08x}"
 
 
 def _times(window: Window, count: int, rng: random.Random) -> list[datetime]:
@@ -105,7 +112,7 @@ def filler_records(
     records = []
     for at in _times(window, count, rng):
         event_id, level, fields = rng.choice(channel.events)
-        data = tuple((f, _text(rng, 6, 40)) for f in fields)
+        data = tuple((f, _text(rng, f)) for f in fields)
         records.append(
             EventRecord(
                 event_id,

@@ -10,7 +10,8 @@ sizes and counts.
 A simulated real-size CAB holds the member set of the 2024 collection
 ([S-MYRES], the one with the IME log set), each member's size drawn from the
 sizes the samples show for its family (`FAMILIES`), each channel's record
-count from the counts they show (`CHANNELS`).
+count from the counts its files in the samples hold (`CHANNELS`: the CABs'
+.evtx members read with the evtx reader, and [S-GSAGAR]'s published .evtx).
 """
 
 from __future__ import annotations
@@ -99,17 +100,12 @@ class Channel:
 
     Attributes:
         provider: the provider that writes most of its records.
-        guid: its GUID as the samples' records carry it ("" when no sample
-            record shows it: written as the null GUID).
-        records: record counts the samples' files hold (empty when no
-            sample file of this channel is public: then `assumed` applies).
-        assumed: (low, high) records for a channel with no public file, from
-            its file size in the listings (one 64 KiB chunk holds ~60 records);
-            a one-chunk channel with no public file is written empty.
+        guid: its GUID as the samples' records carry it ("" for a channel
+            whose files in the samples are all empty).
+        records: record counts the samples' files of the channel hold.
         sizes: file sizes in the listings, per sample.
-        events: (event id, level, Data names) the samples show most often
-            (informational ones: the simulated records must not become
-            evidence).
+        events: (event id, level, Data names) among those the samples show
+            most often, none that any deriver reads as evidence.
     """
 
     provider: str
@@ -117,7 +113,6 @@ class Channel:
     records: tuple[int, ...]
     sizes: tuple[int, ...]
     events: tuple[tuple[int, int, tuple[str, ...]], ...]
-    assumed: tuple[int, int] = (0, 0)
 
 
 _MS = "Microsoft-Windows-"
@@ -130,9 +125,6 @@ _UDR_GUID = "{23B8D46B-67DD-40A3-B636-D43E50552C6D}"
 _M = ("Message1",)
 _M2 = ("Message1", "Message2")
 _SMALL = (69632,)
-# A channel no public file shows: records of the listed size, event id 0 and one
-# Data item (what such a channel's events say is not public).
-_PLACEHOLDER = ((0, 4, ("Message1",)),)
 
 # channel file stem (after "microsoft-windows-") -> Channel, in listing order.
 CHANNELS: dict[str, Channel] = {
@@ -145,27 +137,32 @@ CHANNELS: dict[str, Channel] = {
     ),
     "appxdeploymentserver-operational": Channel(
         _MS + "AppXDeployment-Server",
-        "",
-        (),
+        "{3F471139-ACB7-4A01-B7A7-FF5DA4BA2D43}",
+        (1858, 3304),
         (2166784, 4263936, 4263936),
-        _PLACEHOLDER,
-        assumed=(1100, 2000),
+        (
+            (633, 4, ("PackageFullName", "IsInstalled")),
+            (773, 4, ("PackageName",)),
+            (635, 4, ("PackageFullName", "Flags", "HResult")),
+        ),
     ),
-    "assignedaccess-admin": Channel(_MS + "AssignedAccess", "", (), _SMALL, ()),
-    "assignedaccess-operational": Channel(_MS + "AssignedAccess", "", (), _SMALL, ()),
+    "assignedaccess-admin": Channel(_MS + "AssignedAccess", "", (0,), _SMALL, ()),
+    "assignedaccess-operational": Channel(_MS + "AssignedAccess", "", (0,), _SMALL, ()),
     "assignedaccessbroker-admin": Channel(
-        _MS + "AssignedAccessBroker", "", (), _SMALL, ()
+        _MS + "AssignedAccessBroker", "", (0,), _SMALL, ()
     ),
     "assignedaccessbroker-operational": Channel(
-        _MS + "AssignedAccessBroker", "", (), _SMALL, ()
+        _MS + "AssignedAccessBroker", "", (0,), _SMALL, ()
     ),
     "crypto-ncrypt-operational": Channel(
         _MS + "Crypto-NCrypt",
-        "",
-        (),
+        "{E8ED09DC-100C-45E2-9FC8-B53399EC1F70}",
+        (1578, 129),
         (1118208, 1118208, 1118208),
-        _PLACEHOLDER,
-        assumed=(150, 900),
+        (
+            (1, 2, ("OperationType", "ProviderName", "KeyName", "KeyType")),
+            (3, 2, ("ProviderName", "KeyName", "Status", "ProcessName")),
+        ),
     ),
     "devicemanagement-enterprise-diagnostics-provider-admin": Channel(
         _DMEDP,
@@ -175,10 +172,10 @@ CHANNELS: dict[str, Channel] = {
         ((200, 4, ()), (202, 4, ()), (813, 4, ("Message1", "Message2", "Message3"))),
     ),
     "devicemanagement-enterprise-diagnostics-provider-autopilot": Channel(
-        _DMEDP, _DMEDP_GUID, (), _SMALL, ()
+        _DMEDP, _DMEDP_GUID, (0,), _SMALL, ()
     ),
     "devicemanagement-enterprise-diagnostics-provider-debug": Channel(
-        _DMEDP, _DMEDP_GUID, (), _SMALL, ()
+        _DMEDP, _DMEDP_GUID, (0, 0), _SMALL, ()
     ),
     "devicemanagement-enterprise-diagnostics-provider-operational": Channel(
         _DMEDP,
@@ -187,11 +184,21 @@ CHANNELS: dict[str, Channel] = {
         (1118208, 69632, 1118208),
         ((4019, 4, ()), (800, 4, ("Message1",)), (361, 4, _M)),
     ),
-    "laps-operational": Channel(_MS + "LAPS", "", (), _SMALL, ()),
+    "laps-operational": Channel(
+        _MS + "LAPS",
+        "{4FCC72A9-D7CA-5DD2-8D34-6F41A0CDB7E0}",
+        (125,),
+        _SMALL,
+        (
+            (10003, 4, ()),
+            (10010, 4, ()),
+            (10022, 4, ("PolicySource", "BackupDirectory", "AdminAccountName")),
+        ),
+    ),
     "moderndeployment-diagnostics-provider-autopilot": Channel(
         _MDDP,
         _MDDP_GUID,
-        (15, 285),
+        (15, 0, 285),
         (69632, 69632, 1118208),
         ((286, 4, ()), (170, 4, ())),
     ),
@@ -205,7 +212,7 @@ CHANNELS: dict[str, Channel] = {
     "moderndeployment-diagnostics-provider-managementservice": Channel(
         _MDDP,
         _MDDP_GUID,
-        (7, 1666),
+        (7, 0, 1666),
         (69632, 69632, 1118208),
         ((1000, 4, ()), (1001, 4, ()), (1100, 4, _M)),
     ),
@@ -267,11 +274,7 @@ def evtx_allocation(used_chunks: int) -> int:
 
 def draw_records(channel: Channel, rng: random.Random) -> int:
     """A record count for `channel`: log-uniform over the samples' range."""
-    low, high = (
-        (min(channel.records), max(channel.records))
-        if channel.records
-        else channel.assumed
-    )
+    low, high = min(channel.records), max(channel.records)
     if high <= 0:
         return 0
     low = max(low, 1)
