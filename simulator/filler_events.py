@@ -82,7 +82,7 @@ _CODE_NAMES = re.compile(r"(?i)^(hresult\d*|hr|errorcode|error|result|status)$")
 def _text(rng: random.Random, field: str) -> str:
     if _CODE_NAMES.match(field):
         return "0"
-    words = rng.choices(_WORDS, k=rng.randint(6, 40))
+    words = rng.choices(_WORDS, k=rng.randint(2, 14))
     return " ".join(words) + f" {rng.getrandbits(32):08x}"
 
 

@@ -293,3 +293,28 @@ def cmtrace_lines(
 def stamps(log: bytes) -> list[bytes]:
     """The ``<time=".." date=".."`` part of every record of a CMTrace log."""
     return _STAMP.findall(log)
+
+
+_SETUP_MESSAGES = (
+    "[SetupPlatform.exe] Info: {w} state {n} recorded",
+    "[windeploy.exe] Process {w} returned {n}",
+    "[CloudExperienceHostBroker.exe] {w} page loaded, step {n}",
+)
+
+
+def setupact_lines(evidence: bytes, size: int, rng: random.Random) -> bytes:
+    """Lines for setupact.log, of about `size` bytes, at its last line's time.
+
+    Info lines of components no zone or clock rule reads, stamped with the last
+    line's local time so the log stays in order.
+    """
+    last = evidence.rstrip(b"\r\n").rsplit(b"\r\n", 1)[-1]
+    stamp = last[:19].decode("ascii")
+    parts = []
+    length = 0
+    while length < size:
+        message = _messages(rng, _SETUP_MESSAGES)
+        line = f"{stamp}, {'Info':<22}{'':<7}{message}\r\n".encode()
+        parts.append(line)
+        length += len(line)
+    return b"".join(parts)

@@ -2,7 +2,7 @@
 
 Derived facts (docs/formats.md §5.4): the member listings of the public samples
 [S-MYRES] (``MDMDiagReport.cab``, 2024, 50 members, 44.9 MB unpacked),
-[S-JAENG] (``MDMDiagReport.cab``, 2020, 29 members, 12.1 MB) and [S-GSAGAR]
+[S-JAENG] (``MDMDiagReport.cab``, 2020, 29 members, 13.6 MB) and [S-GSAGAR]
 (``MDMDiagReport.zip``, 2026, 52 members, 100 MB), and the record counts of the
 .evtx channels they carry. Nothing of their content is copied: only names,
 sizes and counts.
@@ -263,13 +263,16 @@ def evtx_allocation(used_chunks: int) -> int:
     """The size of an exported .evtx holding `used_chunks` chunks of records.
 
     The samples' files are one chunk (69,632 bytes) when their records fit in
-    one, else 1 MiB steps plus one chunk (1,118,208; 2,166,784; 4,263,936
-    bytes), the chunks past the used ones all zeros (docs/formats.md §5.4).
+    one, else 1, 2 or 4 MiB plus one chunk (1,118,208; 2,166,784; 4,263,936
+    bytes: the smallest that holds them), the chunks past the used ones all
+    zeros (docs/formats.md §5.4).
     """
     if used_chunks <= 1:
         return EVTX_FILE_HEADER + EVTX_CHUNK
-    blocks = math.ceil(used_chunks / 16) * 16 + 1
-    return EVTX_FILE_HEADER + blocks * EVTX_CHUNK
+    mib = 1
+    while mib * 16 < used_chunks:
+        mib *= 2
+    return EVTX_FILE_HEADER + (mib * 16 + 1) * EVTX_CHUNK
 
 
 def draw_records(channel: Channel, rng: random.Random) -> int:

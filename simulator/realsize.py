@@ -152,6 +152,12 @@ def _documents(plan: Plan, have: dict[str, bytes], rng: random.Random) -> dict:
         reg: have[reg] + ff.registry_filler(grow, rng),
         xml: ff.report_xml(have[xml], _size(xml, rng), rng),
         html: ff.html_report(plan.device_name, _size(html, rng), rng),
+        "setupact.log": have["setupact.log"]
+        + ff.setupact_lines(
+            have["setupact.log"],
+            _size("setupact.log", rng) - len(have["setupact.log"]),
+            rng,
+        ),
         "TpmHliInfo_Output.txt": tpm,
         "UEFI_Data_Output.txt": uefi,
     }
