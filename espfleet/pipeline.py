@@ -21,6 +21,10 @@ from .share import BundleRef, content_id, discover, filesystem, read_bundle
 from .unpack import BundleError, unpack
 from .warehouse import BUNDLES, MEMBERS, Warehouse, with_provenance
 
+# Rows a batch holds before it writes them out (Arrow buffer bytes): bounds a
+# batch's memory by a few bundles' rows, not by the batch size.
+FLUSH_BYTES = 128 << 20
+
 
 @dataclass
 class Discovery:
@@ -83,6 +87,7 @@ class _Batch:
     members: list[dict] = field(default_factory=list)
     manifest: list[dict] = field(default_factory=list)
     ingested_ids: set[str] = field(default_factory=set)
+    parts: int = 0  # table parts written before the batch's end (`_flush`)
 
 
 def site_of(uri: str, root: str) -> str | None:
@@ -184,13 +189,31 @@ def _ingest_one(
     out.manifest.append(seen | {"status": "ingested"})
 
 
-def _write(wh: Warehouse, out: _Batch, batch: str) -> None:
-    """Every table of the batch, then its manifest (last: it commits the batch)."""
+def _held_bytes(out: _Batch) -> int:
+    """The Arrow buffers the batch holds for tables not yet written."""
+    return sum(t.nbytes for parts in out.tables.values() for t in parts)
+
+
+def _flush(wh: Warehouse, out: _Batch, part: str) -> None:
+    """Write the tables read so far as one Parquet part each, and let them go.
+
+    A batch of real-size bundles holds ~40 MB of rows per bundle; written out
+    once they pass `FLUSH_BYTES`, a batch's memory is bounded by what a few
+    bundles hold, whatever the batch size. The manifest is still written last:
+    parts of a batch that dies are read again (and superseded) by the next run.
+    """
     day, run_id = out.now.date(), out.run_id
     for name, parts in sorted(out.tables.items()):
         table = pa.concat_tables(parts)
-        wh.write_table(name, table, run_id, batch, day)
-        out.summary.rows[name] = table.num_rows
+        wh.write_table(name, table, run_id, part, day)
+        out.summary.rows[name] = out.summary.rows.get(name, 0) + table.num_rows
+    out.tables.clear()
+
+
+def _write(wh: Warehouse, out: _Batch, batch: str) -> None:
+    """Every table of the batch, then its manifest (last: it commits the batch)."""
+    day, run_id = out.now.date(), out.run_id
+    _flush(wh, out, f"{batch}-p{out.parts:03d}" if out.parts else batch)
     for name, rows, schema in (
         ("bundles", out.bundles, BUNDLES),
         ("members", out.members, MEMBERS),
@@ -232,6 +255,10 @@ def ingest_batch(
             out.summary.deferred.append((ref.uri, f"{type(error).__name__}: {error}"))
             continue
         _ingest_one(out, wh, ref, files, skip_ids)
+        del files
+        if _held_bytes(out) > FLUSH_BYTES:
+            _flush(wh, out, f"{batch}-p{out.parts:03d}")
+            out.parts += 1
     _write(wh, out, batch)
     return out.summary
 
