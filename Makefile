@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 WAREHOUSE ?= warehouse
 
-.PHONY: help install run test lint fix sample bench clean
+.PHONY: help install run test soak lint fix sample bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -29,6 +29,16 @@ run: install ## run the nightly flow on data/sample into ./warehouse and print t
 test: install ## run the test suite
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 
+# The long versions of the reliability tests (issue #11): atheris on every parser
+# (SOAK_RUNS inputs each; defects are listed, inputs kept in fuzz-artifacts/),
+# then the kill -9 and full-disk runs (tests/flows/test_kill.py and
+# test_disk_full.py, ESPFLEET_SOAK_KILLS kills).
+SOAK_RUNS ?= 1000000
+SOAK_KILLS ?= 20
+soak: install ## long reliability runs: 1,000,000 fuzz inputs per parser, 20+ kill -9 runs
+	$(BIN)/python -m tests.fuzz.soak --runs $(SOAK_RUNS)
+	ESPFLEET_SOAK_KILLS=$(SOAK_KILLS) $(BIN)/python -m pytest -q -p no:cacheprovider tests/flows/test_kill.py tests/flows/test_disk_full.py
+
 lint: install ## ruff (check + format), mypy over every package, sqlfluff on sql/
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -48,4 +58,4 @@ bench: install ## print the benchmark numbers
 	for b in bench/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
 clean: ## remove the venv, the warehouse and caches
-	rm -rf $(VENV) $(WAREHOUSE) .prefect .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(WAREHOUSE) .prefect .pytest_cache .ruff_cache fuzz-artifacts fuzz-corpus soak-logs

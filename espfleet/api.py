@@ -5,23 +5,21 @@ Printing lives here (rich tables) so the CLI stays a thin mirror.
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Iterator
 from datetime import date, datetime
 from pathlib import Path
 
 import pyarrow as pa
-from rich.console import Console
 from rich.table import Table
 
 from . import reports, timeline
+from .errors import UnknownCode
 from .ingest import BundleTables, ingest_bundle
+from .printing import csv_safe, inert, json_line, say, show
 from .settings import RunSettings
 from .unpack import BundleError, unpack
 from .warehouse import Warehouse, WarehouseError
-
-console = Console()
 
 
 def ingest(settings: RunSettings) -> dict:
@@ -115,14 +113,29 @@ def parse_file_jsonl(path: Path, table: str | None = None) -> Iterator[str]:
         message = error.args[0] if isinstance(error, KeyError) else error
         raise SystemExit(f"espfleet parse: {message}") from error
     for row in rows:
-        yield json.dumps({k: _jsonable(v) for k, v in row.items()}, ensure_ascii=False)
+        yield json_line({k: _jsonable(v) for k, v in row.items()})
 
 
 def explain(code: str) -> str:
     """What `espfleet explain CODE` prints."""
+    return explain_code(code)[0]
+
+
+def explain_code(code: str) -> tuple[str, bool]:
+    """What `espfleet explain CODE` prints, and whether the catalogue knows it.
+
+    Raises:
+        UnknownCode: `code` is no spelling of an error code at all.
+    """
     from espfleet.parsers import errorcodes
 
-    return errorcodes.format_explanation(errorcodes.explain(code))
+    found = errorcodes.explain(code)
+    if found.code is None and found.symbol is None:
+        raise UnknownCode(
+            f"{code!r} is not an error code (give one as 0x800705B4, 2147943860,"
+            " -2147023436, 1603 or a symbol such as ERROR_TIMEOUT)"
+        )
+    return errorcodes.format_explanation(found), found.meaning is not None
 
 
 def failure_rates(warehouse: Path, since: date | None = None) -> pa.Table:
@@ -138,16 +151,17 @@ def failure_causes(warehouse: Path) -> pa.Table:
 
 
 def _rich_table(table: pa.Table, title: str) -> Table:
-    out = Table(title=title)
+    """Every cell shown literally (espfleet.printing): data is never markup."""
+    out = Table(title=inert(title) if title else None)
     rows = table.to_pylist()
     for name in table.column_names:
         longest = max((len(_cell(r[name], name)) for r in rows), default=0)
         if longest > 48:  # long texts (meanings, diagnoses) stay on one line
-            out.add_column(name, max_width=48, no_wrap=True, overflow="ellipsis")
+            out.add_column(inert(name), max_width=48, no_wrap=True, overflow="ellipsis")
         else:
-            out.add_column(name)
+            out.add_column(inert(name))
     for row in rows:
-        out.add_row(*[_cell(v, k) for k, v in row.items()])
+        out.add_row(*[inert(_cell(v, k)) for k, v in row.items()])
     return out
 
 
@@ -169,15 +183,15 @@ def print_table(table: pa.Table, fmt: str, title: str = "") -> None:
     """
     if fmt == "json":
         for row in table.to_pylist():
-            print(json.dumps({k: _jsonable(v) for k, v in row.items()}))
+            print(json_line({k: _jsonable(v) for k, v in row.items()}))
     elif fmt == "csv":
         import pyarrow.csv as pacsv
 
         sink = pa.BufferOutputStream()
         pacsv.write_csv(table, sink)
-        print(sink.getvalue().to_pybytes().decode(), end="")
+        print(csv_safe(sink.getvalue().to_pybytes().decode()), end="")
     else:
-        console.print(_rich_table(table, title))
+        show(_rich_table(table, title))
 
 
 def report_list() -> str:
@@ -249,37 +263,33 @@ def print_flags(warehouse: Path, settings: RunSettings) -> None:
         flags = reports.rate_flags(con, settings.delta_threshold, settings.min_devices)
         newly = reports.run(con, "newly_failing_devices")
     for line in flag_lines(flags.to_pylist(), newly.to_pylist(), settings):
-        console.print(line, markup=False, highlight=False)
+        say(line)  # device names are a bundle's text: printed literally
 
 
 def print_run(totals: dict, settings: RunSettings) -> None:
     """What `espfleet run` / `ingest` print at the end."""
     if settings.dry_run:
-        console.print(
-            f"{len(totals['new'])} new bundles, {totals['seen']} already seen:"
-        )
+        say(f"{len(totals['new'])} new bundles, {totals['seen']} already seen:")
         for uri in totals["new"]:
-            console.print(f"  {uri}")
+            say("  ", uri)
         return
-    console.print(
+    say(
         f"run {totals['run_id']}: {totals['ingested']} bundles ingested, "
         f"{totals['quarantined']} quarantined, {totals['duplicates']} duplicates, "
         f"{totals['already_seen']} already seen"
     )
     for uri, reason in totals["quarantine_reasons"]:
-        console.print(f"  quarantined {uri}: {reason}")
+        say("  quarantined ", uri, ": ", reason)
     for uri, reason in totals["deferred"]:
-        console.print(f"  deferred to the next run (share error) {uri}: {reason}")
+        say("  deferred to the next run (share error) ", uri, ": ", reason)
     print_report(settings.warehouse, "failure_rates", None, "table", settings)
     print_report(settings.warehouse, "failure_causes", None, "table", settings)
     print_flags(settings.warehouse, settings)
     root = settings.warehouse
-    console.print(
-        f"\nwarehouse: {root / 'espfleet.duckdb'} (views over {root / 'parquet'})\n"
-        f"quarantine: {root / 'quarantine'}\n"
-        f'query it:   espfleet sql "select * from device_outcomes"'
-        f" --warehouse {root}"
-    )
+    say()
+    say("warehouse: ", root / "espfleet.duckdb", " (views over ", root / "parquet", ")")
+    say("quarantine: ", root / "quarantine")
+    say('query it:   espfleet sql "select * from device_outcomes" --warehouse ', root)
 
 
 DEVICE_SQL = """

@@ -1,6 +1,10 @@
 """The `espfleet` command line: each command calls one library function.
 
-Every command takes ``--warehouse DIR`` (default ``./warehouse``).
+Every command takes ``--warehouse DIR`` (default ``./warehouse``). A user error
+(`espfleet.errors.UserError`: a missing share, a full disk, a busy warehouse...)
+prints one line, ``espfleet: <what happened and what to do>``, on stderr and
+exits non-zero (75 when the warehouse is in use, so a scheduler can retry);
+anything else is a defect and keeps its traceback.
 """
 
 from __future__ import annotations
@@ -8,13 +12,17 @@ from __future__ import annotations
 import sys
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import click
 
-from . import api
-from .database import WarehouseError
+from . import api, runs
+from .errors import UserError
+from .printing import visible
 from .reports import UnknownReport
 from .settings import DEFAULT_WAREHOUSE, SAMPLE_SOURCE, RunSettings
+from .share import redact
+from .warehouse import Warehouse
 
 WAREHOUSE = click.option(
     "--warehouse",
@@ -25,6 +33,13 @@ WAREHOUSE = click.option(
 )
 
 
+LOCK_WAIT = click.option(
+    "--lock-wait",
+    type=float,
+    default=60.0,
+    show_default=True,
+    help="Seconds to wait for another run on the warehouse to finish.",
+)
 THRESHOLD = click.option(
     "--threshold",
     "delta_threshold",
@@ -42,18 +57,23 @@ MIN_DEVICES = click.option(
 )
 
 
-class _Group(click.Group):
-    """Warehouse and report errors as one line and exit code 2, no traceback."""
+class _Commands(click.Group):
+    """User errors as one line and a non-zero exit, no traceback: 2 for a
+    warehouse that cannot be opened and an unknown report, 75 for a warehouse
+    in use, else 1."""
 
-    def invoke(self, ctx: click.Context):
+    def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except (WarehouseError, UnknownReport) as error:
-            click.echo(f"espfleet: {error}", err=True)
-            sys.exit(2)
+        except UnknownReport as error:
+            click.echo(f"espfleet: {visible(str(error))}", err=True)
+            ctx.exit(2)
+        except UserError as error:  # database.WarehouseError among them
+            click.echo(f"espfleet: {visible(redact(str(error)))}", err=True)
+            ctx.exit(error.exit_code)
 
 
-@click.group(cls=_Group)
+@click.group(cls=_Commands)
 @click.version_option(package_name="espfleet")
 def main() -> None:
     """Fleet-scale diagnosis of Autopilot + ConfigMgr co-management ESP failures."""
@@ -64,12 +84,24 @@ def _ingest(settings: RunSettings) -> None:
     api.print_run(totals, settings)
 
 
+def _readable(warehouse: Path) -> None:
+    """Refuse, in one line, a warehouse that is missing, not ours or not built."""
+    runs.require(Warehouse(warehouse))
+
+
 @main.command()
 @WAREHOUSE
 @click.option("--source", default=str(SAMPLE_SOURCE), show_default=True)
+@LOCK_WAIT
 @THRESHOLD
 @MIN_DEVICES
-def run(warehouse: Path, source: str, delta_threshold: float, min_devices: int) -> None:
+def run(
+    warehouse: Path,
+    source: str,
+    lock_wait: float,
+    delta_threshold: float,
+    min_devices: int,
+) -> None:
     """The nightly job on the committed sample (what `make run` calls).
 
     Example: espfleet run --warehouse warehouse
@@ -78,6 +110,7 @@ def run(warehouse: Path, source: str, delta_threshold: float, min_devices: int) 
         RunSettings(
             source=source,
             warehouse=warehouse,
+            lock_wait_s=lock_wait,
             delta_threshold=delta_threshold,
             min_devices=min_devices,
         )
@@ -92,6 +125,7 @@ def run(warehouse: Path, source: str, delta_threshold: float, min_devices: int) 
 @click.option("--dry-run", is_flag=True, help="List what would be ingested.")
 @click.option("--task-runner", type=click.Choice(["thread", "dask"]), default="thread")
 @click.option("--workers", default=2, show_default=True)
+@LOCK_WAIT
 @THRESHOLD
 @MIN_DEVICES
 def ingest(
@@ -102,12 +136,19 @@ def ingest(
     dry_run: bool,
     task_runner: str,
     workers: int,
+    lock_wait: float,
     delta_threshold: float,
     min_devices: int,
 ) -> None:
     """The nightly flow on any share: new bundles -> Parquet -> DuckDB -> reports.
 
-    Example: espfleet ingest smb://user:pw@fileserver/autopilot-logs
+    SOURCE is a folder or an fsspec URL (smb://host/share, s3://bucket/prefix).
+    The share's password comes from ESPFLEET_SHARE_PASSWORD (user:
+    ESPFLEET_SHARE_USER) or the Prefect Secret block named by
+    ESPFLEET_SHARE_SECRET; smb://user:pw@host/share works for a quick try and
+    is never stored.
+
+    Example: espfleet ingest smb://svc-espfleet@fileserver/autopilot-logs
     """
     _ingest(
         RunSettings(
@@ -118,6 +159,7 @@ def ingest(
             dry_run=dry_run,
             task_runner=task_runner,
             max_workers=workers,
+            lock_wait_s=lock_wait,
             delta_threshold=delta_threshold,
             min_devices=min_devices,
         )
@@ -185,9 +227,15 @@ def parse(file: Path, table: str | None) -> None:
 def explain(code: str) -> None:
     """Any spelling of an error code -> normalised code, symbol, meaning, source.
 
+    Exits 1 for a code that is not in the catalogue (its structure is still
+    shown), and with one line for something that is not an error code.
+
     Example: espfleet explain -2147023436
     """
-    click.echo(api.explain(code))
+    text, known = api.explain_code(code)
+    click.echo(text)
+    if not known:
+        sys.exit(1)
 
 
 @main.command()
@@ -225,21 +273,26 @@ def report(
     settings = RunSettings(
         warehouse=warehouse, delta_threshold=delta_threshold, min_devices=min_devices
     )
+    _readable(warehouse)
     api.print_report(warehouse, name, since_day, fmt, settings)
 
 
 @main.command()
 @WAREHOUSE
-def refresh(warehouse: Path) -> None:
+@LOCK_WAIT
+def refresh(warehouse: Path, lock_wait: float) -> None:
     """Rebuild the warehouse's DuckDB file from its Parquet tables.
 
     Run it after moving or copying a warehouse folder (the file records the
     folder's absolute path for the DuckDB CLI) or when espfleet says the file
-    was built by an older version. Nothing is re-ingested.
+    was built by an older version. Nothing is re-ingested; it waits for a run
+    that holds the warehouse.
 
     Example: espfleet refresh --warehouse /data/espfleet-copy
     """
-    click.echo(f"rebuilt {api.refresh(warehouse)}")
+    _readable(warehouse)
+    with runs.run_lock(warehouse, lock_wait):
+        click.echo(f"rebuilt {api.refresh(warehouse)}")
 
 
 @main.command()
@@ -258,6 +311,7 @@ def device(warehouse: Path, who: str, wide: bool) -> None:
 
     Example: espfleet device 5CG1234XYZ --wide
     """
+    _readable(warehouse)
     if not api.print_device(warehouse, who, wide):
         sys.exit(1)
 
@@ -285,6 +339,7 @@ def sql(warehouse: Path, query: str | None, fmt: str, shell: str) -> None:
 
     Example: espfleet sql "select * from device_outcomes limit 5" --format csv
     """
+    _readable(warehouse)
     sys.exit(api.run_sql(warehouse, query, fmt, shell))
 
 

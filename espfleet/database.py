@@ -30,6 +30,8 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
+from . import errors
+
 DB_NAME = "espfleet.duckdb"
 # The oldest storage format DuckDB 2 writes that DuckDB 1.2 and later read.
 STORAGE_VERSION = "v1.2.0"
@@ -44,8 +46,9 @@ MEMORY_LIMIT_VARIABLE = "ESPFLEET_DUCKDB_MEMORY"
 DEFAULT_MEMORY_LIMIT = "1GB"
 # sql/macros/ holds the table macros the views read through; then the view layers.
 SQL_LAYERS = ("staging", "facts", "reports")
-# Folders of a warehouse the views read (and the only ones analysts' sessions may).
-DATA_FOLDERS = ("parquet", "reference", "derived")
+# Folders of a warehouse the views read (and the only ones analysts' sessions may);
+# manifest/ says which batches committed (latest_rows reads only those).
+DATA_FOLDERS = ("parquet", "manifest", "reference", "derived")
 # Views computed once per refresh and kept as Parquet under <root>/derived/, in
 # dependency order: every report reads them, and computing device_outcomes from
 # the raw tables takes seconds on a large fleet (bench/bench_reports.py). The
@@ -55,8 +58,9 @@ DERIVED = ("device_outcomes", "device_days", "device_weeks", "fleet_status")
 VersionOf = Callable[[str, pa.Schema], tuple[str, str]]
 
 
-class WarehouseError(Exception):
-    """A warehouse folder that cannot be opened; the message says what to run."""
+# A warehouse folder that cannot be opened; the message says what to run (a
+# UserError: the CLI prints it as one line, exit 2).
+WarehouseError = errors.WarehouseError
 
 
 def quote_identifier(name: str) -> str:

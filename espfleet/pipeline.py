@@ -2,8 +2,8 @@
 
 discover -> (per batch: fetch -> identify -> unpack -> parse -> write) -> refresh.
 A batch writes its Parquet files first and its manifest last, so a batch that
-dies half-way is simply ingested again by the next run (staging views keep the
-latest run of each bundle).
+dies half-way is simply ingested again by the next run: the views read only
+what a manifest names, and the next run sweeps the rest (`espfleet.runs`).
 """
 
 from __future__ import annotations
@@ -11,18 +11,32 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import NoReturn
 
 import pyarrow as pa
+from fsspec import AbstractFileSystem
 
 from . import reports
+from .errors import DiskFull, exception_summary, is_disk_full
 from .ingest import BundleTables, ingest_bundle
 from .quality import CheckResult, check_views
-from .share import BundleRef, content_id, discover, filesystem, read_bundle
-from .unpack import BundleError, unpack
+from .runids import part_name
+from .share import (
+    BundleRef,
+    content_id,
+    discover,
+    filesystem,
+    open_share,
+    read_bundle,
+    redact,
+    streamed_content_id,
+)
+from .unpack import BundleError, Limits, stored_over_budget, unpack
 from .warehouse import BUNDLES, MEMBERS, Warehouse, with_provenance
 
-# Rows a batch holds before it writes them out (Arrow buffer bytes): bounds a
-# batch's memory by a few bundles' rows, not by the batch size.
+# Rows a batch holds before it writes them out as a part (Arrow buffer bytes):
+# a real-size bundle's rows take ~40 MB, so a batch's memory is bounded by a
+# few bundles, not by the batch size.
 FLUSH_BYTES = 128 << 20
 
 
@@ -58,8 +72,12 @@ class BatchSummary:
 def find_new_bundles(
     source: str, warehouse: Path, reprocess: bool = False
 ) -> Discovery:
-    """Bundles on `source` whose fingerprint the manifest does not hold."""
-    fs, root = filesystem(source)
+    """Bundles on `source` whose fingerprint the manifest does not hold.
+
+    Raises:
+        ShareError: the share is missing, unreachable or refuses us (one line).
+    """
+    fs, root = open_share(source)
     refs = list(discover(fs, root))
     if reprocess:
         return Discovery(new=refs, seen=0)
@@ -87,7 +105,11 @@ class _Batch:
     members: list[dict] = field(default_factory=list)
     manifest: list[dict] = field(default_factory=list)
     ingested_ids: set[str] = field(default_factory=set)
+    # (bundle_id, source_uri, reason): written with the batch, before its manifest.
+    quarantined: list[tuple[str, str, str]] = field(default_factory=list)
+    limits: Limits = field(default_factory=Limits)
     parts: int = 0  # table parts written before the batch's end (`_flush`)
+    written: list[Path | None] = field(default_factory=list)  # undone on failure
 
 
 def site_of(uri: str, root: str) -> str | None:
@@ -144,15 +166,38 @@ def _add_ingested(out: _Batch, base: dict, result: BundleTables) -> None:
     out.summary.warnings += result.n_warnings
 
 
+def _quarantine(out: _Batch, base: dict, seen: dict, reason: str) -> None:
+    out.quarantined.append((base["bundle_id"], base["source_uri"], reason))
+    out.bundles.append(_bundle_row(**base, status="quarantined", reason=reason))
+    out.manifest.append(seen | {"status": "quarantined"})
+    out.summary.quarantined += 1
+    out.summary.quarantine_reasons.append((base["source_uri"], reason))
+
+
 def _ingest_one(
     out: _Batch,
-    wh: Warehouse,
+    fs: AbstractFileSystem,
     ref: BundleRef,
-    files: dict[str, bytes],
     skip_ids: frozenset[str],
 ) -> None:
-    """Read one fetched bundle into `out`: duplicate, quarantined or ingested."""
-    bundle_id = content_id(files)
+    """Read one bundle into `out`: duplicate, quarantined or ingested.
+
+    A bundle whose files are too large to read (by their sizes on the share),
+    over its unpacking budget, with a damaged archive, or on which a parser or
+    deriver raised anything at all (a defect, or a MemoryError) is quarantined
+    with the reason; the batch goes on with the next bundle.
+
+    Raises:
+        OSError: the share could not deliver the bundle (the caller defers it).
+    """
+    listed = {f.name: f.size for f in ref.files}
+    too_large = stored_over_budget(listed, out.limits)
+    files = {} if too_large else read_bundle(fs, ref)
+    if not too_large:  # a listing can be wrong: the bytes read decide
+        too_large = stored_over_budget(
+            {n: len(d) for n, d in files.items()}, out.limits
+        )
+    bundle_id = streamed_content_id(fs, ref) if too_large else content_id(files)
     seen = {
         "source_uri": ref.uri,
         "fingerprint": ref.fingerprint,
@@ -174,18 +219,21 @@ def _ingest_one(
         "size_bytes": ref.size_bytes,
         "ingested_at": out.now,
     }
+    if too_large:
+        _quarantine(out, base, seen, too_large)
+        return
     written_at: dict[str, datetime] = {}
     try:
-        unpacked = unpack(files, written_at=written_at)
+        members = unpack(files, written_at=written_at, limits=out.limits)
+        result = ingest_bundle(members, written_at)
     except BundleError as error:
-        reason = str(error)
-        wh.quarantine(bundle_id, ref.uri, reason, out.run_id)
-        out.bundles.append(_bundle_row(**base, status="quarantined", reason=reason))
-        out.manifest.append(seen | {"status": "quarantined"})
-        out.summary.quarantined += 1
-        out.summary.quarantine_reasons.append((ref.uri, reason))
+        _quarantine(out, base, seen, str(error))
         return
-    _add_ingested(out, base, ingest_bundle(unpacked, written_at))
+    except Exception as error:  # any defect in one bundle must not cost the batch
+        reason = "parse failed: " + redact(exception_summary(error))
+        _quarantine(out, base, seen, reason)
+        return
+    _add_ingested(out, base, result)
     out.manifest.append(seen | {"status": "ingested"})
 
 
@@ -194,35 +242,54 @@ def _held_bytes(out: _Batch) -> int:
     return sum(t.nbytes for parts in out.tables.values() for t in parts)
 
 
-def _flush(wh: Warehouse, out: _Batch, part: str) -> None:
-    """Write the tables read so far as one Parquet part each, and let them go.
+def _flush(wh: Warehouse, out: _Batch, name_as: str) -> None:
+    """Write the tables read so far, one Parquet file each, and let them go.
 
-    A batch of real-size bundles holds ~40 MB of rows per bundle; written out
-    once they pass `FLUSH_BYTES`, a batch's memory is bounded by what a few
-    bundles hold, whatever the batch size. The manifest is still written last:
-    parts of a batch that dies are read again (and superseded) by the next run.
+    Parts (`runids.part_name`, past `FLUSH_BYTES`) count once the batch's
+    manifest is written, last as before; a batch that fails removes them.
     """
     day, run_id = out.now.date(), out.run_id
     for name, parts in sorted(out.tables.items()):
         table = pa.concat_tables(parts)
-        wh.write_table(name, table, run_id, part, day)
+        out.written.append(wh.write_table(name, table, run_id, name_as, day))
         out.summary.rows[name] = out.summary.rows.get(name, 0) + table.num_rows
     out.tables.clear()
 
 
+def _undo(wh: Warehouse, out: _Batch, error: OSError) -> NoReturn:
+    """Remove what the batch wrote, then raise (DiskFull when the disk is full)."""
+    for path in out.written:
+        if path is not None:
+            path.unlink(missing_ok=True)
+    if is_disk_full(error):
+        raise DiskFull(f"disk full writing to warehouse {wh.root}") from None
+    raise error
+
+
 def _write(wh: Warehouse, out: _Batch, batch: str) -> None:
-    """Every table of the batch, then its manifest (last: it commits the batch)."""
+    """Every table of the batch, then its manifest (last: it commits the batch).
+
+    A batch that cannot be written whole leaves nothing behind.
+
+    Raises:
+        DiskFull: no space left (not retried: the flow says what was kept).
+        OSError: any other write error (the flow retries the batch).
+    """
     day, run_id = out.now.date(), out.run_id
-    _flush(wh, out, f"{batch}-p{out.parts:03d}" if out.parts else batch)
-    for name, rows, schema in (
-        ("bundles", out.bundles, BUNDLES),
-        ("members", out.members, MEMBERS),
-    ):
-        if rows:
-            wh.write_table(
-                name, pa.Table.from_pylist(rows, schema=schema), run_id, batch, day
-            )
-    wh.write_manifest(out.manifest, run_id, batch)
+    try:
+        for bundle_id, uri, reason in out.quarantined:
+            out.written.append(wh.quarantine(bundle_id, uri, reason, run_id))
+        _flush(wh, out, part_name(batch, out.parts) if out.parts else batch)
+        for name, rows, schema in (
+            ("bundles", out.bundles, BUNDLES),
+            ("members", out.members, MEMBERS),
+        ):
+            if rows:
+                table = pa.Table.from_pylist(rows, schema=schema)
+                out.written.append(wh.write_table(name, table, run_id, batch, day))
+        wh.write_manifest(out.manifest, run_id, batch)
+    except OSError as error:
+        _undo(wh, out, error)
 
 
 def ingest_batch(
@@ -233,6 +300,7 @@ def ingest_batch(
     batch: str,
     reprocess: bool = False,
     known_ids: frozenset[str] = frozenset(),
+    limits: Limits | None = None,
 ) -> BatchSummary:
     """Fetch, unpack, parse and write one batch of bundles.
 
@@ -240,6 +308,7 @@ def ingest_batch(
     bundle among them, or met twice in this batch, is recorded as a duplicate.
     A bundle the share cannot deliver even after retried reads is deferred (left
     out of the manifest, so the next run tries again); the batch goes on.
+    `limits` is each bundle's unpacking budget (default: `Limits.from_env()`).
 
     Raises:
         OSError: writing to the warehouse failed (the flow retries the batch).
@@ -247,27 +316,41 @@ def ingest_batch(
     fs, root = filesystem(source)
     wh = Warehouse(warehouse)
     out = _Batch(run_id, datetime.now(UTC), BatchSummary(batch=batch), root=root)
+    out.limits = limits or Limits.from_env()
     skip_ids = frozenset() if reprocess else known_ids
     for ref in refs:
         try:
-            files = read_bundle(fs, ref)
+            _ingest_one(out, fs, ref, skip_ids)
         except OSError as error:
-            out.summary.deferred.append((ref.uri, f"{type(error).__name__}: {error}"))
-            continue
-        _ingest_one(out, wh, ref, files, skip_ids)
-        del files
+            reason = redact(f"{type(error).__name__}: {error}")
+            out.summary.deferred.append((ref.uri, reason))
         if _held_bytes(out) > FLUSH_BYTES:
-            _flush(wh, out, f"{batch}-p{out.parts:03d}")
+            try:
+                _flush(wh, out, part_name(batch, out.parts))
+            except OSError as error:
+                _undo(wh, out, error)
             out.parts += 1
     _write(wh, out, batch)
     return out.summary
 
 
 def refresh_warehouse(warehouse: Path, run_id: str) -> Path:
-    """Make sure every table resolves, then rebuild the DuckDB views."""
+    """Make sure every table resolves, then rebuild the DuckDB views.
+
+    Raises:
+        DiskFull: no space for the database (the batches are all kept).
+    """
     wh = Warehouse(warehouse)
-    wh.ensure_tables(run_id, datetime.now(UTC).date())
-    wh.refresh()
+    try:
+        wh.ensure_tables(run_id, datetime.now(UTC).date())
+        wh.refresh()
+    except Exception as error:  # OSError, or DuckDB's own IOException
+        if is_disk_full(error):
+            raise DiskFull(
+                f"disk full writing to warehouse {wh.root}: every batch was kept;"
+                " free space and re-run the same command to rebuild the views"
+            ) from None
+        raise
     return wh.db_path
 
 
@@ -312,51 +395,6 @@ def add_up(summaries: list[BatchSummary], seen: int, run_id: str) -> dict:
         "quarantine_reasons": [r for s in summaries for r in s.quarantine_reasons],
         "deferred": [r for s in summaries for r in s.deferred],
     }
-
-
-def run_markdown(totals: dict) -> str:
-    """A short Markdown summary of a run, for the Prefect artifact."""
-    lines = [
-        f"# espfleet run {totals['run_id']}",
-        "",
-        f"- ingested: {totals['ingested']}",
-        f"- quarantined: {totals['quarantined']}",
-        f"- duplicates skipped: {totals['duplicates']}",
-        f"- already seen: {totals['already_seen']}",
-        f"- parser warnings: {totals['warnings']}",
-        "",
-        "| table | rows |",
-        "|---|---|",
-    ]
-    lines += [f"| {name} | {n} |" for name, n in totals["rows"].items()]
-    if "rate_flags" in totals:
-        lines += ["", "## Rate flags", "", f"Rule: {totals['flag_rule']}.", ""]
-        lines += [
-            f"- {f['period']} of {f['current_start']}: {f['phase']} "
-            f"{f['error_code'] or '(no code)'} {_pct(f['previous_rate'])} -> "
-            f"{_pct(f['current_rate'])} ({f['current_failures']} of "
-            f"{f['current_devices']} devices)"
-            for f in totals["rate_flags"]
-        ] or ["- none"]
-        lines += ["", f"Newly failing devices: {len(totals['newly_failing'])}", ""]
-        lines += [
-            f"- {d['device_name'] or d['device_key']} ({d['site'] or '?'}): "
-            f"{d['failed_phase']} {d['error_code'] or ''} {d['cause']}"
-            for d in totals["newly_failing"]
-        ]
-    if totals["deferred"]:
-        lines += ["", "## Deferred (share errors; retried next run)", ""]
-        lines += [f"- `{uri}`: {reason}" for uri, reason in totals["deferred"]]
-    if totals["quarantine_reasons"]:
-        lines += ["", "## Quarantined", ""]
-        lines += [
-            f"- `{uri}`: {reason}" for uri, reason in totals["quarantine_reasons"]
-        ]
-    return "\n".join(lines)
-
-
-def _pct(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:.1%}"
 
 
 def quality_gate(warehouse: Path) -> list[CheckResult]:

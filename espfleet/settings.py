@@ -29,6 +29,8 @@ class RunSettings:
         dry_run: discover and report what would be ingested, write nothing.
         task_runner: ``thread`` or ``dask``.
         max_workers: worker threads (or Dask workers).
+        lock_wait_s: how long to wait for another run to release the
+            warehouse before giving up (espfleet.runs).
         delta_threshold: a failure rate that rises by at least this much (0.05:
             five percentage points) night over night or week over week is
             flagged...
@@ -43,6 +45,7 @@ class RunSettings:
     dry_run: bool = False
     task_runner: str = "thread"
     max_workers: int = 2
+    lock_wait_s: float = 60.0
     delta_threshold: float = 0.05
     min_devices: int = 3
 

@@ -8,23 +8,130 @@ describes how organisations put them on shares):
 - an archive with no loose logs beside it: one bundle per archive (a folder of
   lone CABs holds many bundles).
 
-Any fsspec URL works as the root: a local path, ``smb://user:pw@host:port/share``,
+Any fsspec URL works as the root: a local path, ``smb://host:port/share``,
 ``s3://`` and so on. Nothing here parses: it lists, reads and hashes.
+
+Credentials are never part of what is stored or shown (docs: README "Share
+credentials"). `resolve` takes them, in this order, from the URL (a quick try:
+``smb://user:pw@host/share``; the CLI strips them before anything records the
+URL), from ``ESPFLEET_SHARE_USER`` / ``ESPFLEET_SHARE_PASSWORD``, or from the
+Prefect Secret block named by ``ESPFLEET_SHARE_SECRET`` (a password, or a JSON
+object with ``username`` and ``password``); fsspec's own ``FSSPEC_SMB_USERNAME``
+/ ``FSSPEC_SMB_PASSWORD`` work too. Every password met is remembered by this
+process so that `redact` removes it from any text before it is written.
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 import fsspec
 from fsspec.core import url_to_fs
 
+from .errors import ShareError
 from .unpack import ARCHIVE_SUFFIXES
+
+USER_ENV, PASSWORD_ENV, SECRET_ENV = (
+    "ESPFLEET_SHARE_USER",
+    "ESPFLEET_SHARE_PASSWORD",
+    "ESPFLEET_SHARE_SECRET",
+)
+# Waits between attempts to reach the share before giving up (the times spent
+# are in the message); ESPFLEET_SHARE_RETRY_DELAYS="1,3" overrides them.
+CONNECT_RETRY_DELAYS_S = (2.0, 5.0, 10.0)
+_USERINFO = re.compile(
+    r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)(?P<user>[^/@\s:]*):[^/@\s]*@"
+)
+_SECRETS: set[str] = set()
+
+
+def redact(text: str) -> str:
+    """`text` with every URL password and every password this process met removed."""
+    text = _USERINFO.sub(lambda m: f"{m['scheme']}{m['user']}@", text)
+    for secret in sorted(_SECRETS, key=len, reverse=True):
+        text = text.replace(secret, "***")
+    return text
+
+
+def remember_secret(secret: str | None) -> None:
+    """Have `redact` remove `secret` (and its URL-encoded spelling) from now on."""
+    if secret:
+        _SECRETS.update({secret, *({s} if (s := _quoted(secret)) else set())})
+
+
+def _quoted(secret: str) -> str | None:
+    from urllib.parse import quote
+
+    encoded = quote(secret, safe="")
+    return encoded if encoded != secret else None
+
+
+def split_credentials(url: str) -> tuple[str, str | None, str | None]:
+    """(url without user and password, user, password) of a share URL."""
+    if "://" not in url:
+        return url, None, None
+    parts = urlsplit(url)
+    if parts.password is None and parts.username is None:
+        return url, None, None
+    host = parts.hostname or ""
+    netloc = f"{host}:{parts.port}" if parts.port else host
+    clean = urlunsplit(parts._replace(netloc=netloc))
+    user = unquote(parts.username) if parts.username else None
+    password = unquote(parts.password) if parts.password is not None else None
+    remember_secret(password)
+    remember_secret(parts.password)  # as typed in the URL
+    return clean, user, password
+
+
+def _from_secret_block(name: str) -> tuple[str | None, str | None]:
+    from prefect.blocks.system import Secret
+
+    # _sync: a plain call even inside the flow's event loop (sync_compatible).
+    block = Secret.load(name, _sync=True)  # type: ignore[call-arg]
+    value = block.get()  # type: ignore[union-attr]
+    if isinstance(value, dict):
+        return value.get("username"), value.get("password")
+    return None, str(value)
+
+
+def resolve(source: str) -> tuple[str, dict]:
+    """(url with no credentials, fsspec storage options) for `source`.
+
+    Raises:
+        ShareError: the Prefect Secret block named by ESPFLEET_SHARE_SECRET
+            cannot be loaded.
+    """
+    clean, user, password = split_credentials(source)
+    user = user or os.environ.get(USER_ENV) or None
+    password = password if password is not None else os.environ.get(PASSWORD_ENV)
+    block = os.environ.get(SECRET_ENV)
+    if password is None and block:
+        try:
+            block_user, password = _from_secret_block(block)
+        except Exception as error:  # Prefect raises ValueError, httpx errors...
+            raise ShareError(
+                f"cannot load the Prefect Secret block {block!r}"
+                f" ({SECRET_ENV}): {type(error).__name__}: {redact(str(error))}"
+            ) from None
+        user = user or block_user
+    remember_secret(password)
+    options: dict = {}
+    if clean.startswith("smb://"):
+        # One attempt per call: `open_share` retries, and says how long it tried.
+        options["register_session_retries"] = 0
+        if user:
+            options["username"] = user
+        if password is not None:
+            options["password"] = password
+    return clean, options
+
 
 # Loose evidence that makes a folder a bundle (docs/formats.md §7.2): logs and
 # their rollovers, registry exports, event logs and their XML/text exports. Other
@@ -64,8 +171,65 @@ class BundleRef:
 def filesystem(
     root: str, **storage_options: object
 ) -> tuple[fsspec.AbstractFileSystem, str]:
-    """The fsspec filesystem for `root` and the root path inside it."""
-    return url_to_fs(root, **storage_options)
+    """The fsspec filesystem for `root` and the root path inside it.
+
+    Credentials come from `resolve` (the URL, the environment, a Secret block).
+    """
+    clean, options = resolve(root)
+    return url_to_fs(clean, **(options | storage_options))
+
+
+def _retry_delays() -> tuple[float, ...]:
+    text = os.environ.get("ESPFLEET_SHARE_RETRY_DELAYS")
+    if not text:
+        return CONNECT_RETRY_DELAYS_S
+    return tuple(float(t) for t in text.split(",") if t.strip())
+
+
+def _is_auth_failure(error: BaseException) -> bool:
+    names = {type(e).__name__ for e in (error, error.__cause__, error.__context__)}
+    return bool(names & {"LogonFailure", "SMBAuthenticationError", "AccessDenied"})
+
+
+def open_share(source: str) -> tuple[fsspec.AbstractFileSystem, str]:
+    """The share's filesystem and root, checked to be there and reachable.
+
+    Connection failures are retried (`CONNECT_RETRY_DELAYS_S`); a missing root
+    and refused credentials are not.
+
+    Raises:
+        ShareError: one line: missing, unreachable after the retries (with the
+            time spent), or credentials refused.
+    """
+    clean = redact(resolve(source)[0])
+    started = time.monotonic()
+    delays = _retry_delays()
+    for attempt in range(len(delays) + 1):
+        try:
+            fs, root = filesystem(source)
+            if not fs.isdir(root):
+                what = (
+                    "is a file, not a folder" if fs.exists(root) else "does not exist"
+                )
+                raise ShareError(f"share {clean} not found: {root} {what}")
+            return fs, root
+        except ShareError:
+            raise
+        except Exception as error:  # smbprotocol, socket and fsspec errors alike
+            if _is_auth_failure(error):
+                raise ShareError(
+                    f"share {clean} refused the credentials"
+                    f" ({type(error).__name__}); check {USER_ENV} /"
+                    f" {PASSWORD_ENV} or the Secret block in {SECRET_ENV}"
+                ) from None
+            if attempt == len(delays):
+                spent = time.monotonic() - started
+                raise ShareError(
+                    f"share {clean} unreachable after {attempt + 1} attempts over"
+                    f" {spent:.0f} s: {type(error).__name__}: {redact(str(error))}"
+                ) from None
+            time.sleep(delays[attempt])
+    raise AssertionError("unreachable")  # the loop returns or raises
 
 
 def _mtime(info: dict) -> float | None:
@@ -130,6 +294,40 @@ def read_file(fs: fsspec.AbstractFileSystem, path: str) -> bytes:
 def read_bundle(fs: fsspec.AbstractFileSystem, ref: BundleRef) -> dict[str, bytes]:
     """The bytes of every file of `ref`, by bundle-relative name."""
     return {f.name: read_file(fs, f.path) for f in ref.files}
+
+
+def _streamed_sha256(fs: fsspec.AbstractFileSystem, path: str) -> bytes:
+    """SHA-256 of one file, read in 8 MiB chunks (never held whole)."""
+    for delay in (*READ_RETRY_DELAYS_S, None):
+        try:
+            digest = hashlib.sha256()
+            with fs.open(path, "rb") as handle:
+                while chunk := handle.read(8 << 20):
+                    digest.update(chunk)
+            return digest.digest()
+        except FileNotFoundError:
+            raise
+        except OSError:
+            if delay is None:
+                raise
+            time.sleep(delay)
+    raise AssertionError("unreachable")
+
+
+def streamed_content_id(fs: fsspec.AbstractFileSystem, ref: BundleRef) -> str:
+    """`content_id` of a bundle too large to read, at bounded memory.
+
+    Raises:
+        OSError: a file could not be read, even after retries.
+    """
+    if len(ref.files) == 1:
+        return _streamed_sha256(fs, ref.files[0].path).hex()
+    digest = hashlib.sha256()
+    for f in sorted(ref.files, key=lambda f: f.name):
+        digest.update(f.name.lower().encode())
+        digest.update(b"\0")
+        digest.update(_streamed_sha256(fs, f.path))
+    return digest.hexdigest()
 
 
 def content_id(files: dict[str, bytes]) -> str:

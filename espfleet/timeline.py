@@ -8,8 +8,10 @@ each era of the bundle's clock begins, with its correction. ``--wide`` prints
 every column in full instead: corrected UTC, the device clock's UTC, the local
 time as written, the correction, the era and the confidence.
 
-Every value is printed as plain text (device strings are never markup) with
-control characters replaced, so a log line cannot move the cursor.
+Every value is printed as plain text (device strings are never markup): line
+breaks and tabs become spaces and every other control character or bidi mark
+is spelled out (``\\x1b``, ``\\u202e``, `printing.visible`), so a log line
+cannot move the cursor and what is shown is what the bundle holds.
 """
 
 from __future__ import annotations
@@ -17,19 +19,20 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
+from .printing import visible
+
 WIDTH = 100
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_LINE_BREAK = re.compile("\r\n|[\n\r\t]")
 # (title, width) of the compact columns after the time and the minutes.
 _COLUMNS = (("source", 22), ("what", 20), ("outcome", 10))
 _TIME_W, _MIN_W = 9, 5
 
 
 def clean(value: object) -> str:
-    """A value as one line of plain text (no control characters)."""
+    """A value as one line of plain text, its control characters spelled out."""
     if value is None:
         return ""
-    text = str(value).replace("\r\n", " ").replace("\n", " ").replace("\t", " ")
-    return _CONTROL.sub("\ufffd", text)
+    return visible(_LINE_BREAK.sub(" ", str(value)))
 
 
 def fit(text: str, width: int) -> str:
@@ -72,7 +75,7 @@ def _duration(seconds: float) -> str:
 
 def attempt_header(outcome: dict, attributes: dict | None) -> list[str]:
     """The lines above an attempt's timeline: outcome, diagnosis, device, clock."""
-    code = outcome.get("error_code") or ""
+    code = clean(outcome.get("error_code"))
     lines = [
         fit(
             f"attempt {outcome['attempt']} \u00b7 {clean(outcome['device_name'])} "

@@ -3,13 +3,22 @@
 libarchive reads MSZIP and LZX CABs (every real mdmdiagnosticstool CAB is LZX)
 and ZIPs, streaming from memory. Member names are checked before anything uses
 them: libarchive turns ``..\\..\\x`` into ``../../x`` (docs/formats.md §5.3), so
-absolute and parent-relative names are refused, and sizes are capped against
-archive bombs.
-A damaged archive raises `BundleError`; the flow quarantines the bundle.
+absolute and parent-relative names are refused.
+
+Archive bombs are stopped by a budget per *bundle* (`Limits`), counted across
+every archive of the bundle, nested ones included, and checked block by block
+while libarchive decompresses, so a bomb trips before memory grows: a 42.zip
+(16 x 16 x 4 x 1 GiB) or a CAB of 6 MB that would expand to 3.6 GB stops
+within 256 MB of output. A damaged archive or a broken budget raises
+`BundleError`; the flow quarantines the bundle with the reason.
 """
 
 from __future__ import annotations
 
+import io
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
 from datetime import datetime
 from pathlib import PurePosixPath
 
@@ -17,13 +26,154 @@ import libarchive
 from libarchive.exception import ArchiveError
 
 ARCHIVE_SUFFIXES = (".cab", ".zip")
-MAX_DEPTH = 3
-MAX_MEMBER_BYTES = 1 << 30
-MAX_BUNDLE_BYTES = 4 << 30
+MIB = 1 << 20
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one bundle may unpack to (every archive in it counted together).
+
+    Real collections are far inside these: the largest real MDM diagnostics CAB
+    known holds 50 members and 45 MB unpacked, at 27:1 (docs/formats.md §5).
+    A bundle is held in memory while it is parsed and two batches run at once,
+    so the total is what keeps a process under 1 GB whatever a share holds.
+    Each field can be set from the environment, as ``ESPFLEET_`` + its name in
+    capitals (``ESPFLEET_MAX_UNPACKED_MB=2048``).
+
+    Attributes:
+        max_unpacked_mb: bytes decompressed for the bundle, all archives and
+            nesting levels added up (nested archives count, then their members).
+        max_member_mb: bytes of any one member.
+        max_members: files in all its archives together.
+        max_ratio: bytes out per byte in, for one archive; checked once the
+            archive has given `ratio_floor_mb` (small archives may be as
+            compressible as they like).
+        ratio_floor_mb: output below which the ratio is not checked.
+        max_archives: archives opened for the bundle, nested ones included
+            (the nesting fan-out: 42.zip opens 273 before its first file).
+        max_depth: archives inside archives inside the bundle's own files.
+    """
+
+    max_unpacked_mb: int = 256
+    max_member_mb: int = 128
+    max_members: int = 10_000
+    max_ratio: int = 100
+    ratio_floor_mb: int = 64
+    max_archives: int = 64
+    max_depth: int = 3
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Limits:
+        """The defaults, with any ``ESPFLEET_<FIELD>`` set in `env` (os.environ).
+
+        Raises:
+            ValueError: a set value that is not a positive integer.
+        """
+        env = os.environ if env is None else env
+        values: dict[str, int] = {}
+        for f in fields(cls):
+            text = env.get(f"ESPFLEET_{f.name.upper()}")
+            if text is None:
+                continue
+            digits = text.strip()
+            if not (digits.isascii() and digits.isdigit()) or int(digits) <= 0:
+                raise ValueError(
+                    f"ESPFLEET_{f.name.upper()}={text!r}: a positive integer"
+                )
+            values[f.name] = int(digits)
+        return cls(**values)
 
 
 class BundleError(Exception):
     """A bundle that cannot be read: the reason goes to the quarantine."""
+
+
+def stored_over_budget(sizes: Mapping[str, int], limits: Limits) -> str | None:
+    """Why a bundle's files, by their sizes on the share, are too large to read.
+
+    Checked before a byte is read: a loose file counts as a member, and the
+    files together (archives as stored) against the bundle's total.
+
+    Returns:
+        The quarantine reason, or None when the bundle may be read.
+    """
+    for name, size in sorted(sizes.items()):
+        if size > limits.max_member_mb * MIB:
+            return (
+                f"{name}: over budget: {size} bytes on the share, more than"
+                f" {limits.max_member_mb} MB (ESPFLEET_MAX_MEMBER_MB)"
+            )
+    total = sum(sizes.values())
+    if total > limits.max_unpacked_mb * MIB:
+        return (
+            f"over budget: the bundle's files hold {total} bytes on the share, more"
+            f" than {limits.max_unpacked_mb} MB (ESPFLEET_MAX_UNPACKED_MB)"
+        )
+    return None
+
+
+class _Budget:
+    """What a bundle has used of its `Limits` so far."""
+
+    def __init__(self, limits: Limits) -> None:
+        self.limits = limits
+        self.unpacked = 0
+        self.members = 0
+        self.archives = 0
+
+    def open_archive(self, name: str, depth: int) -> None:
+        limits = self.limits
+        if depth >= limits.max_depth:
+            raise BundleError(f"{name}: archives nested deeper than {limits.max_depth}")
+        self.archives += 1
+        if self.archives > limits.max_archives:
+            raise BundleError(
+                f"{name}: over budget: more than {limits.max_archives} archives"
+                " in one bundle (ESPFLEET_MAX_ARCHIVES)"
+            )
+
+    def add_member(self, name: str, declared: int | None) -> None:
+        """One more member, refused at once when its header declares too much.
+
+        The declared size can lie (too small): `add_block` counts what comes.
+        """
+        self.members += 1
+        if self.members > self.limits.max_members:
+            raise BundleError(
+                f"{name}: over budget: more than {self.limits.max_members} members"
+                " in one bundle (ESPFLEET_MAX_MEMBERS)"
+            )
+        if declared and declared > self.limits.max_member_mb * MIB:
+            raise BundleError(
+                f"{name}: over budget: member declares {declared} bytes, more than"
+                f" {self.limits.max_member_mb} MB (ESPFLEET_MAX_MEMBER_MB)"
+            )
+
+    def add_block(
+        self, name: str, member_size: int, archive_out: int, archive_in: int, n: int
+    ) -> None:
+        """Count `n` more bytes out; raises as soon as a limit is crossed."""
+        limits = self.limits
+        self.unpacked += n
+        if member_size > limits.max_member_mb * MIB:
+            raise BundleError(
+                f"{name}: over budget: member larger than {limits.max_member_mb} MB"
+                " (ESPFLEET_MAX_MEMBER_MB)"
+            )
+        if self.unpacked > limits.max_unpacked_mb * MIB:
+            raise BundleError(
+                f"{name}: over budget: bundle unpacks to more than"
+                f" {limits.max_unpacked_mb} MB (ESPFLEET_MAX_UNPACKED_MB)"
+            )
+        if (
+            archive_out > limits.ratio_floor_mb * MIB
+            and archive_out > limits.max_ratio * max(archive_in, 1)
+        ):
+            raise BundleError(
+                f"{name}: over budget: compression ratio over {limits.max_ratio}:1"
+                f" ({archive_out // MIB} MB out of {archive_in} bytes so far;"
+                " ESPFLEET_MAX_RATIO)"
+            )
 
 
 def _is_archive(name: str, data: bytes) -> bool:
@@ -55,7 +205,10 @@ def _written_at(mtime: float | None) -> datetime | None:
 
 
 def read_archive(
-    name: str, data: bytes, written_at: dict[str, datetime] | None = None
+    name: str,
+    data: bytes,
+    written_at: dict[str, datetime] | None = None,
+    budget: _Budget | None = None,
 ) -> dict[str, bytes]:
     """The files inside one archive (not recursing), by their inner names.
 
@@ -64,12 +217,15 @@ def read_archive(
         data: its bytes.
         written_at: when given, receives each member's stored time (naive local
             time for CAB and ZIP members, docs/formats.md §8.3).
+        budget: the bundle's budget so far (`unpack` passes it); a fresh one
+            of the default `Limits` when None.
 
     Raises:
         BundleError: the archive is truncated, corrupt, or breaks a limit.
     """
+    budget = budget or _Budget(Limits())
     members: dict[str, bytes] = {}
-    total = 0
+    archive_out = 0
     try:
         with libarchive.memory_reader(data) as archive:
             for entry in archive:
@@ -78,17 +234,19 @@ def read_archive(
                 inner = _safe_name(entry.pathname or "")
                 if inner is None:
                     raise BundleError(f"{name}: unsafe member name {entry.pathname!r}")
-                chunks = []
+                where = f"{name}/{inner}"
+                budget.add_member(where, entry.size)
+                # BytesIO hands its buffer over without a copy: one member is
+                # never held twice (a join of chunks would double the peak).
+                buffer = io.BytesIO()
                 size = 0
                 for block in entry.get_blocks():
                     size += len(block)
-                    if size > MAX_MEMBER_BYTES:
-                        raise BundleError(f"{name}: member {inner} exceeds 1 GiB")
-                    chunks.append(block)
-                total += size
-                if total > MAX_BUNDLE_BYTES:
-                    raise BundleError(f"{name}: more than 4 GiB unpacked")
-                members[inner] = b"".join(chunks)
+                    archive_out += len(block)
+                    budget.add_block(where, size, archive_out, len(data), len(block))
+                    buffer.write(block)
+                members[inner] = buffer.getvalue()
+                del buffer
                 if written_at is not None and (when := _written_at(entry.mtime)):
                     written_at[inner] = when
     except ArchiveError as error:
@@ -107,6 +265,7 @@ def unpack(
     files: dict[str, bytes],
     depth: int = 0,
     written_at: dict[str, datetime] | None = None,
+    limits: Limits | None = None,
 ) -> dict[str, bytes]:
     """Every member of a bundle, archives opened recursively.
 
@@ -118,18 +277,32 @@ def unpack(
         depth: nesting depth of `files` (0 for a bundle's own files).
         written_at: when given, receives the stored time of every archive
             member, by member name (loose files have none).
+        limits: the bundle's budget (default `Limits()`), counted across all
+            of its archives.
 
     Raises:
-        BundleError: an archive at any depth cannot be read.
+        BundleError: an archive at any depth cannot be read, or the bundle
+            breaks its budget.
     """
+    return _unpack(files, depth, written_at, _Budget(limits or Limits()), "")
+
+
+def _unpack(
+    files: dict[str, bytes],
+    depth: int,
+    written_at: dict[str, datetime] | None,
+    budget: _Budget,
+    prefix: str,
+) -> dict[str, bytes]:
+    """`unpack` under one budget; `prefix` names the archive `files` came from."""
     members: dict[str, bytes] = {}
     for name, data in files.items():
         if _is_archive(name, data):
-            if depth >= MAX_DEPTH:
-                raise BundleError(f"{name}: archives nested deeper than {MAX_DEPTH}")
+            path = prefix + name
+            budget.open_archive(path, depth)
             times: dict[str, datetime] = {}
-            inner_files = read_archive(name, data, times)
-            inner = unpack(inner_files, depth + 1, times)
+            inner_files = read_archive(path, data, times, budget)
+            inner = _unpack(inner_files, depth + 1, times, budget, path + "/")
             members.update({f"{name}/{k}": v for k, v in inner.items()})
             if written_at is not None:
                 written_at.update({f"{name}/{k}": v for k, v in times.items()})

@@ -7,11 +7,16 @@ Layout (docs/architecture.md, docs/warehouse.md)::
     <warehouse>/manifest/<run>-<batch>.parquet      what was seen and ingested
     <warehouse>/quarantine/<bundle_id>.json          why a bundle was refused
     <warehouse>/espfleet.duckdb                      views over the Parquet
+    <warehouse>/.espfleet-warehouse                  marker: this folder is ours
+    <warehouse>/.espfleet.lock                       the run lock (espfleet.runs)
 
 Every file is written to a temporary name in the same folder and renamed into
 place, so a reader never sees a partial file. Every Parquet file records its
 table and that table's schema version in its key-value metadata
-(docs/warehouse.md "Schema versions"). The DuckDB file is espfleet/database.py.
+(docs/warehouse.md "Schema versions"). A batch commits when its manifest file
+appears: the views read only data files a manifest names (the `latest_rows`
+macro), and the next run deletes what a killed or failed batch left
+(`espfleet.runs.sweep`). The DuckDB file is espfleet/database.py.
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ import os
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, date, datetime
+from datetime import date
 from functools import cache
 from pathlib import Path
 
@@ -49,6 +54,7 @@ from .database import (  # noqa: F401 - the warehouse's names for them
     sql_views,
 )
 from .quality import staging_tables
+from .runids import new_run_id, run_id_time  # noqa: F401 (their home was here)
 
 # -- the warehouse's own tables ----------------------------------------------------
 
@@ -240,12 +246,6 @@ def warehouse_schema(name: str) -> pa.Schema:
     return pa.schema(list(PROVENANCE) + list(parsed), metadata=parsed.metadata)
 
 
-def new_run_id(now: datetime | None = None) -> str:
-    """Sortable, unique: ``20261126T204512Z-1a2b3c4d``."""
-    now = now or datetime.now(UTC)
-    return f"{now:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}"
-
-
 def _atomic_write(path: Path, write) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
@@ -340,7 +340,13 @@ class Warehouse:
         return path
 
     def ensure_tables(self, run_id: str, day: date) -> None:
-        """Give every table at least one (possibly empty) file so its view resolves."""
+        """Give every table at least one (possibly empty) file so its view resolves.
+
+        The manifest too: `latest_rows` reads it to know which batches committed.
+        """
+        if not any((self.root / "manifest").glob("*.parquet")):
+            empty = self.root / "manifest" / f"{run_id}-empty.parquet"
+            write_parquet(MANIFEST.empty_table(), empty)
         for table in ALL_TABLES:
             folder = self.table_dir(table)
             if not any(folder.glob("*/*.parquet")):

@@ -3,10 +3,19 @@
 Thin on purpose: each task wraps one function of `espfleet.pipeline`, which
 holds the logic and is tested without Prefect. Tasks work on batches of
 bundles, because a task costs ~14 ms of orchestration (docs/architecture.md).
+
+A run holds the warehouse's lock throughout (`espfleet.runs`), sweeps what a
+killed run left, and ends, on a user error (share missing or unreachable,
+credentials refused, disk full, warehouse in use or not ours), in a Failed
+state carrying that error: no task fails with a traceback for it, and the CLI
+prints its one line. `run()` (the CLI's entry) also starts the watchdog that
+ends the run's helper processes however the run ends (`espfleet.supervise`).
 """
 
 from __future__ import annotations
 
+import dataclasses
+import os
 from pathlib import Path
 
 from espfleet.settings import RunSettings, configure_prefect
@@ -17,21 +26,34 @@ from prefect import flow, get_run_logger, task  # noqa: E402
 from prefect.artifacts import create_markdown_artifact, create_table_artifact  # noqa: E402
 from prefect.cache_policies import NO_CACHE  # noqa: E402
 from prefect.futures import as_completed  # noqa: E402
+from prefect.states import Failed  # noqa: E402
 from prefect.task_runners import ThreadPoolTaskRunner  # noqa: E402
 from prefect.utilities.annotations import quote  # noqa: E402
 
-from espfleet import pipeline  # noqa: E402
+from espfleet import pipeline, run_summary, runs, share, supervise  # noqa: E402
+from espfleet.errors import DiskFull, UserError  # noqa: E402
 from espfleet.progress import progress_bar  # noqa: E402
-from espfleet.warehouse import new_run_id  # noqa: E402
+from espfleet.warehouse import Warehouse  # noqa: E402
 
 
 # Every task reads or writes live state (the share, the warehouse): a cached result
 # would skip real work, and hashing a batch's inputs for a cache key costs time.
-@task(retries=3, retry_delay_seconds=[2, 10, 30], cache_policy=NO_CACHE)
+@dataclasses.dataclass(frozen=True)
+class Refusal:
+    """A user error a task met, returned (not raised: no traceback in the logs)."""
+
+    error: UserError
+
+
+# share.open_share retries the connection itself and says how long it tried.
+@task(cache_policy=NO_CACHE)
 def discover_bundles(
     source: str, warehouse: Path, reprocess: bool
-) -> pipeline.Discovery:
-    return pipeline.find_new_bundles(source, warehouse, reprocess)
+) -> pipeline.Discovery | Refusal:
+    try:
+        return pipeline.find_new_bundles(source, warehouse, reprocess)
+    except UserError as error:
+        return Refusal(error)
 
 
 @task(retries=2, retry_delay_seconds=[5, 30], cache_policy=NO_CACHE)
@@ -43,15 +65,21 @@ def ingest_batch(
     batch: str,
     reprocess: bool,
     known_ids: frozenset[str],
-) -> pipeline.BatchSummary:
-    return pipeline.ingest_batch(
-        source, refs, warehouse, run_id, batch, reprocess, known_ids
-    )
+) -> pipeline.BatchSummary | Refusal:
+    try:
+        return pipeline.ingest_batch(
+            source, refs, warehouse, run_id, batch, reprocess, known_ids
+        )
+    except UserError as error:  # a full disk: retrying cannot help
+        return Refusal(error)
 
 
 @task(cache_policy=NO_CACHE)
-def refresh_warehouse(warehouse: Path, run_id: str) -> Path:
-    return pipeline.refresh_warehouse(warehouse, run_id)
+def refresh_warehouse(warehouse: Path, run_id: str) -> Path | Refusal:
+    try:
+        return pipeline.refresh_warehouse(warehouse, run_id)
+    except UserError as error:  # a full disk
+        return Refusal(error)
 
 
 @task(cache_policy=NO_CACHE)
@@ -78,19 +106,56 @@ def nightly(
     batch_size: int = 25,
     reprocess: bool = False,
     dry_run: bool = False,
+    lock_wait_s: float = runs.DEFAULT_WAIT_S,
     delta_threshold: float = 0.05,
     min_devices: int = 3,
-) -> dict:
+):
     """Ingest what is new on `source` into `warehouse` and refresh the reports.
 
+    `source` never carries a password here (README "Share credentials").
     Rates that rose by `delta_threshold` or more night over night or week over
     week on at least `min_devices` failing devices are flagged in the
-    ``rate-flags`` artifact and the run's summary.
+    ``rate-flags`` artifact and the run's summary. Returns the run's totals,
+    or a Failed state whose data is the `UserError`.
     """
-    run_id = new_run_id()
-    found = discover_bundles(source, warehouse, reprocess)
-    if dry_run:
-        return {"run_id": run_id, "new": [r.uri for r in found.new], "seen": found.seen}
+    try:
+        if dry_run:
+            return _dry_run(source, warehouse, reprocess)
+        with runs.run_lock(warehouse, lock_wait_s):
+            return _ingest(
+                source, warehouse, batch_size, reprocess, delta_threshold, min_devices
+            )
+    except UserError as error:
+        return Failed(message=share.redact(str(error)), data=error)
+
+
+def _found(result: pipeline.Discovery | Refusal) -> pipeline.Discovery:
+    if isinstance(result, Refusal):
+        raise result.error
+    return result
+
+
+def _dry_run(source: str, warehouse: Path, reprocess: bool) -> dict:
+    found = _found(discover_bundles(source, warehouse, reprocess))
+    return {"new": [r.uri for r in found.new], "seen": found.seen}
+
+
+def _ingest(
+    source: str,
+    warehouse: Path,
+    batch_size: int,
+    reprocess: bool,
+    delta_threshold: float,
+    min_devices: int,
+) -> dict:
+    wh = Warehouse(warehouse)
+    runs.claim(wh)
+    swept = runs.sweep(wh)
+    run_id = runs.next_run_id(wh)
+    runs.note_run_id(warehouse, run_id)
+    if swept:
+        get_run_logger().info(f"removed {len(swept)} files a killed run left")
+    found = _found(discover_bundles(source, warehouse, reprocess))
     batches = [
         found.new[i : i + batch_size] for i in range(0, len(found.new), batch_size)
     ]
@@ -102,12 +167,19 @@ def nightly(
         )
         for n, refs in enumerate(batches)
     ]
-    summaries = []
+    summaries, refusals = [], []
     with progress_bar(len(found.new)) as advance:
         for future in as_completed(futures):
-            summaries.append(future.result())
+            result = future.result()
+            if isinstance(result, Refusal):
+                refusals.append(result.error)
+                continue
+            summaries.append(result)
             advance(summaries[-1].bundles)
-    refresh_warehouse(warehouse, run_id)
+    if refusals:
+        raise _disk_full(refusals[0], summaries, len(batches), found, source, warehouse)
+    if isinstance(refreshed := refresh_warehouse(warehouse, run_id), Refusal):
+        raise refreshed.error
     checks = check_data_quality(warehouse)
     failed_checks = [c for c in checks if not c.ok]
     get_run_logger().info(pipeline.quality_summary(checks))
@@ -116,7 +188,9 @@ def nightly(
     totals["failed_checks"] = [f"{c.view}: {c.check}" for c in failed_checks]
     totals |= rate_flags(warehouse, delta_threshold, min_devices)
     create_markdown_artifact(
-        key="espfleet-run", markdown=pipeline.run_markdown(totals), description=run_id
+        key="espfleet-run",
+        markdown=run_summary.run_markdown(totals),
+        description=run_id,
     )
     create_table_artifact(key="failure-rates", table=_jsonable(rates))
     create_table_artifact(
@@ -127,14 +201,59 @@ def nightly(
     return totals | {"failure_rates": rates}
 
 
+def _disk_full(
+    error: UserError,
+    summaries: list[pipeline.BatchSummary],
+    n_batches: int,
+    found: pipeline.Discovery,
+    source: str,
+    warehouse: Path,
+) -> UserError:
+    """The one line for a run some of whose batches could not be written."""
+    if not isinstance(error, DiskFull):
+        return error
+    kept = sum(s.ingested + s.quarantined + s.duplicates for s in summaries)
+    return DiskFull(
+        f"{error}: kept {len(summaries)} of {n_batches} batches ({kept} of"
+        f" {len(found.new)} new bundles are in the warehouse); free space and"
+        f" re-run `espfleet ingest {source} --warehouse {warehouse}` to ingest"
+        f" the other {len(found.new) - kept}"
+    )
+
+
 def _jsonable(rows: list[dict]) -> list[dict]:
     return [
         {k: (str(v) if v is not None else None) for k, v in r.items()} for r in rows
     ]
 
 
+def _without_password(settings: RunSettings) -> RunSettings:
+    """`settings` whose source URL holds no credentials; they move to this
+    process's environment (inherited by its workers, never recorded)."""
+    clean, user, password = share.split_credentials(settings.source)
+    if password is not None:
+        os.environ[share.PASSWORD_ENV] = password
+    if user:
+        os.environ[share.USER_ENV] = user
+    return dataclasses.replace(settings, source=clean)
+
+
 def run(settings: RunSettings) -> dict:
-    """Run the flow with `settings` (the CLI's entry point)."""
+    """Run the flow with `settings` (the CLI's entry point).
+
+    Raises:
+        UserError: the run ended on a user error (one line for the CLI).
+    """
+    settings = _without_password(settings)
+    supervise.watch()
+    if settings.dry_run:
+        return _call(settings)
+    runs.refuse_foreign(Warehouse(settings.warehouse))  # before the lock file
+    with runs.run_lock(settings.warehouse, settings.lock_wait_s):
+        return _call(settings)
+
+
+def _call(settings: RunSettings) -> dict:
     flow_fn = nightly
     if settings.task_runner == "dask":
         from prefect_dask import DaskTaskRunner
@@ -148,20 +267,26 @@ def run(settings: RunSettings) -> dict:
         flow_fn = nightly.with_options(
             task_runner=ThreadPoolTaskRunner(max_workers=settings.max_workers)  # type: ignore[arg-type]
         )
-    return flow_fn(
+    state = flow_fn(
         source=settings.source,
         warehouse=settings.warehouse,
         batch_size=settings.batch_size,
         reprocess=settings.reprocess,
         dry_run=settings.dry_run,
+        lock_wait_s=settings.lock_wait_s,
         delta_threshold=settings.delta_threshold,
         min_devices=settings.min_devices,
+        return_state=True,
     )
+    result = state.result(raise_on_failure=False)  # type: ignore[attr-defined]
+    if isinstance(result, BaseException):
+        raise result
+    return result
 
 
 def _parameters(settings: RunSettings) -> dict:
     return {
-        "source": settings.source,
+        "source": _without_password(settings).source,
         "warehouse": str(settings.warehouse.resolve()),
         "batch_size": settings.batch_size,
         "reprocess": False,

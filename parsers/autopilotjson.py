@@ -31,7 +31,7 @@ import pyarrow as pa
 from . import schema
 from .base import ParseContext, Parser, ParseResult, ParseWarning
 from .derivers.scales import profile_state
-from .textdecode import decode, decode_head
+from .textdecode import decode, decode_head, loss_warning
 
 SCHEMA = schema.ESP_TRACKING
 
@@ -124,17 +124,20 @@ def parse(data: bytes, context: ParseContext | None = None) -> ParseResult:
         One row per top-level field; a warning and no rows for bad JSON.
     """
     name = (context.member_name if context else "") or MEMBER_NAME
-    text = decode(data).text.strip("\ufeff \t\r\n\x00")
+    decoded = decode(data)
+    loss = [ParseWarning.at(None, w)] if (w := loss_warning(decoded)) else []
+    text = decoded.text.strip("\ufeff \t\r\n\x00")
     try:
         obj = json.loads(text)
     except json.JSONDecodeError as exc:
         warning = ParseWarning.at(1, f"not JSON: {exc.msg}", text)
-        return ParseResult(schema.empty(SCHEMA), [warning], 1)
+        return ParseResult(schema.empty(SCHEMA), [*loss, warning], 1)
     if not isinstance(obj, dict):
         warning = ParseWarning.at(1, "JSON is not an object", text)
-        return ParseResult(schema.empty(SCHEMA), [warning], 1)
+        return ParseResult(schema.empty(SCHEMA), [*loss, warning], 1)
     rows, warnings = profile_rows(obj, name, MEMBER_NAME.removesuffix(".json"))
-    return ParseResult(pa.Table.from_pylist(rows, schema=SCHEMA), warnings, 0)
+    table = pa.Table.from_pylist(rows, schema=SCHEMA)
+    return ParseResult(table, [*loss, *warnings], 0)
 
 
 PARSER = Parser(

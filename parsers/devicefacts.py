@@ -41,7 +41,7 @@ import pyarrow as pa
 
 from . import schema
 from .base import ParseContext, Parser, ParseResult, ParseWarning
-from .textdecode import decode
+from .textdecode import decode, loss_warning
 
 SCHEMA = schema.DEVICE_FACTS
 
@@ -206,7 +206,10 @@ def parse(data: bytes, context: ParseContext | None = None) -> ParseResult:
         {"source": source, "attribute": a, "value": v, "value_at": at}
         for a, v, at in facts
     ]
-    return ParseResult(pa.Table.from_pylist(rows, schema=SCHEMA))
+    # Identity files are small: one more decoding tells whether any was lossy.
+    loss = loss_warning(decode(data))
+    warnings = [ParseWarning.at(None, loss)] if loss else []
+    return ParseResult(pa.Table.from_pylist(rows, schema=SCHEMA), warnings)
 
 
 PARSER = Parser(

@@ -32,7 +32,7 @@ import pyarrow as pa
 
 from . import schema
 from .base import Damage, ParseContext, Parser, ParseResult
-from .textdecode import decode, decode_head
+from .textdecode import decode, decode_head, loss_warning
 
 SCHEMA = schema.SETUP_LOG_ENTRIES
 NAMES = ("setupact.log", "setuperr.log")
@@ -153,7 +153,8 @@ def parse(data: bytes, context: ParseContext | None = None) -> ParseResult:
     Returns:
         One row per line in the layout; other lines are skipped and counted.
     """
-    text = decode(data).text.lstrip("\ufeff")
+    decoded = decode(data)
+    text = decoded.text.lstrip("\ufeff")
     lines = text.split("\n")
     unterminated = bool(lines) and lines[-1] != "" and not text.endswith("\n")
     if lines and lines[-1] == "":
@@ -174,6 +175,8 @@ def parse(data: bytes, context: ParseContext | None = None) -> ParseResult:
         rows.append(row)
         if unterminated and no == len(lines):
             damage.warn(no, "last line has no line end (file cut?)", line)
+    if loss := loss_warning(decoded):
+        damage.warn(None, loss)
     return ParseResult(
         pa.Table.from_pylist(rows, schema=SCHEMA), damage.warnings, damage.skipped
     )

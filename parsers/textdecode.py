@@ -3,13 +3,17 @@
 Order: BOM (UTF-8, UTF-16LE, UTF-16BE), then UTF-16 without BOM recognised by
 NUL bytes in every other position, then strict UTF-8, then cp1252 (which maps
 every byte, so bad bytes never crash a parser). `DecodedText.lossy` says when a
-replacement had to happen.
+replacement had to happen, `replaced` how many code units were lost, and
+`loss_warning` gives the one warning parsers record for it on the member.
 """
 
 from __future__ import annotations
 
 import codecs
+import re
 from dataclasses import dataclass
+
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 _BOMS = (
     (codecs.BOM_UTF8, "utf-8"),
@@ -20,10 +24,46 @@ _BOMS = (
 
 @dataclass(frozen=True)
 class DecodedText:
+    """Text decoded from bytes, and how.
+
+    Attributes:
+        text: the text (U+FFFD where a code unit could not be decoded).
+        encoding: the codec used.
+        had_bom: a byte order mark was found (and dropped).
+        lossy: something was replaced or dropped.
+        replaced: how many code units were replaced or dropped (an unpaired
+            UTF-16 surrogate, a trailing odd byte).
+    """
+
     text: str
     encoding: str
     had_bom: bool
     lossy: bool
+    replaced: int = 0
+
+
+def loss_warning(decoded: DecodedText) -> str | None:
+    """The warning for a lossy decoding (None when nothing was lost)."""
+    if not decoded.lossy:
+        return None
+    return (
+        f"lossy decoding: {decoded.replaced} invalid {decoded.encoding} code"
+        " units replaced with U+FFFD or dropped"
+    )
+
+
+def _utf16(body: bytes, encoding: str, had_bom: bool) -> DecodedText:
+    odd = len(body) % 2
+    if odd:
+        body = body[:-1]
+    try:
+        text = body.decode(encoding)
+        return DecodedText(text, encoding, had_bom, bool(odd), odd)
+    except UnicodeDecodeError:
+        # Unpaired surrogates are the only invalid UTF-16: let them through,
+        # count them, then replace each with U+FFFD.
+        text, n = _LONE_SURROGATE.subn("\ufffd", body.decode(encoding, "surrogatepass"))
+        return DecodedText(text, encoding, had_bom, True, n + odd)
 
 
 def sniff_encoding(head: bytes) -> tuple[str, int]:
@@ -77,13 +117,7 @@ def decode(data: bytes) -> DecodedText:
     encoding, bom_len = sniff_encoding(data)
     body = data[bom_len:]
     if encoding.startswith("utf-16"):
-        if len(body) % 2:
-            body = body[:-1]
-        try:
-            return DecodedText(body.decode(encoding), encoding, bom_len > 0, False)
-        except UnicodeDecodeError:
-            text = body.decode(encoding, errors="replace")
-            return DecodedText(text, encoding, bom_len > 0, True)
+        return _utf16(body, encoding, bom_len > 0)
     try:
         return DecodedText(body.decode("utf-8"), "utf-8", bom_len > 0, False)
     except UnicodeDecodeError:

@@ -44,6 +44,21 @@ def test_explain_gives_one_answer_for_three_spellings():
     assert "0x800705B4" in bodies[0] and "ERROR_TIMEOUT" in bodies[0]
 
 
+def test_explain_of_no_error_code_is_one_line_and_exit_1():
+    result = CliRunner().invoke(main, ["explain", "garbage"], prog_name="espfleet")
+    assert result.exit_code == 1  # no traceback: the whole output is the line
+    assert result.output == (
+        "espfleet: 'garbage' is not an error code (give one as 0x800705B4,"
+        " 2147943860, -2147023436, 1603 or a symbol such as ERROR_TIMEOUT)\n"
+    )
+
+
+def test_explain_of_a_code_not_in_the_catalogue_shows_its_structure_and_exit_1():
+    result = invoke("explain", "0x8007FFFF")
+    assert result.exit_code == 1
+    assert "0x8007FFFF" in result.output and "Traceback" not in result.output
+
+
 def test_parse_prints_ccmsetup_runs_as_json_lines():
     log = next((DATA / "ccmsetup").glob("*.log"))
     result = invoke("parse", str(log), "--table", "ccmsetup_runs")

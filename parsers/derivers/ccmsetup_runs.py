@@ -243,7 +243,10 @@ def _host_of(value: str | None) -> str | None:
     value = value.split(";")[0].strip()
     if "://" not in value:
         value = "//" + value
-    host = urlsplit(value).hostname
+    try:
+        host = urlsplit(value).hostname
+    except ValueError:  # "[" without its "]" reads as a broken IPv6 literal
+        return None
     return host or None
 
 

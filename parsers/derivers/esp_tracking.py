@@ -166,6 +166,12 @@ def _classify(key: str) -> tuple[str, str | None, str | None, datetime | None] |
     return None
 
 
+def _is_number(text: str) -> bool:
+    """ASCII digits that fit value_int (int64): "²" passes str.isdigit, and
+    neither it nor a 30-digit string fits."""
+    return text.isascii() and text.isdigit() and len(text) <= 18
+
+
 def derive_esp_tracking(registry_values: pa.Table) -> pa.Table:
     """Decode the ESP-related registry values of one registry export.
 
@@ -203,7 +209,7 @@ def derive_esp_tracking(registry_values: pa.Table) -> pa.Table:
             else:
                 scale = None
         elif kind == "snapshot":
-            if num is None and text is not None and text.strip().isdigit():
+            if num is None and text is not None and _is_number(text.strip()):
                 num = int(text)
             state = on_scale(num, scale)
             if scale == "win32_1_4":

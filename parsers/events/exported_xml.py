@@ -143,7 +143,10 @@ def parse(data: bytes, context: ParseContext | None = None) -> ParseResult:
     """
     rows = EventRows("xml")
     damage = Damage()
-    text = textdecode.decode(data).text
+    decoded = textdecode.decode(data)
+    text = decoded.text
+    if loss := textdecode.loss_warning(decoded):
+        damage.warn(None, loss)
     if "<!DOCTYPE" in text[:4096] or "<!ENTITY" in text:
         damage.warn(1, "DTD ignored (entities never expanded)")
     for m in _EVENT.finditer(text):

@@ -183,7 +183,10 @@ def _add_wevtutil(rows: EventRows, lines: list[str], zone: ZoneInfo | None) -> b
     if "Event ID" not in fields and "Source" not in fields:
         return False
     message = "\n".join(body).strip("\r\n ") or None
-    event_id = int(fields["Event ID"]) if fields.get("Event ID", "").isdigit() else None
+    # Event IDs are 16-bit; "²" passes isdigit() and int() refuses it.
+    given = fields.get("Event ID", "")
+    ok = given.isascii() and given.isdigit() and len(given) <= 5
+    event_id = int(given) if ok and int(given) <= 0xFFFF else None
     data = None
     if message:
         found, data = _decode_message(message)
@@ -235,7 +238,8 @@ def parse(data: bytes, context: ParseContext | None = None) -> ParseResult:
     """
     rows = EventRows("text")
     zone = _zone(context)
-    lines = textdecode.decode(data).text.splitlines()
+    decoded = textdecode.decode(data)
+    lines = decoded.text.splitlines()
     records: list[tuple[str, int, list[str]]] = []  # (kind, first line, lines)
     stray = 0
     for no, line in enumerate(lines, 1):
@@ -271,6 +275,8 @@ def parse(data: bytes, context: ParseContext | None = None) -> ParseResult:
         )
     if stray:
         damage.warn(None, f"{stray} lines outside any event ignored")
+    if loss := textdecode.loss_warning(decoded):
+        damage.warn(None, loss)
     return ParseResult(rows.table(), damage.warnings, damage.skipped)
 
 

@@ -141,8 +141,10 @@ class EventRows:
             self.zone_dated.add(len(self))
         r["channel"].append(channel)
         r["provider"].append(provider)
-        r["event_id"].append(event_id)
-        r["record_id"].append(record_id)
+        # Numbers outside their column's type become null, as levels do: a bad
+        # record must not fail the file (the fuzzer's EventID of 2**63).
+        r["event_id"].append(_fits(event_id, 31))
+        r["record_id"].append(_fits(record_id, 63))
         r["ts_utc"].append(ts_utc)
         r["level"].append(level)
         r["computer"].append(computer)
@@ -283,6 +285,13 @@ def _strings(values) -> pa.Array:
     if values and isinstance(values[0], str) and values.count(values[0]) == len(values):
         return pa.repeat(pa.scalar(values[0], pa.string()), len(values))
     return pa.array(values, pa.string())
+
+
+def _fits(value: int | None, bits: int) -> int | None:
+    """`value` if a signed integer of `bits` + 1 bits holds it, else None."""
+    if value is None or -(1 << bits) <= value < (1 << bits):
+        return value
+    return None
 
 
 def _levels(values: list) -> list:

@@ -30,7 +30,7 @@ from ..base import (
     Parser,
     ParseResult,
 )
-from ..textdecode import decode, decode_head
+from ..textdecode import decode, decode_head, loss_warning
 from .reader import LineReader
 
 SCHEMA = schema.REGISTRY_VALUES
@@ -116,11 +116,14 @@ def parse(data: bytes, context: ParseContext | None = None) -> ParseResult:
     Returns:
         Rows in file order; warnings for lines that could not be read.
     """
-    lines = decode(data).text.split("\n")
+    decoded = decode(data)
+    lines = decoded.text.split("\n")
     dialect, start = _dialect(lines)
     reader = LineReader(lines, dialect, start)
     reader.run()
     damage = reader.damage
+    if loss := loss_warning(decoded):
+        damage.warn(None, loss)
     return ParseResult(_table(dialect, reader.rows), damage.warnings, damage.skipped)
 
 

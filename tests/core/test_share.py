@@ -2,9 +2,23 @@
 
 from __future__ import annotations
 
+import re
+import time
 from pathlib import Path
 
-from espfleet.share import content_id, discover, filesystem, read_bundle
+import pytest
+
+from espfleet.errors import ShareError
+from espfleet.share import (
+    content_id,
+    discover,
+    filesystem,
+    open_share,
+    read_bundle,
+    redact,
+    resolve,
+    split_credentials,
+)
 
 
 def write(path: Path, data: bytes = b"x") -> None:
@@ -68,3 +82,62 @@ def test_stray_files_beside_lone_archives_make_no_bundle(tmp_path):
     write(tmp_path / "README.txt")
     write(tmp_path / "site/a.cab", b"MSCF")
     assert bundles(tmp_path) == [("site/a.cab", "archive", ["a.cab"])]
+
+
+# --- credentials and the one line for a share that cannot be listed ---
+
+
+def test_credentials_are_split_off_the_url_and_redacted_everywhere():
+    clean, user, password = split_credentials(
+        "smb://svc:S3cr%40t!@files.corp:4445/logs/site"
+    )
+    assert (clean, user, password) == (
+        "smb://files.corp:4445/logs/site",
+        "svc",
+        "S3cr@t!",
+    )
+    assert redact("smb://svc:S3cr%40t!@files.corp/logs failed: S3cr@t! S3cr%40t!") == (
+        "smb://svc@files.corp/logs failed: *** ***"
+    )
+    assert split_credentials("/mnt/share") == ("/mnt/share", None, None)
+
+
+def test_credentials_come_from_the_environment(monkeypatch):
+    monkeypatch.setenv("ESPFLEET_SHARE_USER", "svc")
+    monkeypatch.setenv("ESPFLEET_SHARE_PASSWORD", "from-env")
+    clean, options = resolve("smb://files.corp/logs")
+    assert clean == "smb://files.corp/logs"
+    assert options == {
+        "register_session_retries": 0,
+        "username": "svc",
+        "password": "from-env",
+    }
+    assert redact("from-env") == "***"
+
+
+def test_a_missing_share_is_one_line(tmp_path):
+    with pytest.raises(
+        ShareError, match=r"^share .*nope not found: .*nope does not exist$"
+    ):
+        open_share(str(tmp_path / "nope"))
+    write(tmp_path / "file.cab", b"MSCF")
+    with pytest.raises(ShareError, match=r"is a file, not a folder$"):
+        open_share(str(tmp_path / "file.cab"))
+
+
+def test_an_unreachable_share_is_retried_then_one_line_with_the_time_spent(monkeypatch):
+    import socket
+
+    with socket.socket() as s:  # a port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    monkeypatch.setenv("ESPFLEET_SHARE_RETRY_DELAYS", "0.2,0.4")
+    started = time.monotonic()
+    with pytest.raises(ShareError) as caught:
+        open_share(f"smb://u:pw@127.0.0.1:{port}/fleet")
+    assert time.monotonic() - started >= 0.6
+    assert re.fullmatch(
+        rf"share smb://127\.0\.0\.1:{port}/fleet unreachable after 3 attempts over \d+ s: .+",
+        str(caught.value),
+    )
+    assert "pw" not in str(caught.value).split(": ", 1)[1].replace("pw@", "")

@@ -9,8 +9,9 @@ import zipfile
 import pytest
 from cabarchive import CabArchive, CabFile
 
-from espfleet.unpack import BundleError, read_archive, unpack
+from espfleet.unpack import BundleError, Limits, read_archive, unpack
 from tests.conftest import corpus_file
+from tests.core import bombs
 
 
 def mszip_cab(files: dict[str, bytes]) -> bytes:
@@ -112,3 +113,90 @@ def test_member_times_are_the_wall_clock_times_the_cab_stores(corpus):
     unpack({"x.cab": data}, written_at=times)
     assert str(times["x.cab/MDMDiagReport.xml"]) == "2020-03-27 10:31:00"
     assert str(times["x.cab/CloudExperienceHostOobe.etl.008"]) == "2020-03-27 05:41:00"
+
+
+# --- the budget of one bundle (Limits), counted across all of its archives ---
+
+MIB = 1 << 20
+
+
+def test_member_count_is_counted_across_the_archives_of_a_bundle():
+    limits = Limits(max_members=5)
+    three = zip_bytes({f"{n}.log": b"x" for n in range(3)})
+    assert (
+        len(unpack({"a.zip": three, "b.zip": three[:]}, limits=Limits(max_members=6)))
+        == 6
+    )
+    with pytest.raises(
+        BundleError, match=r"b\.zip/2\.log: over budget: more than 5 members"
+    ):
+        unpack({"a.zip": three, "b.zip": three}, limits=limits)
+
+
+def test_unpacked_bytes_are_counted_across_archives_and_nesting():
+    mib = zip_bytes({"big.log": bytes(MIB)})
+    nested = zip_bytes({"inner.zip": mib})
+    limits = Limits(max_unpacked_mb=2)
+    assert len(unpack({"a.zip": mib}, limits=limits)) == 1
+    # the nested archive's own bytes count, then its member's: 2 MiB + a little
+    with pytest.raises(
+        BundleError, match=r"more than 2 MB \(ESPFLEET_MAX_UNPACKED_MB\)"
+    ):
+        unpack({"a.zip": mib, "n.zip": nested}, limits=limits)
+
+
+def test_a_member_declaring_too_much_is_refused_before_decompressing():
+    cab = mszip_cab({"zeros.log": bytes(3 * MIB)})
+    with pytest.raises(
+        BundleError,
+        match=r"^x\.cab/zeros\.log: over budget: member declares 3145728 bytes, more than 1 MB",
+    ):
+        unpack({"x.cab": cab}, limits=Limits(max_member_mb=1))
+
+
+def test_a_member_lying_about_its_size_stops_while_it_decompresses():
+    stream, crc = bombs._deflated_zeros(3 * MIB)
+    liar = bombs._stored_deflate_zip(["a.bin"], stream, crc, 1000)  # declares 1000
+    with pytest.raises(
+        BundleError, match=r"^z\.zip/a\.bin: over budget: member larger than 1 MB"
+    ):
+        unpack({"z.zip": liar}, limits=Limits(max_member_mb=1))
+
+
+def test_compression_ratio_is_checked_past_its_floor():
+    zeros = zip_bytes({"zeros.log": bytes(4 * MIB)})  # about 1000:1
+    assert unpack({"z.zip": zeros}, limits=Limits(ratio_floor_mb=8))
+    with pytest.raises(
+        BundleError, match=r"compression ratio over 100:1 \(2 MB out of \d+ bytes"
+    ):
+        unpack({"z.zip": zeros}, limits=Limits(ratio_floor_mb=2))
+
+
+def test_nesting_fan_out_and_depth():
+    leaf = zip_bytes({"a.log": b"x"})
+    fan = zip_bytes({f"{n}.zip": leaf for n in range(4)})
+    with pytest.raises(
+        BundleError, match=r"fan\.zip/3\.zip: over budget: more than 4 archives"
+    ):
+        unpack({"fan.zip": fan}, limits=Limits(max_archives=4))
+    deep = zip_bytes({"2.zip": zip_bytes({"3.zip": leaf})})
+    with pytest.raises(
+        BundleError, match=r"1\.zip/2\.zip/3\.zip: archives nested deeper than 2"
+    ):
+        unpack({"1.zip": deep}, limits=Limits(max_depth=2))
+
+
+def test_limits_from_the_environment():
+    env = {"ESPFLEET_MAX_UNPACKED_MB": "2048", "ESPFLEET_MAX_RATIO": "50"}
+    assert Limits.from_env(env) == Limits(max_unpacked_mb=2048, max_ratio=50)
+    assert Limits.from_env({}) == Limits()
+    with pytest.raises(
+        ValueError, match="ESPFLEET_MAX_MEMBERS='lots': a positive integer"
+    ):
+        Limits.from_env({"ESPFLEET_MAX_MEMBERS": "lots"})
+
+
+def test_real_cabs_are_inside_the_default_budget(corpus):
+    for name in ("itziktdk-MyRes_2024", "joopjaeng-jaeng_2020"):
+        data = corpus_file(corpus, f"cab/MDMDiagReport_{name}.cab").read_bytes()
+        assert len(unpack({"x.cab": data}, limits=Limits())) in (29, 50)

@@ -94,11 +94,14 @@ def test_every_table_file_reads_with_fastparquet(fleet):
 
 def test_no_temporary_or_partial_file_is_left_in_the_warehouse(fleet):
     root, _, _ = fleet
+    # The marker and the (released) lock file are the warehouse's own.
     assert not [
         p
         for p in (root / "wh").rglob("*")
-        if p.name.startswith(".") or p.suffix == ".tmp"
+        if (p.name.startswith(".") or p.suffix == ".tmp")
+        and p.name not in (".espfleet-warehouse", ".espfleet.lock")
     ]
+    assert (root / "wh" / ".espfleet.lock").read_bytes() == b""
 
 
 def test_dry_run_lists_new_bundles_and_writes_nothing(fleet, tmp_path):

@@ -196,6 +196,16 @@ def test_smsmp_property_gives_mp_host():
     assert run["mp_host"] == "mp2.corp.example.com" and run["used_cmg"] is False
 
 
+def test_a_bracket_in_the_mp_gives_no_host_instead_of_an_error():
+    # Found by the fuzzer (make soak): urlsplit raises "Invalid IPv6 URL" on an
+    # unclosed "["; the run is kept and only its mp_host is unknown.
+    (run,) = runs_text(
+        rec("==========[ ccmsetup started in process 1 ]=========="),
+        rec("Command line: ccmsetup.exe SMSMP=https://[mp2.corp.example.com"),
+    )
+    assert run["mp_host"] is None and run["used_cmg"] is False
+
+
 # --- the real corpus ccmsetup.log (launcher + service process interleaved) ---
 
 REDDIT = "cmtrace/ccmsetup_jimbocalvo-Reddit_1.log"

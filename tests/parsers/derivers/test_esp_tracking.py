@@ -141,6 +141,24 @@ def test_lower_case_key_paths_match():
     ]
 
 
+@pytest.mark.parametrize("text", ["2\u00b2631", "9" * 30])
+def test_a_snapshot_number_that_is_no_int64_stays_text(text):
+    # Found by the fuzzer (make soak): "²" passes str.isdigit() and int() raised.
+    reg = (
+        "Windows Registry Editor Version 5.00\r\n\r\n"
+        "[HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Windows\\Autopilot\\"
+        "EnrollmentStatusTracking\\ESPTrackingInfo\\Diagnostics\\Sidecar\\"
+        "2026-11-20T08:05:00Z]\r\n"
+        f'"CurrentBuild"="{text}"\r\n'
+    ).encode("utf-16")
+    (row,) = derive_esp_tracking(regfile.parse(reg).table).to_pylist()
+    assert (row["kind"], row["value_int"], row["value_text"]) == (
+        "snapshot",
+        None,
+        text,
+    )
+
+
 def test_snapshot_time_spellings():
     assert snapshot_time("2026-11-20T08:01:12.5Z") == datetime(
         2026, 11, 20, 8, 1, 12, 500000, tzinfo=UTC

@@ -135,3 +135,20 @@ def test_same_event_from_evtx_and_xml_agrees():
     }
     for table, source_format in ((from_evtx, "evtx"), (from_xml, "xml")):
         assert table.to_pylist() == [expected | {"source_format": source_format}]
+
+
+def test_event_and_record_ids_too_large_for_their_columns_are_null():
+    # Found by the fuzzer (make soak): an EventID of 2**63 failed the whole file.
+    xml = (
+        b'<Events><Event xmlns="http://schemas.microsoft.com/win/2004/08/events/event">'
+        b"<System><Provider Name='P'/><EventID>9223372036854775808</EventID>"
+        b"<EventRecordID>99999999999999999999</EventRecordID>"
+        b"<TimeCreated SystemTime='2024-04-03T09:41:12.1230000Z'/>"
+        b"<Channel>Application</Channel></System></Event></Events>"
+    )
+    (row,) = exported_xml.parse(xml).table.to_pylist()
+    assert (row["event_id"], row["record_id"], row["channel"]) == (
+        None,
+        None,
+        "Application",
+    )

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
+
 from espfleet.parsers.base import ParseContext
 from espfleet.parsers.events import rendered_text
 
@@ -132,3 +134,18 @@ def test_cxid_event_data():
 def test_garbage_never_raises():
     result = rendered_text.parse(b"[ETW] [x\n" * 30)
     assert result.table.num_rows == 0 and result.skipped == 20
+
+
+@pytest.mark.parametrize("given", ["6\u00b2407", "99999999999", "70000"])
+def test_an_event_id_that_is_no_16_bit_number_is_null(given):
+    # "²" passes str.isdigit() and int() raised; 11 digits overflowed int32.
+    text = (
+        "Event[0]:\r\n  Log Name: Microsoft-Windows-Shell-Core/Operational\r\n"
+        "  Source: Microsoft-Windows-Shell-Core\r\n  Date: 2024-04-03T09:41:12.123\r\n"
+        f"  Event ID: {given}\r\n  Level: Information\r\n  Description:\r\nhello\r\n"
+    )
+    result = rendered_text.parse(text.encode("utf-8"))
+    ((event_id, message),) = [
+        (r["event_id"], r["message"]) for r in result.table.to_pylist()
+    ]
+    assert (event_id, message) == (None, "hello")
