@@ -3,7 +3,7 @@
 Derived facts (docs/formats.md §5.4): the member listings of the public samples
 [S-MYRES] (``MDMDiagReport.cab``, 2024, 50 members, 44.9 MB unpacked),
 [S-JAENG] (``MDMDiagReport.cab``, 2020, 29 members, 13.6 MB) and [S-GSAGAR]
-(``MDMDiagReport.zip``, 2026, 52 members, 100 MB), and the record counts of the
+(``MDMDiagReport.zip``, 2026, 51 members, 91.5 MB), and the record counts of the
 .evtx channels they carry. Nothing of their content is copied: only names,
 sizes and counts.
 
