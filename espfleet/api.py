@@ -208,8 +208,12 @@ def print_report(
     since: date | None,
     fmt: str,
     settings: RunSettings | None = None,
+    mask: bool = False,
 ) -> None:
     """Print report `name` (or the list of reports) as a table, CSV or JSON.
+
+    With `mask`, device names, serials, users and tenants are shown as their
+    pseudonyms (espfleet.masking), the same as in a masked dashboard.
 
     Raises:
         reports.UnknownReport: `name` is not a report.
@@ -223,7 +227,44 @@ def print_report(
         table = reports.run(
             con, name, since, settings.delta_threshold, settings.min_devices
         )
+        if mask:
+            table = _masker(con, warehouse).table(table)
     print_table(table, fmt, reports.REPORTS[name].title)
+
+
+def _masker(con, warehouse: Path):
+    """The warehouse's Masker (its key created on first use)."""
+    from .masking import Masker, load_key
+
+    return Masker(load_key(warehouse), reports.identities(con))
+
+
+def dashboard(
+    warehouse: Path,
+    out: Path | None = None,
+    since: date | None = None,
+    mask: bool = False,
+    settings: RunSettings | None = None,
+):
+    """Export the ops-review dashboard (espfleet.dashboards.export_dashboard).
+
+    Returns:
+        The `Export`: the HTML file, the images, the time taken.
+
+    Raises:
+        WarehouseError: no database in `warehouse`, or an older one.
+    """
+    from espfleet.dashboards import export_dashboard
+
+    settings = settings or RunSettings(warehouse=warehouse)
+    return export_dashboard(
+        warehouse,
+        out,
+        since,
+        mask,
+        settings.delta_threshold,
+        settings.min_devices,
+    )
 
 
 def _points(value: float | None) -> str:
@@ -290,6 +331,8 @@ def print_run(totals: dict, settings: RunSettings) -> None:
     say("warehouse: ", root / "espfleet.duckdb", " (views over ", root / "parquet", ")")
     say("quarantine: ", root / "quarantine")
     say('query it:   espfleet sql "select * from device_outcomes" --warehouse ', root)
+    if totals.get("dashboard"):
+        say("dashboard:  ", totals["dashboard"], " (one file; opens offline)")
 
 
 DEVICE_SQL = """

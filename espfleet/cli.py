@@ -57,6 +57,21 @@ MIN_DEVICES = click.option(
 )
 
 
+MASK = click.option(
+    "--mask",
+    is_flag=True,
+    help="Show device names, serials, users and tenants as stable pseudonyms "
+    "(a keyed hash; the key stays in the warehouse).",
+)
+
+
+MASK_DASHBOARD = click.option(
+    "--mask-dashboard",
+    is_flag=True,
+    help="Write the run's dashboard with pseudonyms (see espfleet dashboard --mask).",
+)
+
+
 class _Commands(click.Group):
     """User errors as one line and a non-zero exit, no traceback: 2 for a
     warehouse that cannot be opened and an unknown report, 75 for a warehouse
@@ -95,12 +110,14 @@ def _readable(warehouse: Path) -> None:
 @LOCK_WAIT
 @THRESHOLD
 @MIN_DEVICES
+@MASK_DASHBOARD
 def run(
     warehouse: Path,
     source: str,
     lock_wait: float,
     delta_threshold: float,
     min_devices: int,
+    mask_dashboard: bool,
 ) -> None:
     """The nightly job on the committed sample (what `make run` calls).
 
@@ -113,6 +130,7 @@ def run(
             lock_wait_s=lock_wait,
             delta_threshold=delta_threshold,
             min_devices=min_devices,
+            mask_dashboard=mask_dashboard,
         )
     )
 
@@ -128,6 +146,7 @@ def run(
 @LOCK_WAIT
 @THRESHOLD
 @MIN_DEVICES
+@MASK_DASHBOARD
 def ingest(
     warehouse: Path,
     source: str,
@@ -139,6 +158,7 @@ def ingest(
     lock_wait: float,
     delta_threshold: float,
     min_devices: int,
+    mask_dashboard: bool,
 ) -> None:
     """The nightly flow on any share: new bundles -> Parquet -> DuckDB -> reports.
 
@@ -162,6 +182,7 @@ def ingest(
             lock_wait_s=lock_wait,
             delta_threshold=delta_threshold,
             min_devices=min_devices,
+            mask_dashboard=mask_dashboard,
         )
     )
 
@@ -252,6 +273,7 @@ def explain(code: str) -> None:
 )
 @THRESHOLD
 @MIN_DEVICES
+@MASK
 def report(
     warehouse: Path,
     name: str | None,
@@ -259,6 +281,7 @@ def report(
     fmt: str,
     delta_threshold: float,
     min_devices: int,
+    mask: bool,
 ) -> None:
     """Print the fleet report NAME; with no NAME, list the reports.
 
@@ -274,7 +297,55 @@ def report(
         warehouse=warehouse, delta_threshold=delta_threshold, min_devices=min_devices
     )
     _readable(warehouse)
-    api.print_report(warehouse, name, since_day, fmt, settings)
+    api.print_report(warehouse, name, since_day, fmt, settings, mask)
+
+
+@main.command()
+@WAREHOUSE
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    help="Output folder  [default: WAREHOUSE/dashboard]",
+)
+@click.option(
+    "--since",
+    type=click.DateTime(["%Y-%m-%d"]),
+    default=None,
+    help="First UTC day of the daily charts and the devices to chase "
+    "(default: the 30 days up to the latest night).",
+)
+@THRESHOLD
+@MIN_DEVICES
+@MASK
+def dashboard(
+    warehouse: Path,
+    out: Path | None,
+    since,
+    delta_threshold: float,
+    min_devices: int,
+    mask: bool,
+) -> None:
+    """Export the ops-review dashboard: index.html, a PNG per chart, summary.png.
+
+    One self-contained HTML file (no network, no server needed: open it from
+    a share or a mail), an image per chart and a one-page summary for a slide.
+    The nightly run writes it too.
+
+    Example: espfleet dashboard --warehouse warehouse --mask --out /srv/share/ops
+    """
+    settings = RunSettings(
+        warehouse=warehouse, delta_threshold=delta_threshold, min_devices=min_devices
+    )
+    _readable(warehouse)
+    result = api.dashboard(
+        warehouse, out, since.date() if since else None, mask, settings
+    )
+    click.echo(
+        f"dashboard: {result.index} ({result.size_bytes / 1e6:.1f} MB, "
+        f"{len(result.images)} images, {result.seconds:.1f} s)"
+        + (" - no data yet" if result.empty else "")
+    )
 
 
 @main.command()

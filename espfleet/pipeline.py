@@ -378,6 +378,17 @@ def rate_flags(warehouse: Path, threshold: float, min_devices: int) -> dict:
     }
 
 
+def export_dashboard(
+    warehouse: Path, threshold: float, min_devices: int, mask: bool = False
+) -> Path:
+    """Write the ops-review dashboard of the refreshed warehouse; its index.html."""
+    from espfleet.dashboards import export_dashboard as export
+
+    return export(
+        warehouse, mask=mask, threshold=threshold, min_devices=min_devices
+    ).index
+
+
 def add_up(summaries: list[BatchSummary], seen: int, run_id: str) -> dict:
     """One run's totals from its batch summaries."""
     rows: dict[str, int] = {}

@@ -120,6 +120,54 @@ REPORTS: dict[str, Report] = {
             "failed desc, day desc, device_key",
             since="day",
         ),
+        Report(
+            "daily_totals",
+            "Attempts, devices and failures per UTC day",
+            "day",
+            since="day",
+        ),
+        Report(
+            "fleet_rate_changes",
+            "The fleet's failure rate, night over night and week over week",
+            "period",
+        ),
+        Report(
+            "phase_failure_rates",
+            "ESP failure rates by phase (day x phase; each device once a day)",
+            "day, phase",
+            since="day",
+        ),
+        Report(
+            "phase_error_matrix",
+            "Failing devices by phase and error code (each by its latest attempt)",
+            "failed_devices desc, phase, error_code",
+        ),
+        Report(
+            "devices_to_chase",
+            "Devices to chase, worst first (latest attempt failed)",
+            "rank",
+            since="day",
+        ),
+        Report(
+            "duration_distribution",
+            "How much of the ESP timeout ccmsetup and the task sequence took",
+            "component, share_from",
+        ),
+        Report(
+            "parse_warnings",
+            "Members read with warnings or skipped records, by parser",
+            "members desc, parser",
+        ),
+        Report(
+            "unread_members",
+            "Members no parser read, by reason and kind of file",
+            "members desc, reason, file_kind",
+        ),
+        Report(
+            "quarantined_bundles",
+            "Bundles quarantined, the latest first, and why",
+            "ingested_at desc, bundle_id",
+        ),
     )
 }
 
@@ -196,3 +244,43 @@ def rate_flags(
     """The flagged rows of `rate_deltas`: rates that rose past the threshold."""
     table = run(con, "rate_deltas", None, threshold, min_devices)
     return table.filter(pc.field("flagged"))
+
+
+# -- what the dashboard and --mask read beyond REPORTS (espfleet.dashboards) ------
+
+TIMELINES_SQL = """
+select bundle_id, ts_utc, source, what, outcome, detail
+from device_timeline
+where bundle_id in (select unnest(?::varchar[]))
+order by bundle_id, ts_utc nulls last, source, seq
+"""
+
+
+def quarantined(con: duckdb.DuckDBPyConnection) -> pa.Table:
+    """The quarantined bundles, latest first, with their reasons."""
+    return run(con, "quarantined_bundles")
+
+
+def timelines(con: duckdb.DuckDBPyConnection, bundle_ids: list[str]) -> pa.Table:
+    """`device_timeline` rows of `bundle_ids`, each bundle's in time order."""
+    return con.sql(TIMELINES_SQL, params=[bundle_ids]).to_arrow_table()
+
+
+def warehouse_info(con: duckdb.DuckDBPyConnection) -> dict:
+    """The `warehouse_info` row: which espfleet built the file, and when."""
+    rows = con.sql("select * from warehouse_info").to_arrow_table().to_pylist()
+    return rows[0] if rows else {}
+
+
+def identities(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:
+    """(kind, value) of every device name, serial, user and tenant the data holds.
+
+    Kinds: ``device``, ``serial``, ``user``, ``tenant`` (the `identities` view);
+    what ``--mask`` hides. Devices and serials come first, so a value that is
+    both a name and a tenant's is masked as the device it names.
+    """
+    rows = con.sql(
+        "select kind, value from identities order by"
+        " case kind when 'device' then 0 when 'serial' then 1 else 2 end, value"
+    ).fetchall()
+    return [(kind, value) for kind, value in rows]

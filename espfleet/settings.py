@@ -36,6 +36,8 @@ class RunSettings:
             flagged...
         min_devices: ...when at least this many devices fail that way; cohorts
             smaller than this are marked small.
+        mask_dashboard: the run's dashboard shows pseudonyms for device
+            names, serials, users and tenants (espfleet.masking).
     """
 
     source: str = str(SAMPLE_SOURCE)
@@ -48,6 +50,7 @@ class RunSettings:
     lock_wait_s: float = 60.0
     delta_threshold: float = 0.05
     min_devices: int = 3
+    mask_dashboard: bool = False
 
 
 def configure_prefect(workdir: Path | None = None) -> None:

@@ -23,7 +23,11 @@ from espfleet.settings import RunSettings, configure_prefect
 configure_prefect()
 
 from prefect import flow, get_run_logger, task  # noqa: E402
-from prefect.artifacts import create_markdown_artifact, create_table_artifact  # noqa: E402
+from prefect.artifacts import (  # noqa: E402
+    create_link_artifact,
+    create_markdown_artifact,
+    create_table_artifact,
+)
 from prefect.cache_policies import NO_CACHE  # noqa: E402
 from prefect.futures import as_completed  # noqa: E402
 from prefect.states import Failed  # noqa: E402
@@ -97,6 +101,13 @@ def rate_flags(warehouse: Path, delta_threshold: float, min_devices: int) -> dic
     return pipeline.rate_flags(warehouse, delta_threshold, min_devices)
 
 
+@task(cache_policy=NO_CACHE)
+def export_dashboard(
+    warehouse: Path, delta_threshold: float, min_devices: int, mask: bool
+) -> Path:
+    return pipeline.export_dashboard(warehouse, delta_threshold, min_devices, mask)
+
+
 # Prefect types task runners by their future type, which its own constructors do
 # not infer (ThreadPoolTaskRunner[Never]); hence the ignores on task_runner=.
 @flow(name="espfleet-nightly", task_runner=ThreadPoolTaskRunner(max_workers=2))  # type: ignore[arg-type]
@@ -109,21 +120,30 @@ def nightly(
     lock_wait_s: float = runs.DEFAULT_WAIT_S,
     delta_threshold: float = 0.05,
     min_devices: int = 3,
+    mask_dashboard: bool = False,
 ):
     """Ingest what is new on `source` into `warehouse` and refresh the reports.
 
     `source` never carries a password here (README "Share credentials").
     Rates that rose by `delta_threshold` or more night over night or week over
     week on at least `min_devices` failing devices are flagged in the
-    ``rate-flags`` artifact and the run's summary. Returns the run's totals,
-    or a Failed state whose data is the `UserError`.
+    ``rate-flags`` artifact and the run's summary. The last step writes the
+    dashboard (``<warehouse>/dashboard/index.html``; masked with
+    `mask_dashboard`), linked in the ``dashboard`` artifact. Returns the run's
+    totals, or a Failed state whose data is the `UserError`.
     """
     try:
         if dry_run:
             return _dry_run(source, warehouse, reprocess)
         with runs.run_lock(warehouse, lock_wait_s):
             return _ingest(
-                source, warehouse, batch_size, reprocess, delta_threshold, min_devices
+                source,
+                warehouse,
+                batch_size,
+                reprocess,
+                delta_threshold,
+                min_devices,
+                mask_dashboard,
             )
     except UserError as error:
         return Failed(message=share.redact(str(error)), data=error)
@@ -147,6 +167,7 @@ def _ingest(
     reprocess: bool,
     delta_threshold: float,
     min_devices: int,
+    mask_dashboard: bool = False,
 ) -> dict:
     wh = Warehouse(warehouse)
     runs.claim(wh)
@@ -198,7 +219,14 @@ def _ingest(
         table=_jsonable(totals["rate_flags"]),
         description=f"{run_id}: {totals['flag_rule']}",
     )
-    return totals | {"failure_rates": rates}
+    index = export_dashboard(warehouse, delta_threshold, min_devices, mask_dashboard)
+    create_link_artifact(
+        key="dashboard",
+        link=index.resolve().as_uri(),
+        link_text="ops-review dashboard",
+        description=f"{run_id}: {index}",
+    )
+    return totals | {"failure_rates": rates, "dashboard": index}
 
 
 def _disk_full(
@@ -276,6 +304,7 @@ def _call(settings: RunSettings) -> dict:
         lock_wait_s=settings.lock_wait_s,
         delta_threshold=settings.delta_threshold,
         min_devices=settings.min_devices,
+        mask_dashboard=settings.mask_dashboard,
         return_state=True,
     )
     result = state.result(raise_on_failure=False)  # type: ignore[attr-defined]
@@ -293,6 +322,7 @@ def _parameters(settings: RunSettings) -> dict:
         "dry_run": False,
         "delta_threshold": settings.delta_threshold,
         "min_devices": settings.min_devices,
+        "mask_dashboard": settings.mask_dashboard,
     }
 
 

@@ -20,6 +20,7 @@ same seed gives the same bytes (no wall clock, no hash-seed dependence).
 from __future__ import annotations
 
 import random
+import re
 from dataclasses import replace
 from pathlib import Path
 
@@ -170,7 +171,10 @@ def new_device_plan(seed: int, index: int) -> Plan:
 
 def _cab_members(plan: Plan, rng: random.Random) -> list[tuple[str, bytes]]:
     members = [
-        (f"DeviceHash_{plan.device_name}.csv", cabfiles.device_hash(plan, rng)),
+        (
+            f"DeviceHash_{_file_part(plan.device_name)}.csv",
+            cabfiles.device_hash(plan, rng),
+        ),
         ("DiagnosticsFrameworkData.json", cabfiles.framework_json(plan)),
         ("IntuneManagementExtension.log", agentlogs.ime_log(plan, rng)),
         ("MdmDiagLogMetadata.json", cabfiles.metadata_json(plan)),
@@ -260,6 +264,15 @@ def _intune_zip(
     )
 
 
+def _file_part(name: str) -> str:
+    """`name` as a file-name part: characters Windows refuses become ``_``.
+
+    Real device names never hold them; a test's planted name (markup in a
+    device name) still gets a bundle on disk.
+    """
+    return re.sub(r'[<>:"/\\|?*\x00-\x1f]', "_", name)
+
+
 def write_bundle(plan: Plan, seed: int, out: Path, size: str = "small") -> str:
     """Write one bundle under ``out``; returns its path relative to ``out``.
 
@@ -268,6 +281,7 @@ def write_bundle(plan: Plan, seed: int, out: Path, size: str = "small") -> str:
     """
     rng = random.Random(f"{seed}:{plan.index}:{plan.attempt}:files")
     real = random.Random(f"{seed}:{plan.index}:{plan.attempt}:real")
+    file_name = _file_part(plan.device_name)
     local = plan.local(plan.collected_at)
     mdmlogs = f"mdmlogs-{local:%Y-%m-%d-%H-%M-%S}.cab"
     members = _cab_members(plan, rng)
@@ -281,17 +295,17 @@ def write_bundle(plan: Plan, seed: int, out: Path, size: str = "small") -> str:
         logs = realsize.real_loose_logs(plan, logs, real)
     site = out / plan.site
     if plan.layout == "lone_cab":
-        name = f"MDMDiagReport-{local:%Y%m%d}-{plan.device_name}.cab"
+        name = f"MDMDiagReport-{local:%Y%m%d}-{file_name}.cab"
         path = site / "drop" / name
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(cab_bytes)
     elif plan.layout == "intune_zip":
-        name = f"DiagLogs-{plan.device_name}-{plan.collected_at:%Y%m%dT%H%M%S}Z.zip"
+        name = f"DiagLogs-{file_name}-{plan.collected_at:%Y%m%dT%H%M%S}Z.zip"
         path = site / "drop" / name
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(_intune_zip(plan, mdmlogs, cab_bytes, logs))
     else:
-        path = site / f"{plan.device_name}_{local:%Y%m%d-%H%M%S}"
+        path = site / f"{file_name}_{local:%Y%m%d-%H%M%S}"
         path.mkdir(parents=True, exist_ok=True)
         name = rng.choices(
             (mdmlogs, "autopilot-logs.cab", "MDMDiagReport.cab"), (70, 15, 15)

@@ -144,3 +144,33 @@ def test_flow_publishes_the_rate_flags_and_newly_failing_devices(fleet):
     (markdown,) = [a.data for a in summary if a.description == first["run_id"]]
     assert "## Rate flags" in markdown
     assert f"Newly failing devices: {len(newly)}" in markdown
+
+
+def test_the_flows_last_step_writes_the_dashboard_and_links_it(fleet):
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+
+    root, _, first = fleet
+    index = root / "wh" / "dashboard" / "index.html"
+    assert first["dashboard"] == index
+    html = index.read_text(encoding="utf-8")
+    assert html.startswith("<!DOCTYPE html>") and "Devices to chase" in html
+    assert (index.parent / "summary.png").read_bytes()[:4] == b"\x89PNG"
+    with get_client(sync_client=True) as client:
+        found = client.read_artifacts(
+            artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=["dashboard"]))
+        )
+    ours = [a for a in found if a.description == f"{first['run_id']}: {index}"]
+    assert len(ours) == 1
+    assert f"({index.resolve().as_uri()})" in ours[0].data
+
+
+def test_the_end_of_the_run_says_where_the_dashboard_is(fleet, capsys):
+    from espfleet.api import print_run
+    from espfleet.settings import RunSettings
+
+    root, _, first = fleet
+    print_run(first, RunSettings(warehouse=root / "wh"))
+    out = " ".join(capsys.readouterr().out.split())  # rich wraps at 80 columns
+    index = root / "wh" / "dashboard" / "index.html"
+    assert f"dashboard: {index} (one file; opens offline)" in out

@@ -259,3 +259,39 @@ def test_the_end_of_a_run_says_the_flags_in_words():
         "newly failing devices on the latest night: 1",
         "  PC-S1 (US-NYC): DevicePreparation 0x800705B4 ccmsetup_never_ran",
     ]
+
+
+def test_the_dashboard_views_count_each_device_once_per_day(duck):
+    # Day 0: S0 fails, S1 and S2 succeed; day 1: S0 and S1 fail, S2 succeeds.
+    plan = [("a0", "S0", "US-NYC", 0, True), ("a1", "S1", "US-NYC", 0, False)]
+    plan += [("a2", "S2", "DE-FRA", 0, False), ("b0", "S0", "US-NYC", 1, True)]
+    plan += [("b1", "S1", "US-NYC", 1, True), ("b2", "S2", "DE-FRA", 1, False)]
+    fleet(duck, plan)
+    assert rows(
+        duck,
+        "select day::varchar, attempts, devices, failed_devices, failure_rate"
+        " from daily_totals order by day",
+    ) == [("2026-11-20", 3, 3, 1, 1 / 3), ("2026-11-21", 3, 3, 2, 2 / 3)]
+    assert rows(
+        duck,
+        "select day::varchar, phase, devices, failures from phase_failure_rates"
+        " order by day",
+    ) == [
+        ("2026-11-20", "DevicePreparation", 3, 1),
+        ("2026-11-21", "DevicePreparation", 3, 2),
+    ]
+    assert rows(
+        duck,
+        "select current_devices, current_failures, previous_devices,"
+        " previous_failures, round(rate_change, 4) from fleet_rate_changes"
+        " where period = 'night'",
+    ) == [(3, 2, 3, 1, round(1 / 3, 4))]
+    # Worst first: S0 failed twice, S1 once (and newly).
+    assert rows(
+        duck,
+        "select rank, device_key, failed_attempts, newly_failing"
+        " from devices_to_chase order by rank",
+    ) == [(1, "S0", 2, False), (2, "S1", 1, True)]
+    assert rows(
+        duck, "select phase, failed_devices, share_of_failures from phase_error_matrix"
+    ) == [("DevicePreparation", 2, 1.0)]
