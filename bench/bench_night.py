@@ -155,6 +155,9 @@ def measure(mode: str, share: Path, batch: int, tmp: Path) -> dict:
     cmd = [sys.executable, __file__, "--child", mode, "--share", str(share)]
     cmd += ["--batch-size", str(batch), "--warehouse", str(tmp / f"wh-{mode}")]
     env = dict(os.environ, PREFECT_HOME=str(tmp / f"prefect-{mode}"))
+    # On a loaded machine the temporary API can take over 60 s (Prefect's
+    # default) to answer the flow's first calls: the run then dies at start.
+    env.setdefault("PREFECT_API_REQUEST_TIMEOUT", "300")
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True, env=env)
     root = psutil.Process(proc.pid)
     peak_one = peak_sum = 0
