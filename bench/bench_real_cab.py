@@ -1,7 +1,7 @@
 """CPU cost of the one real 45 MB CAB, bytes to tables; prints numbers, asserts nothing.
 
     ESPFLEET_CORPUS=../shared/corpus taskset -c 0 \\
-        .venv/bin/python bench/bench_real_cab.py [repeats] [--profile N]
+        .venv/bin/python bench/bench_real_cab.py [repeats] [--profile N] [--cab F]
 
 `espfleet.unpack.unpack` + `espfleet.ingest.ingest_bundle` on
 `cab/MDMDiagReport_itziktdk-MyRes_2024.cab` (issue #12 goal: at most 0.6 s of
@@ -19,6 +19,8 @@ best of `repeats` after a first call in a fresh process. Then:
 * the largest costs of `--profile N` runs (cProfile, own time).
 
 Run it pinned to one core (`taskset -c 0`): the affinity it ran with is printed.
+``--cab F`` runs the same on another CAB, such as one of
+``espfleet simulate --size real`` (docs/scale.md "Real-size bundles").
 """
 
 from __future__ import annotations
@@ -256,9 +258,15 @@ def main() -> None:
     args = argparse.ArgumentParser()
     args.add_argument("repeats", nargs="?", type=int, default=7)
     args.add_argument("--profile", type=int, default=3, metavar="N")
+    args.add_argument(
+        "--cab",
+        type=Path,
+        default=None,
+        help="another CAB (a simulated real-size one) instead of the corpus CAB",
+    )
     opts = args.parse_args()
     corpus = Path(os.environ.get("ESPFLEET_CORPUS", "../shared/corpus"))
-    path = corpus / CAB
+    path = opts.cab or corpus / CAB
     if not path.exists():
         print(f"no {path} (set ESPFLEET_CORPUS to the corpus folder): skipped")
         return

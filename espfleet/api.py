@@ -47,11 +47,11 @@ def serve(settings: RunSettings, cron: str, server_port: int = 4200) -> None:
     serve_nightly(settings, cron, server_port)
 
 
-def simulate(devices: int, seed: int, out: Path) -> Path:
-    """Write a simulated share; returns the ground_truth.csv path."""
+def simulate(devices: int, seed: int, out: Path, size: str = "small") -> Path:
+    """Write a simulated share (``size`` small or real); returns ground_truth.csv."""
     from espfleet.simulator.fleet import simulate as write_fleet
 
-    return write_fleet(devices=devices, seed=seed, out=out)
+    return write_fleet(devices=devices, seed=seed, out=out, size=size)
 
 
 class UnsupportedFile(Exception):

@@ -248,12 +248,20 @@ def serve(
 @click.option("--devices", default=40, show_default=True)
 @click.option("--seed", default=7, show_default=True)
 @click.option("--out", type=click.Path(path_type=Path), required=True)
-def simulate(devices: int, seed: int, out: Path) -> None:
+@click.option(
+    "--size",
+    type=click.Choice(["small", "real"]),
+    default="small",
+    show_default=True,
+    help="small: ~190 KB CABs (tests, the sample); real: a real collection's "
+    "member set and sizes (~15-45 MB unpacked, ~1-3 MB packed).",
+)
+def simulate(devices: int, seed: int, out: Path, size: str) -> None:
     """Write a realistic share of bundles with ground_truth.csv.
 
-    Example: espfleet simulate --devices 1000 --seed 1 --out /tmp/share
+    Example: espfleet simulate --devices 1000 --seed 1 --out /tmp/share --size real
     """
-    truth = api.simulate(devices=devices, seed=seed, out=out)
+    truth = api.simulate(devices=devices, seed=seed, out=out, size=size)
     click.echo(f"wrote {devices} devices to {out}; ground truth: {truth}")
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import NoReturn
 
 import pyarrow as pa
 from fsspec import AbstractFileSystem
@@ -19,6 +20,7 @@ from . import reports
 from .errors import DiskFull, exception_summary, is_disk_full
 from .ingest import BundleTables, ingest_bundle
 from .quality import CheckResult, check_views
+from .runids import part_name
 from .share import (
     BundleRef,
     content_id,
@@ -32,6 +34,11 @@ from .share import (
 from .storage import Location
 from .unpack import BundleError, Limits, stored_over_budget, unpack
 from .warehouse import BUNDLES, MEMBERS, Warehouse, with_provenance
+
+# Rows a batch holds before it writes them out as a part (Arrow buffer bytes):
+# a real-size bundle's rows take ~40 MB, so a batch's memory is bounded by a
+# few bundles, not by the batch size.
+FLUSH_BYTES = 128 << 20
 
 
 @dataclass
@@ -102,6 +109,8 @@ class _Batch:
     # (bundle_id, source_uri, reason): written with the batch, before its manifest.
     quarantined: list[tuple[str, str, str]] = field(default_factory=list)
     limits: Limits = field(default_factory=Limits)
+    parts: int = 0  # table parts written before the batch's end (`_flush`)
+    written: list[Location | None] = field(default_factory=list)  # undone on failure
 
 
 def site_of(uri: str, root: str) -> str | None:
@@ -229,6 +238,35 @@ def _ingest_one(
     out.manifest.append(seen | {"status": "ingested"})
 
 
+def _held_bytes(out: _Batch) -> int:
+    """The Arrow buffers the batch holds for tables not yet written."""
+    return sum(t.nbytes for parts in out.tables.values() for t in parts)
+
+
+def _flush(wh: Warehouse, out: _Batch, name_as: str) -> None:
+    """Write the tables read so far, one Parquet file each, and let them go.
+
+    Parts (`runids.part_name`, past `FLUSH_BYTES`) count once the batch's
+    manifest is written, last as before; a batch that fails removes them.
+    """
+    day, run_id = out.now.date(), out.run_id
+    for name, parts in sorted(out.tables.items()):
+        table = pa.concat_tables(parts)
+        out.written.append(wh.write_table(name, table, run_id, name_as, day))
+        out.summary.rows[name] = out.summary.rows.get(name, 0) + table.num_rows
+    out.tables.clear()
+
+
+def _undo(wh: Warehouse, out: _Batch, error: OSError) -> NoReturn:
+    """Remove what the batch wrote, then raise (DiskFull when the disk is full)."""
+    for path in out.written:
+        if path is not None:
+            path.unlink(missing_ok=True)
+    if is_disk_full(error):
+        raise DiskFull(f"disk full writing to warehouse {wh.root}") from None
+    raise error
+
+
 def _write(wh: Warehouse, out: _Batch, batch: str) -> None:
     """Every table of the batch, then its manifest (last: it commits the batch).
 
@@ -239,29 +277,20 @@ def _write(wh: Warehouse, out: _Batch, batch: str) -> None:
         OSError: any other write error (the flow retries the batch).
     """
     day, run_id = out.now.date(), out.run_id
-    written: list[Location | None] = []
     try:
         for bundle_id, uri, reason in out.quarantined:
-            written.append(wh.quarantine(bundle_id, uri, reason, run_id))
-        for name, parts in sorted(out.tables.items()):
-            table = pa.concat_tables(parts)
-            written.append(wh.write_table(name, table, run_id, batch, day))
-            out.summary.rows[name] = table.num_rows
+            out.written.append(wh.quarantine(bundle_id, uri, reason, run_id))
+        _flush(wh, out, part_name(batch, out.parts) if out.parts else batch)
         for name, rows, schema in (
             ("bundles", out.bundles, BUNDLES),
             ("members", out.members, MEMBERS),
         ):
             if rows:
                 table = pa.Table.from_pylist(rows, schema=schema)
-                written.append(wh.write_table(name, table, run_id, batch, day))
+                out.written.append(wh.write_table(name, table, run_id, batch, day))
         wh.write_manifest(out.manifest, run_id, batch)
     except OSError as error:
-        for path in written:
-            if path is not None:
-                path.unlink(missing_ok=True)
-        if is_disk_full(error):
-            raise DiskFull(f"disk full writing to warehouse {wh.root}") from None
-        raise
+        _undo(wh, out, error)
 
 
 def ingest_batch(
@@ -296,6 +325,12 @@ def ingest_batch(
         except OSError as error:
             reason = redact(f"{type(error).__name__}: {error}")
             out.summary.deferred.append((ref.uri, reason))
+        if _held_bytes(out) > FLUSH_BYTES:
+            try:
+                _flush(wh, out, part_name(batch, out.parts))
+            except OSError as error:
+                _undo(wh, out, error)
+            out.parts += 1
     _write(wh, out, batch)
     return out.summary
 

@@ -1,4 +1,4 @@
-"""Run ids: unique, and ordered after a warehouse's last one.
+"""Run ids: unique, and ordered after a warehouse's last one; batch part names.
 
 ``20261126T204512.123456Z-1a2b``: the UTC time to the microsecond and a random
 suffix. `espfleet.runs.next_run_id` makes each run's id under the run lock,
@@ -38,3 +38,18 @@ def new_run_id(now: datetime | None = None, after: str | None = None) -> str:
     if after and run_id <= after:  # after is second-precise, of this very second
         run_id = f"{now + timedelta(seconds=1):%Y%m%dT%H%M%S.%fZ}-{run_id[-4:]}"
     return run_id
+
+
+# A batch that holds too many rows writes them in parts (pipeline.FLUSH_BYTES):
+# <run>-<batch>.part003.parquet, committed with <run>-<batch> by its manifest.
+PART = ".part"
+
+
+def part_name(batch: str, n: int) -> str:
+    """The file name (after the run id) of part `n` of `batch`'s tables."""
+    return f"{batch}{PART}{n:03d}"
+
+
+def batch_file(stem: str) -> str:
+    """The manifest stem that commits a data file of this stem (parts: their batch)."""
+    return stem.split(PART, 1)[0]

@@ -37,7 +37,7 @@ from upath import UPath
 from . import storage
 from .database import DATA_FOLDERS
 from .errors import WarehouseBusy, WarehouseError
-from .runids import new_run_id, run_id_time
+from .runids import batch_file, new_run_id, run_id_time
 from .storage import Location
 from .warehouse import DB_NAME, Warehouse, _atomic_write
 
@@ -285,7 +285,7 @@ def sweep(wh: Warehouse) -> list[Location]:
     if isinstance(wh.root, Path):  # object storage never holds temporary files
         gone += wh.root.glob("**/.*.tmp")
     for path in wh.root.glob("parquet/*/*/*.parquet"):
-        if path.stem not in batches and not path.stem.endswith("-empty"):
+        if batch_file(path.stem) not in batches and not path.stem.endswith("-empty"):
             gone.append(path)
     for path in wh.root.glob("quarantine/*.json"):
         try:

@@ -24,12 +24,23 @@ import re
 from dataclasses import replace
 from pathlib import Path
 
-from . import agentlogs, cab, cabfiles, clocks, cmlogs, registry_dump, scenarios
+from . import (
+    agentlogs,
+    cab,
+    cabfiles,
+    clocks,
+    cmlogs,
+    realsize,
+    registry_dump,
+    scenarios,
+)
 from .channels import AUTOPILOT_EVTX, SHELLCORE_EVTX, autopilot_evtx, shellcore_evtx
 from .devices import new_device
 from .scenarios import CAUSES, LONE_CAB_OK, WEIGHTS, Plan
 from .setuplog import setupact_log
 from .truth import COLUMNS, TIMES_COLUMNS, times_rows, truth_rows, write_csv
+
+SIZES = ("small", "real")
 
 
 def _pick(
@@ -273,16 +284,26 @@ def _file_part(name: str) -> str:
     return re.sub(r'[<>:"/\\|?*\x00-\x1f]', "_", name)
 
 
-def write_bundle(plan: Plan, seed: int, out: Path) -> str:
-    """Write one bundle under ``out``; returns its path relative to ``out``."""
+def write_bundle(plan: Plan, seed: int, out: Path, size: str = "small") -> str:
+    """Write one bundle under ``out``; returns its path relative to ``out``.
+
+    ``size="real"`` grows the members to a real CAB's set and sizes
+    (`realsize`), from a generator of its own: the evidence stays the same.
+    """
     rng = random.Random(f"{seed}:{plan.index}:{plan.attempt}:files")
+    real = random.Random(f"{seed}:{plan.index}:{plan.attempt}:real")
     file_name = _file_part(plan.device_name)
     local = plan.local(plan.collected_at)
     mdmlogs = f"mdmlogs-{local:%Y-%m-%d-%H-%M-%S}.cab"
-    cab_bytes = cab.pack_cab(_cab_members(plan, rng), local)
+    members = _cab_members(plan, rng)
+    if size == "real":
+        members = realsize.real_cab_members(plan, members, real)
+    cab_bytes = cab.pack_cab(members, local)
     if plan.damage == "truncated_cab":
         cab_bytes = cab.truncate(cab_bytes, rng.uniform(0.3, 0.7))
     logs = _loose_logs(plan, rng)
+    if size == "real":
+        logs = realsize.real_loose_logs(plan, logs, real)
     site = out / plan.site
     if plan.layout == "lone_cab":
         name = f"MDMDiagReport-{local:%Y%m%d}-{file_name}.cab"
@@ -307,13 +328,16 @@ def write_bundle(plan: Plan, seed: int, out: Path) -> str:
     return path.relative_to(out).as_posix()
 
 
-def simulate(devices: int, seed: int, out: Path) -> Path:
+def simulate(devices: int, seed: int, out: Path, size: str = "small") -> Path:
     """Write a simulated share of ``devices`` devices under ``out``.
 
     Args:
         devices: number of distinct devices (about 5% get a second attempt).
         seed: fleet seed; the same seed writes the same bytes.
         out: share root (created if missing).
+        size: ``small`` (the default: ~190 KB CABs for tests and the sample)
+            or ``real`` (CABs with a real collection's member set and sizes,
+            ~15-45 MB unpacked; docs/formats.md §5.4).
 
     Returns:
         The path of ``out/ground_truth.csv``.
@@ -321,11 +345,13 @@ def simulate(devices: int, seed: int, out: Path) -> Path:
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     plans = plan_fleet(devices, seed)
-    paths = [write_bundle(p, seed, out) for p in plans]
+    if size not in SIZES:
+        raise ValueError(f"size must be one of {SIZES}, not {size!r}")
+    paths = [write_bundle(p, seed, out, size) for p in plans]
     gt = out / "ground_truth.csv"
     write_csv(gt, COLUMNS, truth_rows(plans, paths))
     write_csv(out / "record_times.csv", TIMES_COLUMNS, times_rows(plans, paths))
     return gt
 
 
-__all__ = ["COLUMNS", "plan_fleet", "simulate"]
+__all__ = ["COLUMNS", "SIZES", "plan_fleet", "simulate"]

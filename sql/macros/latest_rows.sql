@@ -5,7 +5,8 @@
 -- warehouse folder espfleet/database.py records (or the espfleet_root
 -- variable), so the views answer from any working directory.
 --
--- Only committed batches are read: a data file <run>-<batch>.parquet counts
+-- Only committed batches are read: a data file <run>-<batch>.parquet (or its
+-- part <run>-<batch>.partNNN.parquet: espfleet.runids.part_name) counts
 -- once manifest/<run>-<batch>.parquet exists (a batch writes its manifest
 -- last), so what a killed or failed batch left is never seen, before or after
 -- the next run sweeps it (espfleet.runs.sweep).
@@ -32,7 +33,10 @@ create or replace macro latest_rows(table_name) as table
                 filename = true
             ) as data
         semi join committed
-            on parse_filename(data.filename, true) = committed.batch_file
+            on
+                regexp_replace(
+                    parse_filename(data.filename, true), '[.]part[0-9]+$', ''
+                ) = committed.batch_file
     )
 
     select * exclude (filename)

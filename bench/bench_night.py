@@ -1,0 +1,269 @@
+"""The night, measured: a share through the nightly run, one way per process.
+
+    .venv/bin/python bench/bench_night.py --share /tmp/real1000 [--limit 200] \\
+        [--modes single,procs,threads,dask] [--batch-size 25]
+
+Make the share first with `bench/night_share.py` (``--size real`` or small).
+Each mode runs in a fresh child process (so its peak RSS is its own) on the
+same bundles, into a fresh warehouse:
+
+* ``single``: the pipeline's steps called directly, one process, no Prefect
+  (the reference for parallel efficiency);
+* ``procs``: the same steps, batches in a pool of 2 processes, no Prefect
+  (what Prefect's Dask run is compared with);
+* ``threads``: the nightly flow on the real Prefect engine, thread runner with
+  2 workers (what ``espfleet ingest`` runs by default);
+* ``dask``: the nightly flow with the Dask task runner, 2 worker processes.
+
+Printed per mode: wall and CPU seconds (the whole process tree), bundles/s,
+MB/s of bundle bytes (compressed, on the share) and of members (unpacked),
+peak RSS (the largest process and the tree's sum, sampled every 0.2 s), the
+split of the run into steps, and the load average (`os.getloadavg`) before and
+after: the machine is shared, so every figure carries its load. Then:
+speedup and parallel efficiency against ``single``, the Prefect share of the
+``threads`` run (wall minus the time in the pipeline's own functions,
+discovery, ingest batches over the 2 workers, refresh, checks, reports) and of
+the ``dask`` run (its wall against ``procs``), and the 10,000-bundle night
+projected from the best measured rate.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import psutil
+
+MODES = ("single", "procs", "threads", "dask")
+
+
+def subset(share: Path, limit: int | None, into: Path) -> Path:
+    """The first `limit` bundles of `share`, hard-linked under `into`."""
+    if not limit:
+        return share
+    from espfleet.share import discover, filesystem
+
+    fs, root = filesystem(str(share))
+    refs = sorted(discover(fs, root), key=lambda r: r.uri)[:limit]
+    for ref in refs:
+        for f in ref.files:
+            target = into / Path(f.path).relative_to(share.resolve())
+            target.parent.mkdir(parents=True, exist_ok=True)
+            if not target.exists():
+                os.link(f.path, target)
+    return into
+
+
+def _timed(timings: dict, name: str, fn):
+    def run(*args, **kwargs):
+        t0 = time.perf_counter()
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            timings.setdefault(name, []).append(time.perf_counter() - t0)
+
+    return run
+
+
+def _direct(share: str, wh: Path, batch: int, workers: int, timings: dict) -> dict:
+    from concurrent.futures import ProcessPoolExecutor
+
+    from espfleet import pipeline
+    from espfleet.warehouse import new_run_id
+
+    run_id = new_run_id()
+    t0 = time.perf_counter()
+    found = pipeline.find_new_bundles(share, wh)
+    timings["discover"] = [time.perf_counter() - t0]
+    batches = [found.new[i : i + batch] for i in range(0, len(found.new), batch)]
+    args = [(share, b, wh, run_id, f"b{n:05d}") for n, b in enumerate(batches)]
+    t0 = time.perf_counter()
+    if workers == 1:
+        summaries = [pipeline.ingest_batch(*a) for a in args]
+    else:
+        with ProcessPoolExecutor(workers) as pool:
+            summaries = list(pool.map(pipeline.ingest_batch, *zip(*args, strict=True)))
+    timings["ingest_wall"] = [time.perf_counter() - t0]
+    for name, fn, fargs in (
+        ("refresh", pipeline.refresh_warehouse, (wh, run_id)),
+        ("checks", pipeline.quality_gate, (wh,)),
+        ("rates", pipeline.failure_rates, (wh,)),
+        ("flags", pipeline.rate_flags, (wh, 0.05, 3)),
+    ):
+        t0 = time.perf_counter()
+        fn(*fargs)
+        timings[name] = [time.perf_counter() - t0]
+    return pipeline.add_up(summaries, found.seen, run_id)
+
+
+def _flow(share: str, wh: Path, batch: int, runner: str, timings: dict) -> dict:
+    from espfleet import pipeline
+    from espfleet.settings import RunSettings
+
+    for name in (
+        "find_new_bundles",
+        "ingest_batch",
+        "refresh_warehouse",
+        "quality_gate",
+        "failure_rates",
+        "rate_flags",
+    ):
+        setattr(pipeline, name, _timed(timings, name, getattr(pipeline, name)))
+    from espfleet.flows import nightly
+
+    settings = RunSettings(
+        source=share, warehouse=wh, batch_size=batch, task_runner=runner
+    )
+    result = nightly.run(settings)
+    result.pop("failure_rates", None)
+    return result
+
+
+def child(mode: str, share: str, wh: Path, batch: int) -> None:
+    """Run one mode in this process and print its JSON result."""
+    timings: dict = {}
+    t0 = time.perf_counter()
+    if mode in ("single", "procs"):
+        totals = _direct(share, wh, batch, 1 if mode == "single" else 2, timings)
+    else:
+        totals = _flow(
+            share, wh, batch, "thread" if mode == "threads" else "dask", timings
+        )
+    wall = time.perf_counter() - t0
+    from espfleet.warehouse import Warehouse
+
+    with Warehouse(wh).connect() as con:
+        unpacked = con.execute(
+            "select coalesce(sum(size_bytes), 0) from stg_ingest__members"
+        ).fetchone()[0]
+    out = {k: totals[k] for k in ("ingested", "quarantined", "duplicates")}
+    out |= {"rows": sum(totals["rows"].values()), "wall": wall}
+    out |= {"unpacked": unpacked, "timings": {k: sum(v) for k, v in timings.items()}}
+    out["batches"] = len(timings.get("ingest_batch", []))
+    print("RESULT " + json.dumps(out))
+
+
+def measure(mode: str, share: Path, batch: int, tmp: Path) -> dict:
+    """Run `mode` in a child process; sample its tree's RSS and CPU."""
+    load_before = os.getloadavg()[0]
+    cmd = [sys.executable, __file__, "--child", mode, "--share", str(share)]
+    cmd += ["--batch-size", str(batch), "--warehouse", str(tmp / f"wh-{mode}")]
+    env = dict(os.environ, PREFECT_HOME=str(tmp / f"prefect-{mode}"))
+    # On a loaded machine the temporary API can take over 60 s (Prefect's
+    # default) to answer the flow's first calls: the run then dies at start.
+    env.setdefault("PREFECT_API_REQUEST_TIMEOUT", "300")
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True, env=env)
+    root = psutil.Process(proc.pid)
+    peak_one = peak_sum = 0
+    cpu: dict[int, float] = {}
+    while proc.poll() is None:
+        try:
+            tree = [root, *root.children(recursive=True)]
+        except psutil.NoSuchProcess:
+            break
+        rss = []
+        for p in tree:
+            try:
+                rss.append(p.memory_info().rss)
+                t = p.cpu_times()
+                cpu[p.pid] = t.user + t.system + t.children_user + t.children_system
+            except psutil.NoSuchProcess:
+                continue
+        peak_one = max([peak_one, *rss])
+        peak_sum = max(peak_sum, sum(rss))
+        time.sleep(0.2)
+    stdout = proc.communicate()[0]
+    line = next(x for x in stdout.splitlines() if x.startswith("RESULT "))
+    result = json.loads(line[len("RESULT ") :])
+    result |= {"mode": mode, "cpu": sum(cpu.values()), "peak_one": peak_one}
+    result |= {"peak_sum": peak_sum, "load": (load_before, os.getloadavg()[0])}
+    return result
+
+
+def share_bytes(share: Path) -> int:
+    return sum(
+        p.stat().st_size
+        for p in share.rglob("*")
+        if p.is_file() and not p.name.endswith(".csv")
+    )
+
+
+def report(results: list[dict], compressed: int) -> None:
+    by = {r["mode"]: r for r in results}
+    for r in results:
+        n = r["ingested"] + r["quarantined"]
+        t = r["timings"]
+        steps = ", ".join(f"{k} {v:.1f}" for k, v in sorted(t.items()))
+        print(
+            f"{r['mode']:>7}: {n} bundles in {r['wall']:.1f} s wall, {r['cpu']:.0f} s "
+            f"CPU -> {n / r['wall']:.2f} bundles/s, {compressed / 1e6 / r['wall']:.1f} "
+            f"MB/s packed, {r['unpacked'] / 1e6 / r['wall']:.1f} MB/s unpacked; peak "
+            f"RSS {r['peak_one'] / 2**20:.0f} MiB (one process), "
+            f"{r['peak_sum'] / 2**20:.0f} MiB (tree); {r['rows']:,} rows; load "
+            f"{r['load'][0]:.1f} -> {r['load'][1]:.1f}\n         steps (s): {steps}"
+        )
+    if "single" in by:
+        base = by["single"]["wall"]
+        for mode in ("procs", "threads", "dask"):
+            if mode in by:
+                speedup = base / by[mode]["wall"]
+                print(
+                    f"{mode}: {speedup:.2f}x single-process throughput on 2 "
+                    f"workers (parallel efficiency {speedup / 2:.0%})"
+                )
+    if "threads" in by:
+        r = by["threads"]
+        t = r["timings"]
+        work = t.get("find_new_bundles", 0) + t.get("ingest_batch", 0) / 2
+        work += sum(t.get(k, 0) for k in ("refresh_warehouse", "quality_gate"))
+        work += sum(t.get(k, 0) for k in ("failure_rates", "rate_flags"))
+        share = max(0.0, r["wall"] - work) / r["wall"]
+        print(
+            f"threads: Prefect (engine start, task states, futures, idle workers) "
+            f"{share:.1%} of the run ({r['wall'] - work:.1f} s of {r['wall']:.1f} s)"
+        )
+    if "dask" in by and "procs" in by:
+        extra = by["dask"]["wall"] - by["procs"]["wall"]
+        print(
+            f"dask: Prefect + Dask {max(0.0, extra) / by['dask']['wall']:.1%} of the "
+            f"run ({extra:.1f} s over the same batches in a plain process pool)"
+        )
+    best = min(results, key=lambda r: r["wall"] / max(1, r["ingested"]))
+    per = best["wall"] / max(1, best["ingested"] + best["quarantined"])
+    print(
+        f"projected 10,000-bundle night at the {best['mode']} rate: "
+        f"{per * 10000 / 60:.1f} min"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--share", type=Path, required=True)
+    parser.add_argument("--limit", type=int, default=None)
+    parser.add_argument("--modes", default=",".join(MODES))
+    parser.add_argument("--batch-size", type=int, default=25)
+    parser.add_argument("--child", default=None)
+    parser.add_argument("--warehouse", type=Path, default=None)
+    args = parser.parse_args()
+    if args.child:
+        child(args.child, str(args.share), args.warehouse, args.batch_size)
+        return
+    with tempfile.TemporaryDirectory(dir="/tmp") as tmp:
+        share = subset(args.share, args.limit, Path(tmp) / "share")
+        compressed = share_bytes(share)
+        print(f"share {share}: {compressed / 1e6:.0f} MB of bundle files")
+        results = []
+        for mode in args.modes.split(","):
+            results.append(measure(mode, share, args.batch_size, Path(tmp)))
+            print(json.dumps(results[-1]), flush=True)
+        report(results, compressed)
+
+
+if __name__ == "__main__":
+    main()
