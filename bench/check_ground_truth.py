@@ -10,23 +10,18 @@ mismatch. Exit status 1 when any attempt differs. Example:
 from __future__ import annotations
 
 import argparse
-import csv
 import sys
 import tempfile
 import time
 from collections import Counter
 from pathlib import Path
 
-from espfleet import pipeline
-from espfleet.simulator.fleet import simulate
-from espfleet.warehouse import Warehouse, new_run_id
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # for tests.fixtures
 
-# the columns tests/fixtures.py compares on the sample
-OUTCOMES_SQL = """
-select serial_number, attempt, outcome, coalesce(failed_phase, ''),
-       coalesce(error_code, ''), cause
-from device_outcomes order by all
-"""
+from espfleet import pipeline  # noqa: E402
+from espfleet.simulator.fleet import simulate  # noqa: E402
+from espfleet.warehouse import Warehouse, new_run_id  # noqa: E402
+from tests.fixtures import OUTCOMES_SQL, expected_outcomes, ground_truth  # noqa: E402
 
 
 def ingest(share: Path, warehouse: Path, batch_size: int = 50) -> None:
@@ -45,23 +40,6 @@ def ingest(share: Path, warehouse: Path, batch_size: int = 50) -> None:
     pipeline.refresh_warehouse(warehouse, run_id)
 
 
-def expected_outcomes(path: Path) -> list[tuple]:
-    with path.open(newline="", encoding="utf-8") as f:
-        rows = list(csv.DictReader(f))
-    return sorted(
-        (
-            r["serial_number"],
-            int(r["attempt"]),
-            r["outcome"],
-            r["failed_phase"],
-            r["error_code"],
-            r["cause"],
-        )
-        for r in rows
-        if r["expected_status"] == "ingested"
-    )
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--devices", type=int, default=2000)
@@ -76,7 +54,7 @@ def main() -> int:
         t2 = time.perf_counter()
         with Warehouse(root / "wh").connect() as con:
             got = con.execute(OUTCOMES_SQL).fetchall()
-        expected = expected_outcomes(root / "share" / "ground_truth.csv")
+        expected = expected_outcomes(ground_truth(root / "share" / "ground_truth.csv"))
     missing = sorted(set(expected) - set(got))
     extra = sorted(set(got) - set(expected))
     outcomes = Counter(r[2] for r in expected)
