@@ -92,7 +92,7 @@ def _direct(share: str, wh: Path, batch: int, workers: int, timings: dict) -> di
     timings["ingest_wall"] = [time.perf_counter() - t0]
     for name, fn, fargs in (
         ("refresh", pipeline.refresh_warehouse, (wh, run_id)),
-        ("checks", pipeline.quality_gate, (wh,)),
+        ("checks", pipeline.quality_gate, (wh, run_id)),
         ("rates", pipeline.failure_rates, (wh,)),
         ("flags", pipeline.rate_flags, (wh, 0.05, 3)),
     ):

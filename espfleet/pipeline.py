@@ -410,10 +410,27 @@ def add_up(summaries: list[BatchSummary], seen: int, run_id: str) -> dict:
     }
 
 
-def quality_gate(warehouse: Location | str) -> list[CheckResult]:
-    """Run every view's declared tests on the warehouse (espfleet.quality)."""
+def quality_gate(
+    warehouse: Location | str, run_id: str | None = None
+) -> list[CheckResult]:
+    """Run every view's declared tests on the warehouse (espfleet.quality).
+
+    Args:
+        warehouse: the warehouse folder or URL.
+        run_id: the run whose bundles the raw tables' tests cover (the rows of
+            earlier runs were checked by them); None checks every row.
+    """
     with Warehouse(warehouse).connect() as con:
-        return check_views(con)
+        bundles = None
+        if run_id is not None:
+            bundles = [
+                bundle
+                for (bundle,) in con.execute(
+                    "select bundle_id from stg_ingest__bundles where ingest_run_id = ?",
+                    [run_id],
+                ).fetchall()
+            ]
+        return check_views(con, bundles)
 
 
 def quality_summary(results: list[CheckResult]) -> str:

@@ -85,8 +85,8 @@ def refresh_warehouse(warehouse: str | Path, run_id: str) -> storage.Location | 
 
 
 @task(cache_policy=NO_CACHE)
-def check_data_quality(warehouse: str | Path) -> list:
-    return pipeline.quality_gate(warehouse)
+def check_data_quality(warehouse: str | Path, run_id: str) -> list:
+    return pipeline.quality_gate(warehouse, run_id)
 
 
 @task(cache_policy=NO_CACHE)
@@ -214,7 +214,7 @@ def _ingest(
     runs.check_lock(warehouse)  # a lease on object storage may have been lost
     if isinstance(refreshed := refresh_warehouse(warehouse, run_id), Refusal):
         raise refreshed.error
-    checks = check_data_quality(warehouse)
+    checks = check_data_quality(warehouse, run_id)
     failed_checks = [c for c in checks if not c.ok]
     get_run_logger().info(pipeline.quality_summary(checks))
     rates = failure_rates(warehouse)

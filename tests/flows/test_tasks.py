@@ -19,7 +19,7 @@ def test_tasks_run_the_nightly_steps_on_the_sample(tmp_path: Path) -> None:
     )
     assert (summary.ingested, summary.quarantined, summary.duplicates) == (40, 1, 0)
     assert nightly.refresh_warehouse.fn(wh, run_id) == wh / "espfleet.duckdb"
-    checks = nightly.check_data_quality.fn(wh)
+    checks = nightly.check_data_quality.fn(wh, run_id)
     assert len(checks) > 50 and [c for c in checks if not c.ok] == []
     rates = nightly.failure_rates.fn(wh)
     assert rates[0] == {

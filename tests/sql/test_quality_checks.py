@@ -1,0 +1,112 @@
+"""The nightly data-quality checks: when a run names its bundles, every view
+with a bundle_id column is checked on those bundles' rows and every other
+view whole; each view is computed once."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from espfleet.quality import check_views
+from tests.sql.conftest import given
+
+NIGHT = date(2026, 11, 30)
+
+
+def failing(con, bundles=None) -> dict[tuple[str, str], int]:
+    return {
+        (r.view, r.check): r.failing_rows for r in check_views(con, bundles) if not r.ok
+    }
+
+
+def registry(bundle_id: str, dialect: str) -> dict:
+    return {
+        "bundle_id": bundle_id,
+        "dialect": dialect,
+        "key_path": r"HKEY_LOCAL_MACHINE\SOFTWARE\Microsoft\Provisioning",
+        "value_name": "x",
+        "ingest_date": NIGHT,
+    }
+
+
+def test_a_raw_row_breaking_its_contract_is_found_in_its_own_run_only(duck):
+    # "regedit3" is no dialect a registry parser writes (accepted: regedit5,
+    # regedit4, mdmdiag); it sits in an earlier night's bundle "old".
+    given(
+        duck,
+        "stg_registry__values",
+        [registry("old", "regedit3"), registry("new", "regedit5")],
+    )
+    bad = ("stg_registry__values", "dialect accepted_values")
+    assert failing(duck) == {bad: 1}
+    assert failing(duck, ["new"]) == {}
+    assert failing(duck, ["old", "new"]) == {bad: 1}
+
+
+def models(con, relation: str) -> list[tuple]:
+    return con.execute(
+        f"select bundle_id, value from {relation}"
+        " where attribute = 'model' order by bundle_id"
+    ).fetchall()
+
+
+def two_bundles(duck) -> None:
+    """Bundles "old" and "new", each stating its model and serial number."""
+    given(
+        duck,
+        "stg_device__facts",
+        [
+            {
+                "bundle_id": b,
+                "source": "DiagnosticsFrameworkData.json",
+                "attribute": "model",
+                "value": model,
+                "ingest_date": NIGHT,
+            }
+            for b, model in (("old", "HP ProDesk 600 G6"), ("new", "Surface Pro 9"))
+        ],
+    )
+    given(
+        duck,
+        "stg_ingest__bundles",
+        [
+            {
+                "bundle_id": b,
+                "status": "ingested",
+                "serial_number": f"SN-{b}",
+                "ingest_date": NIGHT,
+            }
+            for b in ("old", "new")
+        ],
+    )
+
+
+def test_unscoped_each_fact_is_computed_once_for_its_tests_and_later_views(duck):
+    two_bundles(duck)
+    whole = [("new", "Surface Pro 9"), ("old", "HP ProDesk 600 G6")]
+    assert models(duck, "fct_device_attribute_values") == whole
+    assert failing(duck) == {}
+    # fct_device_attribute_values is now a temporary table of the same rows,
+    # which device_attributes, device_lint and identities read.
+    assert duck.execute(
+        "select count(*) from duckdb_tables() where temporary"
+        " and table_name = 'fct_device_attribute_values'"
+    ).fetchone() == (1,)
+    assert models(duck, "fct_device_attribute_values") == whole
+
+
+def test_scoped_per_bundle_views_check_the_runs_rows_and_fleet_views_all(duck):
+    two_bundles(duck)
+    assert failing(duck, ["new"]) == {}
+    # The raw rows the staging tests read are the run's bundle's.
+    assert duck.execute(
+        "select bundle_id, value from checked_stg_device__facts"
+    ).fetchall() == [("new", "Surface Pro 9")]
+    # A fact that later views read is computed whole, once, for them.
+    assert models(duck, "temp.fct_device_attribute_values") == [
+        ("new", "Surface Pro 9"),
+        ("old", "HP ProDesk 600 G6"),
+    ]
+    # identities (no bundle_id: one row per name in the fleet) is checked whole.
+    assert duck.execute(
+        "select value from temp.identities where kind = 'serial' order by value"
+    ).fetchall() == [("SN-new",), ("SN-old",)]
