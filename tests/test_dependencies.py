@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import re
+import subprocess
 import sys
 import tomllib
 from importlib.metadata import packages_distributions
@@ -79,3 +80,16 @@ def test_test_and_bench_imports_are_declared_for_development():
     declared = RUNTIME_DEPS | EXTRA_DEPS["dask"] | EXTRA_DEPS["dev"]
     assert imported(("tests", "bench", "docs")) - set(declared) == set()
     assert {n: s for n, s in EXTRA_DEPS["dev"].items() if ">=" not in s} == {}
+
+
+def test_starting_the_cli_imports_neither_pandas_nor_prefect():
+    # A night with nothing new ends before any parsing (docs/scale.md): pandas
+    # (which any pa.array() call imports) and Prefect cost seconds to import.
+    probe = (
+        "import sys, espfleet.cli;"
+        " print(sorted(m for m in ('pandas', 'prefect') if m in sys.modules))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=120
+    )
+    assert (out.returncode, out.stdout.strip()) == (0, "[]")

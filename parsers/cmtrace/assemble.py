@@ -11,6 +11,7 @@ else none (``unknown``).
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
+from functools import cache
 from typing import Any
 
 import numpy as np
@@ -28,7 +29,15 @@ FORMATS = ("ccm", "sms_trace", "sms_trace_legacy")
 _FORMAT_CODE = {name: code for code, name in enumerate(FORMATS)}
 CONFIDENCES = ("exact", "from_device_zone", "untrusted", "unknown")
 _EXACT, _FROM_ZONE, _UNTRUSTED, _UNKNOWN = range(len(CONFIDENCES))
-_CONF = pa.array(CONFIDENCES)
+
+
+@cache
+def _confidences() -> pa.Array:
+    # Built on first use: pa.array() imports pandas (when installed) to check
+    # its argument, and importing the CLI must not pay that (docs/scale.md).
+    return pa.array(CONFIDENCES)
+
+
 # MDT's ZTIUtility writes component = file = script name and an empty thread.
 _MDT_FILE = r"^(?i:zti\w*|lti\w*|bdd\w*|litetouch|wizard)$"
 _STRINGS = ("component", "context", "file", "message")
@@ -212,7 +221,7 @@ def assemble(
         pa.array(utc, schema.UTC_TS, mask=~utc_ok),
         pa.array(c.local, schema.LOCAL_TS, mask=~c.ok),
         pa.array(c.bias.astype(np.int16), pa.int16(), mask=~bias_ok),
-        pc.take(_CONF, pa.array(conf)),
+        pc.take(_confidences(), pa.array(conf)),
         c.arrow["component"].cast(pa.string()),
         c.arrow["context"].cast(pa.string()),
         c.arrow["severity"],

@@ -81,10 +81,6 @@ def name_value(event_id: int | None, event_data) -> tuple[str | None, str | None
     return None, None
 
 
-# Arrow tables are immutable: one empty table serves every empty source.
-_EMPTY = schema.EVENTS.empty_table()
-
-
 class EventRows:
     """Column-wise accumulator of `schema.EVENTS` rows.
 
@@ -156,7 +152,7 @@ class EventRows:
         r = self.raw
         n = len(self)
         if n == 0:  # an empty channel (a third of a CAB's): no column to build
-            return _EMPTY
+            return schema.EVENTS.empty_table()
         levels = _levels(r["level"])
         ids = r["event_id"]
         texts = r["event_data"]
