@@ -2,64 +2,23 @@
 -- the latest period and the one before, each device once per period
 with
 
-nights as (
-    select
-        'night' as period,
-        day as period_start,
-        failed
-    from device_days
-),
-
-weeks as (
-    select
-        'week' as period,
-        week as period_start,
-        failed
-    from device_weeks
-),
-
 periods as (
-    select * from nights
-    union all
-    select * from weeks
-),
-
-bounds as (
-    select
-        period,
-        max(period_start) as current_start,
-        (
-            max(period_start)
-            - case period when 'night' then 1 else 7 end
-        ) as previous_start
-    from periods
-    group by period
+    select * from device_periods
 ),
 
 counted as (
     select
-        bounds.period,
-        bounds.current_start,
-        bounds.previous_start,
+        period,
+        current_start,
+        previous_start,
+        count(*) filter (where is_current) as current_devices,
+        count(*) filter (where is_current and failed) as current_failures,
+        count(*) filter (where not is_current) as previous_devices,
         count(*) filter (
-            where periods.period_start = bounds.current_start
-        ) as current_devices,
-        count(*) filter (
-            where
-            periods.period_start = bounds.current_start
-            and periods.failed
-        ) as current_failures,
-        count(*) filter (
-            where periods.period_start = bounds.previous_start
-        ) as previous_devices,
-        count(*) filter (
-            where
-            periods.period_start = bounds.previous_start
-            and periods.failed
+            where not is_current and failed
         ) as previous_failures
-    from bounds
-    inner join periods on bounds.period = periods.period
-    group by bounds.period, bounds.current_start, bounds.previous_start
+    from periods
+    group by period, current_start, previous_start
 ),
 
 final as (

@@ -13,58 +13,8 @@ params as (
         )::integer as min_devices
 ),
 
-nights as (
-    select
-        'night' as period,
-        day as period_start,
-        device_key,
-        failed,
-        failed_phase,
-        error_code
-    from device_days
-),
-
-weeks as (
-    select
-        'week' as period,
-        week as period_start,
-        device_key,
-        failed,
-        failed_phase,
-        error_code
-    from device_weeks
-),
-
-periods as (
-    select * from nights
-    union all
-    select * from weeks
-),
-
-bounds as (
-    select
-        period,
-        max(period_start) as current_start,
-        (
-            max(period_start)
-            - case period when 'night' then 1 else 7 end
-        ) as previous_start
-    from periods
-    group by period
-),
-
 scoped as (
-    select
-        periods.*,
-        periods.period_start = bounds.current_start as is_current,
-        bounds.current_start,
-        bounds.previous_start
-    from periods
-    inner join bounds
-        on
-            periods.period = bounds.period
-            and periods.period_start
-            in (bounds.current_start, bounds.previous_start)
+    select * from device_periods
 ),
 
 population as (
