@@ -162,8 +162,8 @@ def _utf8_body(data: bytes, name: str, warnings: list[ParseWarning]) -> bytes:
         body = data[bom:]  # ASCII is UTF-8: skip building a str
     else:
         decoded = textdecode.decode(data)
-        if decoded.lossy:
-            warnings.append(ParseWarning.at(None, f"bytes replaced in {name!r}"))
+        if (lost := textdecode.loss_warning(decoded)) is not None:
+            warnings.append(ParseWarning.at(None, f"{lost} in {name!r}"))
         if decoded.encoding == "utf-8":
             body = data[3:] if decoded.had_bom else data  # validated by decode()
         else:

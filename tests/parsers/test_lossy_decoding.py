@@ -10,7 +10,7 @@ in the `members` table counts.
 from __future__ import annotations
 
 from espfleet.ingest import ingest_bundle
-from espfleet.parsers import regfile, setuplog, textdecode
+from espfleet.parsers import cmtrace, regfile, setuplog, textdecode
 from espfleet.parsers.base import ParseContext
 
 LONE = "\ud800"  # a high surrogate with no low one after it
@@ -75,3 +75,16 @@ def test_the_member_report_counts_the_warning():
     (report,) = result.members
     assert (report.parser, report.rows, report.warnings) == ("regfile", 2, 1)
     assert report.first_warning is not None and WARNING in report.first_warning
+
+
+def test_a_ccmsetup_log_with_invalid_utf16_keeps_its_lines_and_warns():
+    # ccmsetup.log in the CMTrace grammar (docs/formats.md §1.1), in UTF-16 (§1.6).
+    line = (
+        '<![LOG[{msg}]LOG]!><time="08:00:0{s}.000-120" date="10-21-2025"'
+        ' component="ccmsetup" context="" type="1" thread="1" file="ccmsetup.cpp:1">'
+        "\r\n"
+    )
+    data = utf16(line.format(msg="ok", s=1) + line.format(msg=f"bad {LONE}", s=2))
+    result = cmtrace.parse(data, ParseContext("ccmsetup.log"))
+    assert result.table.column("message").to_pylist() == ["ok", "bad \ufffd"]
+    assert [w.reason for w in result.warnings] == [f"{WARNING} in 'ccmsetup.log'"]
