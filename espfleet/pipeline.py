@@ -417,19 +417,18 @@ def quality_gate(
 
     Args:
         warehouse: the warehouse folder or URL.
-        run_id: the run whose bundles the raw tables' tests cover (the rows of
-            earlier runs were checked by them); None checks every row.
+        run_id: the run whose bundles the per-bundle views' tests cover (the
+            rows of earlier runs were checked by them); None, or a run that
+            ingested every bundle of the warehouse, checks every row.
     """
     with Warehouse(warehouse).connect() as con:
         bundles = None
         if run_id is not None:
-            bundles = [
-                bundle
-                for (bundle,) in con.execute(
-                    "select bundle_id from stg_ingest__bundles where ingest_run_id = ?",
-                    [run_id],
-                ).fetchall()
-            ]
+            rows = con.execute(
+                "select bundle_id, ingest_run_id = ? from stg_ingest__bundles", [run_id]
+            ).fetchall()
+            if not all(of_run for _, of_run in rows):  # else: the first night
+                bundles = [bundle for bundle, of_run in rows if of_run]
         return check_views(con, bundles)
 
 

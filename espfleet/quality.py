@@ -58,24 +58,20 @@ def staging_tables() -> dict[str, str]:
     return {d["name"]: d["table"] for d in view_docs() if d["layer"] == "staging"}
 
 
-def _checks(doc: dict, view: str) -> Iterator[tuple[str, str, list]]:
-    """(test name, SQL counting the rows of `view` that break it, parameters)."""
+def _row_tests(doc: dict) -> Iterator[tuple[str, str, list]]:
+    """(test name, predicate true on a row that breaks it, parameters)."""
     for column in doc.get("columns", []):
         col = quote_identifier(column["name"])
         for test in column.get("tests", []):
             if test == "not_null":
-                yield (
-                    f"{column['name']} not_null",
-                    f"select count(*) from {view} where {col} is null",
-                    [],
-                )
+                yield f"{column['name']} not_null", f"{col} is null", []
             elif isinstance(test, dict) and "relationships" in test:
                 rel = test["relationships"]
                 target = quote_identifier(rel["to"])
                 field = quote_identifier(rel["field"])
                 yield (
                     f"{column['name']} relationships {rel['to']}.{rel['field']}",
-                    f"select count(*) from {view} where {col} is not null"
+                    f"{col} is not null"
                     f" and {col} not in (select {field} from {target})",
                     [],
                 )
@@ -84,27 +80,51 @@ def _checks(doc: dict, view: str) -> Iterator[tuple[str, str, list]]:
                 marks = ", ".join("?" for _ in values)
                 yield (
                     f"{column['name']} accepted_values",
-                    f"select count(*) from {view} where {col} is not null"
-                    f" and {col}::varchar not in ({marks})",
+                    f"{col} is not null and {col}::varchar not in ({marks})",
                     [str(v) for v in values],
                 )
+    for test in doc.get("tests", []):
+        if "expression" in test:
+            # The expression is part of our own committed .yml, not user input.
+            yield (
+                f"expression: {test['expression']}",
+                f"not coalesce(({test['expression']}), false)",
+                [],
+            )
+
+
+def _unique_tests(doc: dict, relation: str) -> Iterator[tuple[str, str]]:
+    """(test name, SQL counting the keys of `relation` held by more than one row)."""
     for test in doc.get("tests", []):
         if "unique" in test:
             key = ", ".join(quote_identifier(c) for c in test["unique"])
             yield (
                 f"unique({', '.join(test['unique'])})",
-                f"select count(*) from (select {key} from {view}"
-                f" group by all having count(*) > 1)",
-                [],
+                f"select count(*) from (select {key} from {relation}"
+                " group by all having count(*) > 1)",
             )
-        elif "expression" in test:
-            # The expression is part of our own committed .yml, not user input.
-            yield (
-                f"expression: {test['expression']}",
-                f"select count(*) from {view}"
-                f" where not coalesce(({test['expression']}), false)",
-                [],
-            )
+
+
+def _run_tests(
+    con: duckdb.DuckDBPyConnection, doc: dict, relation: str
+) -> list[CheckResult]:
+    """Every test of `doc` on `relation`: the row tests in one scan, then each key."""
+    rows = list(_row_tests(doc))
+    counts: tuple = ()
+    if rows:
+        filters = ", ".join(f"count(*) filter (where {p})" for _, p, _ in rows)
+        params = [v for _, _, values in rows for v in values]
+        counts = (
+            con.execute(f"select {filters} from {relation}", params).fetchone() or ()
+        )
+    results = [
+        CheckResult(doc["name"], name, int(n or 0))
+        for (name, _, _), n in zip(rows, counts, strict=True)
+    ]
+    for name, sql in _unique_tests(doc, relation):
+        (failing,) = con.execute(sql).fetchone() or (0,)
+        results.append(CheckResult(doc["name"], name, int(failing)))
+    return results
 
 
 def check_views(
@@ -132,9 +152,7 @@ def check_views(
     for doc in _dependency_order(readers):
         read_later = bool(readers[doc["name"]])
         relation = _computed_once(con, doc, bundles is not None, read_later)
-        for name, sql, params in _checks(doc, relation):
-            (failing,) = con.execute(sql, params).fetchone() or (0,)
-            results.append(CheckResult(doc["name"], name, int(failing)))
+        results += _run_tests(con, doc, relation)
     return results
 
 
@@ -177,20 +195,23 @@ def _computed_once(
     table of its own name, which they then read (DuckDB looks in the temporary
     schema first). Otherwise, with a scope, a view with a ``bundle_id`` column
     is checked on the scope's rows (DuckDB pushes the filter down to the
-    Parquet scan where the view allows). Staging views, the raw tables, are
-    never copied whole.
+    Parquet scan where the view allows). Staging views, the raw tables
+    (millions of rows), are read where they are, never copied.
     """
     view = quote_identifier(doc["name"])
+    checked = quote_identifier(f"checked_{doc['name']}")
     per_bundle = any(c["name"] == "bundle_id" for c in doc.get("columns", []))
     staging = doc["layer"] == "staging"
-    if scoped and per_bundle and (staging or not read_later):
-        checked = quote_identifier(f"checked_{doc['name']}")
-        con.execute(
-            f"create or replace temp table {checked} as select * from {view}"
-            " where bundle_id in (select bundle_id from checked_bundles)"
-        )
+    of_scope = (
+        f"select * from {view}"
+        " where bundle_id in (select bundle_id from checked_bundles)"
+    )
+    if scoped and per_bundle and staging:  # raw rows: read, never copied
+        return f"({of_scope}) as {checked}"
+    if scoped and per_bundle and not read_later:
+        con.execute(f"create or replace temp table {checked} as {of_scope}")
         return checked
-    if staging:  # raw rows: millions; each test is one scan
+    if staging:
         return view
     con.execute(f"create or replace temp table {view} as select * from main.{view}")
     return view
