@@ -10,8 +10,7 @@ with
 events as (
     select * from stg_events__events
     where
-        channel_key
-        = 'microsoft-windows-devicemanagement-enterprise-diagnostics-provider/admin'
+        channel_key like 'microsoft-windows-devicemanagement-enterprise-%/admin'
         and event_id in (1907, 1908, 1922, 1924)
 ),
 
@@ -103,7 +102,9 @@ tracking_failures as (
     from msi_states
     where
         tracking_state in ('enforcement_failed', 'download_failed')
-        and bundle_id not in (select bundle_id from event_failures)
+        and bundle_id not in (
+            select event_failures.bundle_id from event_failures
+        )
 ),
 
 stacked as (

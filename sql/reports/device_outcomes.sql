@@ -322,6 +322,11 @@ final as (
             when 'unsupported_preprovisioning'
                 then
                     'unsupported: pre-provisioning with ConfigMgr co-management'
+                    || coalesce(
+                        ' (' || failed_stage || ' failed: ' || failure_event
+                        || ')',
+                        ''
+                    )
             when 'autopilot_profile_failed'
                 then 'no Autopilot profile: ' || failure_event
             when 'no_network' then 'no network during OOBE: ' || failure_event

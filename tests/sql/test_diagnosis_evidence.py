@@ -20,7 +20,9 @@ from tests.sql.test_diagnosis_stages import DMEDP, SUB, UDR, event, row
 
 PRODUCT = "{01A1A484-A75B-456A-BE98-D98D0609CDAA}"
 DEVICE_SID = "S-0-0-00-0000000000-0000000000-000000000-000"
-APPS_FAILED = "BootstrapStatus: Subcategory ID = DeviceSetup.AppsSubcategory; state = failed."
+APPS_FAILED = (
+    "BootstrapStatus: Subcategory ID = DeviceSetup.AppsSubcategory; state = failed."
+)
 
 
 def msi_event(bundle_id, minutes, event_id, code=None, product=PRODUCT):
@@ -190,3 +192,104 @@ def test_a_registration_that_later_succeeded_is_not_a_failure(duck):
         [event("b1", 1, UDR, 304, code=0x801C001D), event("b1", 9, UDR, 306)],
     )
     assert row(duck, "b1")[1] is None
+
+
+def free(bundle_id, minutes, text, area, phase=None, subcategory=None, outcome="info"):
+    """An esp_events row as the deriver writes a free-text Name (formats.md
+    §3.3.10): the text is the Name and the message."""
+    return esp(bundle_id, minutes, text, phase, outcome, None, text) | {
+        "area": area,
+        "subcategory": subcategory,
+    }
+
+
+def test_a_failed_pre_provisioning_run_is_unsupported_in_its_phase(duck):
+    given(duck, "stg_ingest__bundles", [bundle("b1")])
+    given(
+        duck,
+        "stg_esp__events",
+        [
+            free(
+                "b1", 0, "BootstrapStatus: White Glove flow = true).", "BootstrapStatus"
+            ),
+            free(
+                "b1",
+                1,
+                "BootstrapStatus: Starting category DevicePreparationCategory...",
+                "ESPProgress",
+                "DevicePreparation",
+                outcome="started",
+            ),
+            free(
+                "b1",
+                20,
+                "BootstrapStatus: Category DevicePreparationCategory succeeded.",
+                "ESPProgress",
+                "DevicePreparation",
+                outcome="succeeded",
+            ),
+            free(
+                "b1",
+                70,
+                "BootstrapStatus: Exiting page due to White Glove failure.",
+                "ESPProgress",
+                "DeviceSetup",
+                "WhiteGlove",
+                "failed",
+            ),
+        ],
+    )
+    assert row(duck, "b1") == (
+        "unsupported",
+        "DeviceSetup",
+        "DeviceSetup",
+        None,
+        "unsupported_preprovisioning",
+    )
+    assert outcome_row(duck, "b1")[0] == (
+        "unsupported: pre-provisioning with ConfigMgr co-management (DeviceSetup"
+        " failed: BootstrapStatus: Exiting page due to White Glove failure.)"
+    )
+
+
+def test_free_text_try_again_opens_a_new_attempt(duck):
+    given(duck, "stg_ingest__bundles", [bundle("b1")])
+    category = "BootstrapStatus: Starting category DevicePreparationCategory..."
+    given(
+        duck,
+        "stg_esp__events",
+        [
+            free(
+                "b1", 0, category, "ESPProgress", "DevicePreparation", None, "started"
+            ),
+            free(
+                "b1",
+                60,
+                "BootstrapStatus: Category DevicePreparationCategory failed.",
+                "ESPProgress",
+                "DevicePreparation",
+                outcome="failed",
+            ),
+            free(
+                "b1",
+                62,
+                "BootstrapStatus: Try Again button selected",
+                "ESPProgress",
+                subcategory="TryAgain",
+                outcome="started",
+            ),
+            free(
+                "b1", 63, category, "ESPProgress", "DevicePreparation", None, "started"
+            ),
+            free(
+                "b1",
+                90,
+                "BootstrapStatus: Category DeviceSetupCategory succeeded.",
+                "ESPProgress",
+                "DeviceSetup",
+                outcome="succeeded",
+            ),
+        ],
+    )
+    assert row(duck, "b1", 1)[0:2] == ("failed", "DevicePreparation")
+    assert row(duck, "b1", 2) == ("succeeded_on_retry", None, None, None, "ok")
