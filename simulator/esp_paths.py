@@ -49,6 +49,13 @@ def apps_failure(seq: tl.Seq, plan: Plan) -> datetime:
     """The apps monitor fails (a step, a Win32 app, the timeout): Device setup fails."""
     assert plan.failure_at is not None
     code = plan.failure_code
+    if plan.monitor_failed_at is not None:  # free text: the Name is the text
+        seq.raw(
+            plan.monitor_failed_at,
+            "BootstrapStatus: Monitoring apps from management server failed. "
+            "Expected 4 items provisioned, but got only 3.",
+            '{"message":"","errorCode":0}',
+        )
     fat = seq.add(
         plan.failure_at,
         plan.failure_name,
