@@ -113,11 +113,16 @@ def _error_buttons(seq: tl.Seq, at: datetime) -> datetime:
 
 def error_page(seq: tl.Seq, plan: Plan, at: datetime) -> None:
     """What follows a failure: the error page, log collection by the user."""
-    if plan.whiteglove:
+    if plan.whiteglove:  # the pre-provisioning result page, not the error page
+        at = seq.add(
+            seq.step(at, 5, 6),
+            "CommercialOOBE_ESPProgress_WhiteGlove_Failed",
+            "BootstrapStatus: Exiting page due to White Glove failure.",
+        )
         seq.add(
             seq.step(at),
-            "CommercialOOBE_ESPProgress_Page_Exiting",
-            "BootstrapStatus: Exiting page due to White Glove failure.",
+            "CommercialOOBE_ESP_RebootResumption_Unset",
+            "",  # logInfoEventName: the name alone
         )
         return
     at = seq.step(at, 30, 240)
