@@ -42,7 +42,6 @@ Where each column comes from (`schema.ESP_EVENTS` declares what it means):
 
 from __future__ import annotations
 
-import re
 from functools import lru_cache
 
 import pyarrow as pa
@@ -50,13 +49,11 @@ import pyarrow.compute as pc
 
 from .. import errorcodes, schema
 from ..events.channels import esp_names
-from ..events.codes import message_error_code, value_error_code, value_object
+from ..events.codes import value_error_code, value_object
+from .esp_free_text import FREE_TEXT_PREFIX, PHASE_FROM_CONTEXT, classify_free_text
+from .esp_messages import CATEGORY, PHASES, STATE, STATES, SUBCATEGORY, canon_phase
 
 PREFIX = "CommercialOOBE_"
-# Builds that log ESP progress as free text put the text in the Name
-# (``sessionUtilities.logInfoEvent("BootstrapStatus: ...")``, formats.md §3.3.10).
-FREE_TEXT_PREFIX = "BootstrapStatus: "
-PHASES = ("DevicePreparation", "DeviceSetup", "AccountSetup")
 
 # Last name token -> outcome. Longest suffixes are matched first.
 OUTCOMES = {
@@ -90,26 +87,6 @@ OUTCOMES = {
     "Available": "available",
 }
 _SUFFIXES = sorted(OUTCOMES, key=len, reverse=True)
-# `state = X` strings of Windows' ESP JavaScript (docs/formats.md §3.3).
-STATES = {
-    "notstarted": "not_started",
-    "inprogress": "in_progress",
-    "succeeded": "succeeded",
-    "failed": "failed",
-    "cancelled": "cancelled",
-    "failedfromprevioussubcategory": "failed_from_previous",
-    "failedfrompreviouscategory": "failed_from_previous",
-    "rebootrequiredandtryagain": "reboot_required",
-}
-_SUBCATEGORY = re.compile(
-    r"(?:Subcategory ID = |Starting subcategory )(\w+)\.(\w+)", re.IGNORECASE
-)
-_CATEGORY = re.compile(
-    r"(?:Starting category |Category )(DevicePreparation|DeviceSetup|AccountSetup)"
-    r"Category(?:\.\.\.| (succeeded|failed))?",
-    re.IGNORECASE,
-)
-_STATE = re.compile(r"\bstate = (\w+)", re.IGNORECASE)
 
 
 @lru_cache(maxsize=4096)
@@ -169,18 +146,18 @@ def classify(name: str, value: str | None) -> dict:
     message = value_message(value)
     code = value_error_code(name, value)
     text = message or ""
-    sub_m = _SUBCATEGORY.search(text)
+    sub_m = SUBCATEGORY.search(text)
     if sub_m:
-        phase = phase or _canon_phase(sub_m.group(1))
+        phase = phase or canon_phase(sub_m.group(1))
         subcategory = sub_m.group(2)
-    cat_m = _CATEGORY.search(text)
+    cat_m = CATEGORY.search(text)
     if cat_m:
-        phase = phase or _canon_phase(cat_m.group(1))
+        phase = phase or canon_phase(cat_m.group(1))
         if not sub_m:  # a category-level event has no subcategory
             subcategory = None
         if cat_m.group(2):
             outcome = cat_m.group(2).lower()
-    state_m = _STATE.search(text)
+    state_m = STATE.search(text)
     if state_m:
         outcome = STATES.get(state_m.group(1).lower(), state_m.group(1).lower())
     known = esp_names().get(name)
@@ -209,146 +186,6 @@ def classify(name: str, value: str | None) -> dict:
         "is_known_name": known is not None,
         "meaning": meaning,
     }
-
-
-# Free-text Name -> (area, subcategory, outcome, phase): the same fields the
-# CommercialOOBE_ name of the same emitter call gives (formats.md §3.3.10).
-_FREE_TEXT = [
-    (re.compile(p), area, sub, outcome, phase)
-    for p, area, sub, outcome, phase in (
-        (r"^Starting category \w+Category\.\.\.", "ESPProgress", None, "started", None),
-        (
-            r"^Category \w+Category (?:succeeded|failed)\.",
-            "ESPProgress",
-            None,
-            None,
-            None,
-        ),
-        (r"^Starting subcategory ", "BootstrapStatusCategory", None, "started", None),
-        (r"^Subcategory ID = ", "BootstrapStatusCategory", None, None, None),
-        (r"^Try Again button selected", "ESPProgress", "TryAgain", "started", None),
-        (
-            r"^Continue button selected",
-            "ESPProgress",
-            "ContinueAnyway",
-            "started",
-            None,
-        ),
-        (
-            r"^Reset button selected",
-            "ESPProgress",
-            "DeviceResetInitiation",
-            "started",
-            None,
-        ),
-        (
-            r"^The page is resuming after a reboot\.",
-            "ESPProgress",
-            "Initialization",
-            "page_loaded",
-            None,
-        ),
-        (
-            r"^Applying the ESP Timeout value: ",
-            "ESPProgress",
-            "ESPTimeOutValue",
-            "started",
-            None,
-        ),
-        (r"^Exiting page normally\.", "ESPProgress", "Page", "exiting", None),
-        (
-            r"^Exiting page due to White Glove success\.",
-            "ESPProgress",
-            "WhiteGlove",
-            "succeeded",
-            None,
-        ),
-        (
-            r"^Exiting page due to White Glove failure\.",
-            "ESPProgress",
-            "WhiteGlove",
-            "failed",
-            None,
-        ),
-        (
-            r"^TPM attestation timed out\.",
-            "ESPDevicePreparation",
-            "TPMAttestation",
-            "timed_out",
-            "DevicePreparation",
-        ),
-    )
-]
-# "Monitoring apps from management server failed. Expected 5 items
-# provisioned, but got only 3." and "An error occured during app installation.
-# Error = 0x80070643" (mdmbootstrapsessionutilities.js): the monitor's failure
-_MONITORED = {
-    "policies": "PoliciesInstallation",
-    "policy application": "PoliciesInstallation",
-    "network profiles": "NetworkProfilesInstallation",
-    "network profile application": "NetworkProfilesInstallation",
-    "apps": "ApplicationsInstallation",
-    "app installation": "ApplicationsInstallation",
-    "certificates": "CertificatesInstallation",
-    "certificate installation": "CertificatesInstallation",
-}
-_MONITOR_FAILED = re.compile(
-    r"^(?:Monitoring (.+?) from management server failed\."
-    r"|An error occured during (.+?)\. Error = )"
-)
-# page-level results written after the category that failed: their phase is
-# the last phase the run named (filled in by `derive_esp_events`)
-_PHASE_FROM_CONTEXT = {"WhiteGlove", *_MONITORED.values()}
-
-
-def classify_free_text(name: str, value: str | None) -> dict:
-    """A free-text ``BootstrapStatus: ...`` Name -> the `ESP_EVENTS` fields.
-
-    The text is the message; its code is the Value's, else the one the text
-    states (``Error = 0x80070643``).
-    """
-    text = name[len(FREE_TEXT_PREFIX) :]
-    area, subcategory, outcome, phase = "BootstrapStatus", None, None, None
-    for pattern, r_area, r_sub, r_outcome, r_phase in _FREE_TEXT:
-        if pattern.match(text):
-            area, subcategory, outcome, phase = r_area, r_sub, r_outcome, r_phase
-            break
-    else:
-        m = _MONITOR_FAILED.match(text)
-        if m:
-            subcategory = _MONITORED.get((m[1] or m[2]).lower())
-            area, outcome = "ESPMonitoring", "failed"
-    sub_m = _SUBCATEGORY.search(text)
-    if sub_m:
-        phase = _canon_phase(sub_m.group(1))
-        subcategory = sub_m.group(2)
-    cat_m = _CATEGORY.search(text)
-    if cat_m:
-        phase = _canon_phase(cat_m.group(1))
-        outcome = cat_m.group(2).lower() if cat_m.group(2) else outcome
-    state_m = _STATE.search(text)
-    if state_m:
-        outcome = STATES.get(state_m.group(1).lower(), state_m.group(1).lower())
-    code = value_error_code(name, value) or message_error_code(text)
-    described = (area, subcategory, outcome)
-    return {
-        "area": area,
-        "phase": phase,
-        "subcategory": subcategory,
-        "outcome": outcome or "info",
-        "error_code": code,
-        "error_code_hex": errorcodes.to_hex(code),
-        "message": name,
-        "is_known_name": False,
-        "meaning": "free-text ESP progress: " + " ".join(p for p in described if p),
-    }
-
-
-def _canon_phase(text: str) -> str | None:
-    for phase in PHASES:
-        if text.lower() == phase.lower():
-            return phase
-    return None
 
 
 def derive_esp_events(events: pa.Table) -> pa.Table:
@@ -383,7 +220,7 @@ def derive_esp_events(events: pa.Table) -> pa.Table:
         if fields["phase"]:
             last_phase = fields["phase"]
         elif (
-            fields["subcategory"] in _PHASE_FROM_CONTEXT
+            fields["subcategory"] in PHASE_FROM_CONTEXT
             and fields["outcome"] in ("failed", "timed_out")
             and last_phase
         ):
