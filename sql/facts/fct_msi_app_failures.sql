@@ -19,7 +19,17 @@ tracking as (
     where kind = 'snapshot' and scale = 'msi_0_70'
 ),
 
--- the product code is the one braced GUID of the event's data or message
+guids as (
+    select
+        *,
+        '\{[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-'
+        || '[0-9A-Fa-f]{12}\}' as guid
+    from events
+),
+
+-- the product code: the first data item that is a braced GUID and nothing
+-- else (the ProductCode parameter; a log path or command only contains one),
+-- else the GUID after "MSI ProductCode: " in a rendered message
 msi_events as (
     select
         bundle_id,
@@ -28,13 +38,17 @@ msi_events as (
         event_id,
         error_code,
         upper(
-            regexp_extract(
-                coalesce(event_data, '') || ' ' || coalesce(message, ''),
-                '\{[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-'
-                || '[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}\}'
+            coalesce(
+                nullif(
+                    regexp_extract(
+                        event_data, '":\s*"(' || guid || ')"', 1
+                    ),
+                    ''
+                ),
+                regexp_extract(message, 'ProductCode: (' || guid || ')', 1)
             )
         ) as product_code
-    from events
+    from guids
 ),
 
 -- the ESP tracking URI names the product code url-encoded (%7B...%7D)
@@ -84,7 +98,7 @@ event_failures as (
             and msi_events.product_code = installed.product_code
     where
         msi_events.event_id in (1907, 1908, 1924)
-        and msi_events.product_code <> ''
+        and coalesce(msi_events.product_code, '') <> ''
         and (
             installed.installed_at is null
             or installed.installed_at < msi_events.ts_utc

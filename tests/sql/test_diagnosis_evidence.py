@@ -97,6 +97,29 @@ def test_an_msi_app_that_failed_in_device_setup_is_the_blocked_item(duck):
     )
 
 
+def test_the_product_code_is_the_data_item_not_a_guid_inside_the_log_path(duck):
+    given(duck, "stg_ingest__bundles", [bundle("b1"), bundle("b2", "S2")])
+    given(duck, "stg_esp__events", apps_failed_in_device_setup("b1"))
+    given(duck, "stg_esp__events", apps_failed_in_device_setup("b2"))
+    other = "{11111111-2222-3333-4444-555555555555}"
+    in_path = msi_event("b1", 35, 1924, 0x80070643)
+    data = json.loads(in_path["event_data"])
+    data["Message1"] = f"C:\\Windows\\Temp\\{other}\\MDMAppInstaller.log"
+    in_path["event_data"] = json.dumps(data)
+    # a wevtutil text rendering: no EventData names, the message says it
+    rendered = event("b2", 35, DMEDP, 1924, code=0x80070643) | {
+        "message": "EnterpriseDesktopAppManagement CSP: An application install has"
+        " failed. Examine the MSI log (C:\\Windows\\Temp\\x.log) for more details."
+        f"  Install command: (/quiet /i {other}), MSI ProductCode: {PRODUCT}, User SID:"
+        f" ({DEVICE_SID}), Result: (0x80070643)."
+    }
+    given(duck, "stg_events__events", [in_path, rendered])
+    blocked = duck.execute(
+        "select bundle_id, blocked_item from device_outcomes order by bundle_id"
+    ).fetchall()
+    assert blocked == [("b1", PRODUCT), ("b2", PRODUCT)]
+
+
 def test_an_msi_app_installed_by_a_later_retry_is_not_the_cause(duck):
     given(duck, "stg_ingest__bundles", [bundle("b1")])
     given(duck, "stg_esp__events", apps_failed_in_device_setup("b1"))
