@@ -135,11 +135,15 @@ REGISTRY_VALUES = table_schema(
 )
 
 ESP_EVENTS = table_schema(
-    "One row per Shell-Core 62407 CommercialOOBE_* event, split into area, phase, "
-    "subcategory and outcome.",
+    "One row per Shell-Core 62407 CommercialOOBE_* event (or free-text "
+    "'BootstrapStatus: ...' Name), split into area, phase, subcategory and outcome.",
     column("record_id", pa.int64(), "EventRecordID of the event"),
     column("ts_utc", UTC_TS, "time of the event (UTC)"),
-    column("name", pa.string(), "the 62407 Name (CommercialOOBE_...)"),
+    column(
+        "name",
+        pa.string(),
+        "the 62407 Name (CommercialOOBE_... or BootstrapStatus: ...)",
+    ),
     column("area", pa.string(), "ESPProgress, ESPDevicePreparation, WhiteGlove, ..."),
     column("phase", pa.string(), "DevicePreparation | DeviceSetup | AccountSetup"),
     column("subcategory", pa.string(), "AppsSubcategory, TPMAttestation, ..."),

@@ -66,6 +66,17 @@ APP_FAILURES = (
     ("Fabrikam Endpoint Agent", 1618, 0x80070652),
 )
 
+# An app failure in Device setup is, this often, an MSI app of the MDM
+# (EnterpriseDesktopAppManagement, scenario msi_app_failed) rather than a Win32
+# app of the IME; drawn per device from its own generator, so the mix above (and
+# the committed sample) keep their draws.
+MSI_SHARE = 0.5
+# Line-of-business MSI apps the MDM installs: (product code, result as HRESULT)
+MSI_FAILURES = (
+    ("{6F1C2B3A-4D5E-4F60-8A7B-9C0D1E2F3A4B}", 0x80070643),
+    ("{0B9E8D7C-6A5F-4E3D-9C2B-1A0F9E8D7C6B}", 0x80070652),
+)
+
 # (site folder, Windows zone key name, device-name prefix)
 SITES = (
     ("US-SEA", "Pacific Standard Time", "SEA"),

@@ -1,4 +1,6 @@
-"""The event channels of a simulated CAB: Shell-Core and the Autopilot channel.
+"""The event channels of a simulated CAB: Shell-Core, the Autopilot channel and,
+for an MSI app of the MDM that fails, DeviceManagement-Enterprise-Diagnostics-
+Provider/Admin (its EnterpriseDesktopAppManagement events 1905-1924, §3.5).
 
 Shell-Core carries the 62407 sequence of the attempt (`esp_timeline`); the
 ModernDeployment Autopilot channel the profile download before the ESP
@@ -11,6 +13,7 @@ the device clock read (`Plan.reads`), and its true UTC is noted on the plan.
 from __future__ import annotations
 
 import random
+import uuid
 from datetime import datetime, timedelta
 
 from .esp_timeline import esp_events
@@ -21,6 +24,13 @@ SHELLCORE_EVTX = "microsoft-windows-shell-core-operational.evtx"
 AUTOPILOT_EVTX = (
     "microsoft-windows-moderndeployment-diagnostics-provider-autopilot.evtx"
 )
+DMEDP_EVTX = (
+    "microsoft-windows-devicemanagement-enterprise-diagnostics-provider-admin.evtx"
+)
+_DMEDP = "Microsoft-Windows-DeviceManagement-Enterprise-Diagnostics-Provider"
+_DMEDP_GUID = "{3DA494E4-0FE2-415C-B895-FB5265C5C83B}"
+# the device context's placeholder SID (docs/formats.md §4.3)
+DEVICE_SID = "S-0-0-00-0000000000-0000000000-000000000-000"
 _MDDP = "Microsoft-Windows-ModernDeployment-Diagnostics-Provider"
 _MDDP_GUID = "{BAB3AD92-FB96-5902-450B-B8421BDEC7BD}"
 Item = tuple[datetime, int, int, tuple[tuple[str, str], ...]]
@@ -105,3 +115,70 @@ def autopilot_evtx(plan: Plan, rng: random.Random) -> bytes:
         )
         plan.clock.note(AUTOPILOT_EVTX, n, when)
     return write_evtx(records)
+
+
+def dmedp_evtx(plan: Plan, rng: random.Random) -> bytes:
+    """DMEDP Admin: the MSI app's download (1905, 1906), install start (1920)
+    and failure (1924) with the template's generic data names (formats.md §3.5)."""
+    assert plan.msi_failure is not None and plan.msi_failed_at is not None
+    product, result = plan.msi_failure
+    log = f"C:\\Windows\\Temp\\MDMAppInstaller_{product}.log"
+    job = "{" + str(uuid_of(rng)).upper() + "}"
+    done = plan.msi_failed_at
+    items: list[Item] = [
+        (
+            done - timedelta(seconds=rng.uniform(90, 200)),
+            1905,
+            4,
+            (("Message1", product), ("Message2", DEVICE_SID), ("Message3", job)),
+        ),
+        (
+            done - timedelta(seconds=rng.uniform(60, 85)),
+            1906,
+            4,
+            (("Message1", product), ("Message2", DEVICE_SID), ("Message3", job)),
+        ),
+        (
+            done - timedelta(seconds=rng.uniform(20, 55)),
+            1920,
+            4,
+            (("Message1", product), ("Message2", DEVICE_SID)),
+        ),
+        (
+            done,
+            1924,
+            2,
+            (
+                ("Message1", log),
+                ("Message2", f"/quiet /norestart /l*v {log}"),
+                ("Message3", product),
+                ("Message4", DEVICE_SID),
+                ("HexInt1", f"0x{result:08x}"),
+            ),
+        ),
+    ]
+    records = []
+    pid = rng.randint(2000, 9000)
+    for n, (when, event_id, level, data) in enumerate(items, 1):
+        records.append(
+            EventRecord(
+                event_id,
+                plan.reads(when),
+                data,
+                provider=_DMEDP,
+                provider_guid=_DMEDP_GUID,
+                channel=f"{_DMEDP}/Admin",
+                level=level,
+                keywords=0x8000000000000000,
+                computer=plan.device_name,
+                process_id=pid,
+                thread_id=rng.randint(2000, 9000),
+            )
+        )
+        plan.clock.note(DMEDP_EVTX, n, when)
+    return write_evtx(records)
+
+
+def uuid_of(rng: random.Random) -> uuid.UUID:
+    """A UUID from the bundle's generator (deterministic)."""
+    return uuid.UUID(int=rng.getrandbits(128), version=4)

@@ -49,6 +49,13 @@ def apps_failure(seq: tl.Seq, plan: Plan) -> datetime:
     """The apps monitor fails (a step, a Win32 app, the timeout): Device setup fails."""
     assert plan.failure_at is not None
     code = plan.failure_code
+    if plan.monitor_failed_at is not None:  # free text: the Name is the text
+        seq.raw(
+            plan.monitor_failed_at,
+            "BootstrapStatus: Monitoring apps from management server failed. "
+            "Expected 4 items provisioned, but got only 3.",
+            '{"message":"","errorCode":0}',
+        )
     fat = seq.add(
         plan.failure_at,
         plan.failure_name,
@@ -106,11 +113,16 @@ def _error_buttons(seq: tl.Seq, at: datetime) -> datetime:
 
 def error_page(seq: tl.Seq, plan: Plan, at: datetime) -> None:
     """What follows a failure: the error page, log collection by the user."""
-    if plan.whiteglove:
+    if plan.whiteglove:  # the pre-provisioning result page, not the error page
+        at = seq.add(
+            seq.step(at, 5, 6),
+            "CommercialOOBE_ESPProgress_WhiteGlove_Failed",
+            "BootstrapStatus: Exiting page due to White Glove failure.",
+        )
         seq.add(
             seq.step(at),
-            "CommercialOOBE_ESPProgress_Page_Exiting",
-            "BootstrapStatus: Exiting page due to White Glove failure.",
+            "CommercialOOBE_ESP_RebootResumption_Unset",
+            "",  # logInfoEventName: the name alone
         )
         return
     at = seq.step(at, 30, 240)

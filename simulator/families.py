@@ -3,7 +3,8 @@
 Each function fills in a :class:`~.scenarios.Plan` of its family after the
 common plan is drawn: a failure before the ESP (MDM enrollment discovery, Entra
 join, no Autopilot profile), a Win32 app failing in Device setup through the IME
-(with or without the user's Continue anyway), an Account setup failure, and
+(with or without the user's Continue anyway), an MSI app of the MDM failing in
+Device setup, an Account setup failure, and
 Try again after a Device preparation timeout. The events themselves are
 written by `esp_timeline` and `agentlogs` from these facts.
 """
@@ -14,7 +15,7 @@ import json
 import random
 from datetime import datetime, timedelta
 
-from .catalog import APP_FAILURES, TIMEOUT
+from .catalog import APP_FAILURES, MSI_FAILURES, TIMEOUT
 
 PRE_ESP = {"mdm_enrollment_failed", "entra_join_failed", "autopilot_profile_failed"}
 APP_FAMILIES = {"win32_app_failed", "continue_anyway"}
@@ -85,6 +86,28 @@ def app_failure(plan, rng: random.Random) -> None:
     if plan.scenario == "continue_anyway":
         plan.continued_at = plan.failure_at + _sec(rng, 60, 300)
         plan.esp_end = plan.continued_at + _sec(rng, 120, 600)
+
+
+def msi_failure(plan, rng: random.Random) -> None:
+    """An MSI app of the MDM (EnterpriseDesktopAppManagement) fails to install
+    once the task sequence has finished (DMEDP Admin 1920 then 1924,
+    docs/formats.md §3.5); half the time the apps monitor logs its free-text
+    "Monitoring apps ... failed" first (§3.3.10)."""
+    product, result = rng.choice(MSI_FAILURES)
+    ts_end = plan.ts_steps[-1].end
+    assert ts_end is not None
+    plan.msi_failure = (product, result)
+    plan.msi_failed_at = ts_end + _sec(rng, 40, 240)
+    plan.failure_at = plan.msi_failed_at + _sec(rng, 30, 150)
+    if rng.random() < 0.5:
+        plan.monitor_failed_at = plan.failure_at - _sec(rng, 0.2, 2)
+    plan.failure_phase = "DeviceSetup"
+    plan.failure_code = 0  # SubcategoryProcessing_Failed, state = failed
+    plan.failure_name = (
+        "CommercialOOBE_BootstrapStatusCategory_SubcategoryProcessing_Failed"
+    )
+    plan.root_code = result
+    plan.esp_end = plan.failure_at
 
 
 def account_setup_failure(plan, rng: random.Random) -> None:

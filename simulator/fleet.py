@@ -34,7 +34,15 @@ from . import (
     registry_dump,
     scenarios,
 )
-from .channels import AUTOPILOT_EVTX, SHELLCORE_EVTX, autopilot_evtx, shellcore_evtx
+from .catalog import MSI_SHARE
+from .channels import (
+    AUTOPILOT_EVTX,
+    DMEDP_EVTX,
+    SHELLCORE_EVTX,
+    autopilot_evtx,
+    dmedp_evtx,
+    shellcore_evtx,
+)
 from .devices import new_device
 from .scenarios import CAUSES, LONE_CAB_OK, WEIGHTS, Plan
 from .setuplog import setupact_log
@@ -69,6 +77,8 @@ def plan_fleet(devices: int, seed: int) -> list[Plan]:
         mix = master.choices(CAUSES, WEIGHTS, k=devices)
     for plan, sc in zip(plans, mix, strict=True):
         plan.scenario = sc
+        if sc == "win32_app_failed" and msi_instead(seed, plan.index):
+            plan.scenario = "msi_app_failed"
     big = devices >= 10
     ok = [p for p in plans if p.scenario == "ok"]
     # Damaged CABs: quarantined, never counted; taken from plain successes so
@@ -138,6 +148,9 @@ def _retry(p: Plan, seed: int) -> Plan:
         ztd_error=None,
         app_failure=None,
         app_failed_at=None,
+        msi_failure=None,
+        msi_failed_at=None,
+        monitor_failed_at=None,
         continued_at=None,
         tried_again_at=None,
         retry_start=None,
@@ -173,6 +186,12 @@ def _clock_cases(plans: list[Plan], retried: set[int], seed: int) -> None:
         clocks.realise(plan.clock, plan.started_at, plan.tz_name, rng)
 
 
+def msi_instead(seed: int, index: int) -> bool:
+    """Whether this device's app failure in Device setup is an MSI app of the
+    MDM (`catalog.MSI_SHARE`), from the device's own generator."""
+    return random.Random(f"{seed}:{index}:msi").random() < MSI_SHARE
+
+
 def new_device_plan(seed: int, index: int) -> Plan:
     """A device identity drawn from its own seeded generator."""
     return new_device(index, random.Random(f"{seed}:{index}"))
@@ -194,6 +213,8 @@ def _cab_members(plan: Plan, rng: random.Random) -> list[tuple[str, bytes]]:
         (AUTOPILOT_EVTX, autopilot_evtx(plan, rng)),
         ("setupact.log", setupact_log(plan, rng)),
     ]
+    if plan.msi_failure:  # the MDM's MSI installs (DMEDP Admin 1905-1924)
+        members.append((DMEDP_EVTX, dmedp_evtx(plan, rng)))
     if plan.ztd_error:  # the downloaded profile: a ZTD registration error
         members.append(("AutopilotDDSZTDFile.json", cabfiles.ztd_file(plan)))
     if plan.clock.case == "no_zone_source":  # the one named zone source of the CAB

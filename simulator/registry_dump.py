@@ -277,6 +277,14 @@ def registry_dump(plan: Plan, rng: random.Random) -> bytes:
             [("./Device/Vendor/MSFT/Policy/Config/Update/AllowAutoUpdate", _dw(1))],
         )
     )
+    if plan.msi_failure and plan.msi_failed_at:  # the MSI app's tracked state
+        product, _ = plan.msi_failure
+        msi = EST + "\\ESPTrackingInfo\\Diagnostics\\ExpectedMSIAppPackages"
+        when = plan.local(plan.msi_failed_at + _minutes(rng, 0.1, 0.5))
+        uri = "./Device/Vendor/MSFT/EnterpriseDesktopAppManagement/MSI/"
+        uri += product.replace("{", "%7B").replace("}", "%7D") + "/DownloadInstall"
+        k.append((msi, []))
+        k.append((msi + "\\" + when.strftime("%Y-%m-%d %H:%M:%S"), [(uri, _dw(60))]))
     k.append(
         (
             HKLM + "windows\\currentversion\\setup\\oobe",

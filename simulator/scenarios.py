@@ -113,6 +113,9 @@ class Plan:
     ztd_error: tuple[int, str] | None = None  # AutopilotDDSZTDFile.json
     app_failure: tuple[str, int, int] | None = None  # IME: name, exit, HRESULT
     app_failed_at: datetime | None = None
+    msi_failure: tuple[str, int] | None = None  # MDM MSI: product code, result
+    msi_failed_at: datetime | None = None
+    monitor_failed_at: datetime | None = None  # free-text "Monitoring apps ..."
     continued_at: datetime | None = None  # Continue anyway
     tried_again_at: datetime | None = None  # Try again, then the second run
     retry_start: datetime | None = None
@@ -337,6 +340,8 @@ def realise(plan: Plan, rng: random.Random, not_before: datetime | None = None) 
         plan.coalesced_reboot = sc == "ok" and rng.random() < 0.3
     if sc in families.APP_FAMILIES:
         families.app_failure(plan, rng)
+    elif sc == "msi_app_failed":
+        families.msi_failure(plan, rng)
     elif sc == "account_setup_failed":
         families.account_setup_failure(plan, rng)
     elif sc == "try_again_ok":

@@ -1,4 +1,6 @@
-"""ESP progress derived from Shell-Core 62407 ``CommercialOOBE_*`` events.
+"""ESP progress derived from Shell-Core 62407 ``CommercialOOBE_*`` events, and
+from the free-text ``BootstrapStatus: ...`` Names of builds that log progress as
+text (`classify_free_text`, docs/formats.md §3.3.10).
 
 Names follow ``CommercialOOBE_<Area>_<Thing>_<Outcome>`` but vary by Windows
 build (docs/formats.md §3.3), so they are split generically and the known-names table
@@ -40,7 +42,6 @@ Where each column comes from (`schema.ESP_EVENTS` declares what it means):
 
 from __future__ import annotations
 
-import re
 from functools import lru_cache
 
 import pyarrow as pa
@@ -49,9 +50,10 @@ import pyarrow.compute as pc
 from .. import errorcodes, schema
 from ..events.channels import esp_names
 from ..events.codes import value_error_code, value_object
+from .esp_free_text import FREE_TEXT_PREFIX, PHASE_FROM_CONTEXT, classify_free_text
+from .esp_messages import CATEGORY, PHASES, STATE, STATES, SUBCATEGORY, canon_phase
 
 PREFIX = "CommercialOOBE_"
-PHASES = ("DevicePreparation", "DeviceSetup", "AccountSetup")
 
 # Last name token -> outcome. Longest suffixes are matched first.
 OUTCOMES = {
@@ -85,26 +87,6 @@ OUTCOMES = {
     "Available": "available",
 }
 _SUFFIXES = sorted(OUTCOMES, key=len, reverse=True)
-# `state = X` strings of Windows' ESP JavaScript (docs/formats.md §3.3).
-STATES = {
-    "notstarted": "not_started",
-    "inprogress": "in_progress",
-    "succeeded": "succeeded",
-    "failed": "failed",
-    "cancelled": "cancelled",
-    "failedfromprevioussubcategory": "failed_from_previous",
-    "failedfrompreviouscategory": "failed_from_previous",
-    "rebootrequiredandtryagain": "reboot_required",
-}
-_SUBCATEGORY = re.compile(
-    r"(?:Subcategory ID = |Starting subcategory )(\w+)\.(\w+)", re.IGNORECASE
-)
-_CATEGORY = re.compile(
-    r"(?:Starting category |Category )(DevicePreparation|DeviceSetup|AccountSetup)"
-    r"Category(?:\.\.\.| (succeeded|failed))?",
-    re.IGNORECASE,
-)
-_STATE = re.compile(r"\bstate = (\w+)", re.IGNORECASE)
 
 
 @lru_cache(maxsize=4096)
@@ -164,18 +146,18 @@ def classify(name: str, value: str | None) -> dict:
     message = value_message(value)
     code = value_error_code(name, value)
     text = message or ""
-    sub_m = _SUBCATEGORY.search(text)
+    sub_m = SUBCATEGORY.search(text)
     if sub_m:
-        phase = phase or _canon_phase(sub_m.group(1))
+        phase = phase or canon_phase(sub_m.group(1))
         subcategory = sub_m.group(2)
-    cat_m = _CATEGORY.search(text)
+    cat_m = CATEGORY.search(text)
     if cat_m:
-        phase = phase or _canon_phase(cat_m.group(1))
+        phase = phase or canon_phase(cat_m.group(1))
         if not sub_m:  # a category-level event has no subcategory
             subcategory = None
         if cat_m.group(2):
             outcome = cat_m.group(2).lower()
-    state_m = _STATE.search(text)
+    state_m = STATE.search(text)
     if state_m:
         outcome = STATES.get(state_m.group(1).lower(), state_m.group(1).lower())
     known = esp_names().get(name)
@@ -206,13 +188,6 @@ def classify(name: str, value: str | None) -> dict:
     }
 
 
-def _canon_phase(text: str) -> str | None:
-    for phase in PHASES:
-        if text.lower() == phase.lower():
-            return phase
-    return None
-
-
 def derive_esp_events(events: pa.Table) -> pa.Table:
     """`esp_events` rows from an `events` table (any source format).
 
@@ -224,9 +199,13 @@ def derive_esp_events(events: pa.Table) -> pa.Table:
         ``CommercialOOBE_``, in input order.
     """
     names = events.column("name")
-    mask = pc.fill_null(pc.starts_with(names, PREFIX), False)
+    mask = pc.fill_null(
+        pc.or_(pc.starts_with(names, PREFIX), pc.starts_with(names, FREE_TEXT_PREFIX)),
+        False,
+    )
     picked = events.filter(mask)
     cols: dict[str, list] = {f.name: [] for f in schema.ESP_EVENTS}
+    last_phase = None  # the phase the run last named, for page-level results
     for rid, ts, name, value in zip(
         picked.column("record_id").to_pylist(),
         picked.column("ts_utc").to_pylist(),
@@ -234,7 +213,20 @@ def derive_esp_events(events: pa.Table) -> pa.Table:
         picked.column("value").to_pylist(),
         strict=True,
     ):
-        fields = classify(name, value)
+        if name.startswith(FREE_TEXT_PREFIX):
+            fields = classify_free_text(name, value)
+        else:
+            fields = classify(name, value)
+        if fields["phase"]:
+            last_phase = fields["phase"]
+        elif (
+            fields["subcategory"] in PHASE_FROM_CONTEXT
+            and fields["outcome"] in ("failed", "timed_out")
+            and last_phase
+        ):
+            fields["phase"] = last_phase
+        if fields["area"] == "ESPMonitoring":
+            fields["area"] = "ESP" + (fields["phase"] or "Progress")
         fields.update(record_id=rid, ts_utc=ts, name=name)
         for key, col in cols.items():
             col.append(fields[key])

@@ -25,7 +25,8 @@ the first non-zero code winning:
       (``CDJUIError`` = ``80180014``);
    b. the text read by `message_error_code`.
 
-`data_error_code` reads EventData items (``HRESULT``, ``ErrorCode``, ...);
+`data_error_code` reads EventData items (``HRESULT``, ``ErrorCode``, ``ExitCode``,
+``HexInt1``, ...);
 `message_error_code` reads a rendered message and the Value's text above.
 """
 
@@ -39,12 +40,17 @@ from .. import errorcodes
 
 # EventData keys whose non-zero value is an error code; HRESULT-like keys count
 # only with the severity bit set (``Result: 0x1`` is a success code).
-_CODE_KEYS = re.compile(r"^(?:HRESULT\d*|hr|ErrorCode|errorCode|Error|Result)$")
+# ``ExitCode``: User Device Registration (304 "Exit code: %1", formats.md §3.6);
+# ``HexInt<n>``: the generic data names of DeviceManagement-Enterprise-Diagnostics
+# templates, whose ``Result: (%n)`` is a HexInt (1924, formats.md §3.5).
+_CODE_KEYS = re.compile(
+    r"^(?:HRESULT\d*|hr|ErrorCode|errorCode|Error|Result|ExitCode|HexInt\d*)$"
+)
 _ERRORISH_KEYS = {"ErrorCode", "errorCode", "Error"}
 # RE2 (pyarrow) pattern over EventData JSON text: an error-like key whose value
 # is not a plain zero; only rows it matches are given to `data_error_code`.
 DATA_CODE_HINT = (
-    r'"(?:HRESULT\d*|hr|ErrorCode|errorCode|Error|Result)":'
+    r'"(?:HRESULT\d*|hr|ErrorCode|errorCode|Error|Result|ExitCode|HexInt\d*)":'
     r'(?:"(?:0x0*[1-9a-fA-F]|-?[1-9])|-?[1-9])'
 )
 _TEXT_CODE = re.compile(r"^(-?)(0x)?([0-9A-Fa-f]{1,8})$")

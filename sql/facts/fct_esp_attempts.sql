@@ -18,9 +18,15 @@ marked as (
     select
         *,
         case
-            when name = 'CommercialOOBE_ESPProgress_TryAgain_Started'
+            -- a name, or the same split fields from a free-text name
+            -- (formats.md §3.3.10)
+            when
+                name = 'CommercialOOBE_ESPProgress_TryAgain_Started'
+                or (area = 'ESPProgress' and subcategory = 'TryAgain')
                 then 'try_again'
-            when name = 'CommercialOOBE_ESPProgress_ContinueAnyway_Started'
+            when
+                name = 'CommercialOOBE_ESPProgress_ContinueAnyway_Started'
+                or (area = 'ESPProgress' and subcategory = 'ContinueAnyway')
                 then 'continue_anyway'
             when
                 outcome in ('failed', 'timed_out', 'incomplete')
@@ -30,6 +36,10 @@ marked as (
             when
                 outcome = 'page_loaded'
                 or name = 'CommercialOOBE_ESPProgress_ESPTimeOutValue_Applied'
+                or (
+                    name like 'BootstrapStatus: %'
+                    and subcategory = 'ESPTimeOutValue'
+                )
                 then 'page_run'
         end as marker
     from esp
@@ -89,11 +99,17 @@ per_run as (
         coalesce(
             min(ts_utc) filter (
                 where
-                name = 'CommercialOOBE_ESPProgress_Category_Started'
+                (
+                    name = 'CommercialOOBE_ESPProgress_Category_Started'
+                    or name like 'BootstrapStatus: Starting category %'
+                )
                 and phase = 'DevicePreparation'
             ),
             min(ts_utc) filter (
-                where name like 'CommercialOOBE\_ESP%' escape '\'
+                where (
+                    name like 'CommercialOOBE\_ESP%' escape '\'
+                    or name like 'BootstrapStatus: %'
+                )
             ),
             min(ts_utc)
         ) as started_at,
@@ -106,6 +122,8 @@ per_run as (
         -- writes too (formats.md §3.3.3)
         bool_or(
             name_key like 'commercialoobe\_whiteglove\_%' escape '\'
+            or name_key like 'bootstrapstatus: exiting page due to white %'
+            or name_key like 'bootstrapstatus: white glove flow = true%'
             or name_key in (
                 'commercialoobe_espprogress_whiteglovemode_true',
                 'commercialoobe_espprogress_whiteglove_success',
@@ -116,9 +134,11 @@ per_run as (
         bool_or(marker = 'continue_anyway') as continued_anyway,
         bool_or(
             name = 'CommercialOOBE_ESPProgress_Page_Exiting'
+            or (area = 'ESPProgress' and subcategory = 'Page')
         ) as has_page_exiting,
         bool_or(
             name = 'CommercialOOBE_ESPProgress_Category_Started'
+            or name like 'BootstrapStatus: Starting category %'
         ) as has_category_start,
         count(*) filter (where outcome = 'reboot_required')
             as n_reboot_required,
@@ -126,7 +146,10 @@ per_run as (
             where outcome = 'cancelled' or error_code = 2147943623
         ) as n_cancelled,
         count(*) filter (
-            where name like 'CommercialOOBE\_ESP%' escape '\'
+            where (
+                name like 'CommercialOOBE\_ESP%' escape '\'
+                or name like 'BootstrapStatus: %'
+            )
         ) as n_esp_page_events,
         count(*) as n_esp_events
     from runs

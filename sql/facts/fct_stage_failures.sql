@@ -122,20 +122,40 @@ enrollment as (
         and event_id in (71, 76)
 ),
 
--- User Device Registration/Admin 304: hybrid Entra join failed (§3.6)
-registration as (
+-- User Device Registration/Admin (formats.md §3.6): automatic (hybrid) device
+-- registration failed at the join phase (304), at the authentication phase
+-- (305) or looking up the service in Active Directory (307); a later 306
+-- ("Automatic registration Succeeded") means the task's retry joined
+registration_success as (
     select
         bundle_id,
-        ts_utc,
-        record_id,
-        'EntraJoin' as stage,
-        'User Device Registration 304' as source,
-        'event 304' as evidence_name,
-        error_code
+        max(ts_utc) as registered_at
     from events
     where
         channel_key = 'microsoft-windows-user device registration/admin'
-        and event_id = 304
+        and event_id = 306
+    group by bundle_id
+),
+
+registration as (
+    select
+        events.bundle_id,
+        events.ts_utc,
+        events.record_id,
+        'EntraJoin' as stage,
+        'User Device Registration ' || events.event_id as source,
+        'event ' || events.event_id as evidence_name,
+        events.error_code
+    from events
+    left join registration_success
+        on events.bundle_id = registration_success.bundle_id
+    where
+        events.channel_key = 'microsoft-windows-user device registration/admin'
+        and events.event_id in (304, 305, 307)
+        and (
+            registration_success.registered_at is null
+            or registration_success.registered_at < events.ts_utc
+        )
 ),
 
 -- AutopilotDDSZTDFile.json ErrorCode (§6.6): a ZTD registration error

@@ -23,6 +23,10 @@ apps as (
     select * from fct_win32_app_failures
 ),
 
+msi as (
+    select * from fct_msi_app_failures
+),
+
 attributes as (
     select * from device_attributes
 ),
@@ -34,6 +38,25 @@ joined as (
         ccmsetup.* exclude (bundle_id),
         ts.* exclude (bundle_id),
         apps.* exclude (bundle_id),
+        msi.* exclude (bundle_id),
+        -- the app that failed first blocked the Apps subcategory: a Win32
+        -- app through the IME or an MSI app through the MDM (formats.md §3.5)
+        case
+            when
+                msi.msi_product_code is not null
+                and (
+                    msi.msi_failed_at <= path.failed_at
+                    -- a tracking snapshot: the state at collection
+                    or msi.msi_record_id is null
+                )
+                and (
+                    apps.app_failed_at is null
+                    or apps.app_failed_at > path.failed_at
+                    or msi.msi_failed_at < apps.app_failed_at
+                )
+                then 'msi_app_failed'
+            when apps.app_failed_at <= path.failed_at then 'win32_app_failed'
+        end as app_cause,
         attributes.os_build,
         attributes.client_version,
         attributes.autopilot_profile as deployment_profile,
@@ -67,6 +90,7 @@ joined as (
     left join ccmsetup using (bundle_id)
     left join ts using (bundle_id)
     left join apps using (bundle_id)
+    left join msi using (bundle_id)
     left join attributes using (bundle_id)
 ),
 
@@ -122,11 +146,10 @@ classified as (
                             or ts_outcome = 'failed'
                             or ts_failed_step is not null
                             then 'ts_step_failed'
-                        when app_failed_at <= failed_at then 'win32_app_failed'
-                        else 'unexplained'
+                        else coalesce(app_cause, 'unexplained')
                     end
-            when failed_stage = 'AccountSetup' and app_failed_at <= failed_at
-                then 'win32_app_failed'
+            when failed_stage = 'AccountSetup' and app_cause is not null
+                then app_cause
             when failed_stage = 'AccountSetup' then 'account_setup_failed'
             else 'unexplained'
         end as cause
@@ -166,6 +189,7 @@ judged as (
                                 then (2147942400 + app_exit_code)::uinteger
                         end
                     )
+            when cause = 'msi_app_failed' then msi_error_code
         end as root_error_code_u32
     from classified
 ),
@@ -233,6 +257,12 @@ coded as (
                 and is_last_run
                 and has_device_setup_success
                 then 'Device setup succeeded after a Device preparation failure'
+            when
+                cause = 'msi_app_failed'
+                and msi_tracking_state = 'success'
+                then
+                    msi_source || ' says the MSI app failed, ESPTrackingInfo '
+                    || 'says success'
         end as contradiction
     from judged
 ),
@@ -292,6 +322,11 @@ final as (
             when 'unsupported_preprovisioning'
                 then
                     'unsupported: pre-provisioning with ConfigMgr co-management'
+                    || coalesce(
+                        ' (' || failed_stage || ' failed: ' || failure_event
+                        || ')',
+                        ''
+                    )
             when 'autopilot_profile_failed'
                 then 'no Autopilot profile: ' || failure_event
             when 'no_network' then 'no network during OOBE: ' || failure_event
@@ -335,6 +370,13 @@ final as (
                 then
                     'Win32 app ''' || failed_app || ''' failed through the IME'
                     || coalesce(' with exit code ' || app_exit_code, '')
+            when 'msi_app_failed'
+                then
+                    'MSI app ' || msi_product_code || ' failed ('
+                    || msi_source || ')'
+                    || coalesce(
+                        ' with ' || printf('0x%08X', msi_error_code), ''
+                    )
             else 'failure not explained by the evidence'
         end
         || case
@@ -354,6 +396,7 @@ final as (
             when cause in ('ts_step_failed', 'ts_still_running')
                 then coalesce(ts_failed_step, 'Provisioning_TS')
             when cause = 'win32_app_failed' then failed_app
+            when cause = 'msi_app_failed' then msi_product_code
             when cause like 'ccmsetup\_%' escape '\' then 'ConfigMgr'
             else failure_subcategory
         end as blocked_item,
@@ -381,6 +424,10 @@ final as (
             'failed_app', failed_app,
             'app_exit_code', app_exit_code,
             'app_errors', n_app_errors,
+            'msi_product_code', msi_product_code,
+            'msi_source', msi_source,
+            'msi_record_id', msi_record_id,
+            'msi_tracking_state', msi_tracking_state,
             'missing', nullif(missing_evidence, ''),
             'contradiction', contradiction,
             'source', source_uri

@@ -130,9 +130,10 @@ def test_ground_truth_columns_follow_the_contract(truth: list[dict[str, str]]) -
 def test_mix_covers_every_cause_retry_damage_and_layout(
     truth: list[dict[str, str]],
 ) -> None:
-    scenarios = {r["scenario"] for r in _ingested(truth)}
+    # msi_app_failed is drawn from win32_app_failed (catalog.MSI_SHARE)
+    scenarios = {r["scenario"] for r in _ingested(truth)} - {"msi_app_failed"}
     assert scenarios == set(CAUSES)
-    causes = {r["cause"] for r in _ingested(truth)}
+    causes = {r["cause"] for r in _ingested(truth)} - {"msi_app_failed"}
     assert causes == set(CAUSES) - {"try_again_ok", "continue_anyway"} | {
         "retried_in_bundle"
     }
@@ -515,3 +516,29 @@ def test_fleet_spans_a_dst_change_and_rolled_logs(
         biases.setdefault(r["tz_name"], set()).add(r["tz_bias_min"])
     assert any(len(b) > 1 for b in biases.values())
     assert list(share.rglob("ccmsetup.lo_"))
+
+
+def test_an_msi_app_failure_writes_the_mdm_install_events(
+    share: Path, truth: list[dict[str, str]], tmp_path: Path
+) -> None:
+    # DMEDP Admin 1905/1906/1920 then 1924 with its result (docs/formats.md §3.5)
+    name = (
+        "microsoft-windows-devicemanagement-enterprise-diagnostics-provider-admin.evtx"
+    )
+    (row,) = [r for r in _ingested(truth) if r["scenario"] == "msi_app_failed"]
+    assert (row["outcome"], row["failed_phase"], row["cause"]) == (
+        "failed",
+        "DeviceSetup",
+        "msi_app_failed",
+    )
+    f = tmp_path / "dmedp.evtx"
+    f.write_bytes(_members(_cab_bytes(share, row))[name])
+    recs = [
+        json.loads(r["data"])["Event"] for r in evtx.PyEvtxParser(str(f)).records_json()
+    ]
+    assert [e["System"]["EventID"] for e in recs] == [1905, 1906, 1920, 1924]
+    failed = recs[-1]["EventData"]
+    assert failed["Message3"].startswith("{") and failed["Message3"].endswith("}")
+    assert failed["Message4"] == "S-0-0-00-0000000000-0000000000-000000000-000"
+    assert int(failed["HexInt1"], 16) == int(row["error_code"], 16)
+    assert row["error_code"] in ("0x80070643", "0x80070652")

@@ -40,8 +40,25 @@ def test_autopilot_and_dmedp_meanings():
 
 
 def test_user_device_registration():
-    assert channels.meaning_of(UDR, None, 304) == "Hybrid Entra join failed"
-    assert channels.meaning_of(UDR, None, 306) == "Hybrid Entra join succeeded"
+    # the manifest's messages (docs/formats.md §3.6): 304 and 305 fail, 306 succeeds
+    assert channels.meaning_of(UDR, None, 304) == (
+        "Automatic device registration (hybrid Entra join) failed at the join phase"
+        " (exit code, server error)"
+    )
+    assert channels.meaning_of(UDR, None, 306) == (
+        "Automatic device registration succeeded (hybrid Entra join)"
+    )
+
+
+def test_msi_app_install_events():
+    dmedp = "Microsoft-Windows-DeviceManagement-Enterprise-Diagnostics-Provider/Admin"
+    assert channels.meaning_of(dmedp, None, 1924) == (
+        "MSI app install failed (MSI log, install command, product code, user SID,"
+        " result)"
+    )
+    assert channels.meaning_of(dmedp, None, 1922) == (
+        "MSI app install succeeded (product code, user SID, result)"
+    )
 
 
 def test_aad_errors_only_at_error_level():

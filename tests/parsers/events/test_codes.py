@@ -117,6 +117,18 @@ def test_value_object():
         ({"HRESULT": "0x0"}, None),
         ({"Other": "0x80070005"}, None),
         ({"ErrorCode": "800705b4"}, None),  # bare hex is not read in EventData
+        # User Device Registration 304 "Exit code: %1" (formats.md §3.6)
+        ({"ExitCode": "-2145648611", "ServerErrorMessage": ""}, 0x801C001D),
+        # DMEDP 1924 "... MSI ProductCode: %3, User SID: (%4), Result: (%5)"
+        (
+            {
+                "Message3": "{01A1A484-A75B-456A-BE98-D98D0609CDAA}",
+                "Message4": "S-0-0-00-0000000000-0000000000-000000000-000",
+                "HexInt1": "0x80070643",
+            },
+            0x80070643,
+        ),
+        ({"HexInt1": "0x2", "HexInt3": "0x2ab0003"}, None),  # DMEDP 306: no code
         (None, None),
     ],
 )
