@@ -405,6 +405,33 @@ def refresh(warehouse: Location, lock_wait: float) -> None:
 
 @main.command()
 @WAREHOUSE
+@click.option(
+    "--run",
+    "run_id",
+    default=None,
+    help="Check only that run's bundles in the per-bundle views, as the nightly "
+    "run does after ingesting (default: every row).",
+)
+def check(warehouse: Location, run_id: str | None) -> None:
+    """Run every view's declared tests on the warehouse; exit 1 if any fails.
+
+    The tests are the ones each view's .yml declares (docs/warehouse.md). The
+    nightly run checks the rows of the bundles it ingested; this checks every
+    row: run it after upgrading espfleet or on a warehouse copied from
+    elsewhere. Prints one line, plus one per failed test.
+
+    Example: espfleet check --warehouse /data/espfleet
+    """
+    from .pipeline import quality_gate, quality_summary
+
+    _readable(warehouse)
+    results = quality_gate(warehouse, run_id)
+    click.echo(quality_summary(results))
+    sys.exit(1 if any(not r.ok for r in results) else 0)
+
+
+@main.command()
+@WAREHOUSE
 @click.argument("who")
 @click.option(
     "--wide",

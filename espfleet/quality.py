@@ -30,6 +30,7 @@ import duckdb
 import yaml
 
 from .database import SQL_LAYERS, quote_identifier, sql_views
+from .errors import WarehouseError
 
 
 @dataclass(frozen=True)
@@ -94,15 +95,23 @@ def _row_tests(doc: dict) -> Iterator[tuple[str, str, list]]:
 
 
 def _unique_tests(doc: dict, relation: str) -> Iterator[tuple[str, str]]:
-    """(test name, SQL counting the keys of `relation` held by more than one row)."""
-    for test in doc.get("tests", []):
-        if "unique" in test:
-            key = ", ".join(quote_identifier(c) for c in test["unique"])
-            yield (
-                f"unique({', '.join(test['unique'])})",
-                f"select count(*) from (select {key} from {relation}"
-                " group by all having count(*) > 1)",
-            )
+    """(test name, SQL counting the keys of `relation` held by more than one row).
+
+    A key is a view test ``unique: [columns]`` or a column test ``unique``.
+    """
+    keys = [test["unique"] for test in doc.get("tests", []) if "unique" in test]
+    keys += [
+        [column["name"]]
+        for column in doc.get("columns", [])
+        if "unique" in column.get("tests", [])
+    ]
+    for columns in keys:
+        key = ", ".join(quote_identifier(c) for c in columns)
+        yield (
+            f"unique({', '.join(columns)})",
+            f"select count(*) from (select {key} from {relation}"
+            " group by all having count(*) > 1)",
+        )
 
 
 def _run_tests(
@@ -141,6 +150,17 @@ def check_views(
             column that no other view reads are checked on these bundles'
             rows. None checks every row.
     """
+    known = {
+        name
+        for (name,) in con.execute("select view_name from duckdb_views()").fetchall()
+    }
+    missing = sorted({d["name"] for d in view_docs()} - known)
+    if missing:
+        raise WarehouseError(
+            f"the warehouse's DuckDB file has no view {missing[0]}"
+            + (f" (and {len(missing) - 1} more)" if len(missing) > 1 else "")
+            + ": it was built by another espfleet; run `espfleet refresh` first"
+        )
     results = []
     if bundles is not None:
         con.execute(

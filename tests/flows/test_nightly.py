@@ -176,3 +176,34 @@ def test_the_end_of_the_run_says_where_the_dashboard_is(fleet, capsys):
     out = " ".join(capsys.readouterr().out.split())  # rich wraps at 80 columns
     index = root / "wh" / "dashboard" / "index.html"
     assert f"dashboard: {index} (one file; opens offline)" in out
+
+
+def test_espfleet_check_runs_every_test_on_every_row(fleet, tmp_path):
+    import shutil
+
+    import duckdb
+    from click.testing import CliRunner
+
+    from espfleet.cli import main
+    from espfleet.quality import view_docs
+
+    root, _, _ = fleet
+    declared = sum(
+        len(c.get("tests", [])) for d in view_docs() for c in d.get("columns", [])
+    ) + sum(len(d.get("tests", [])) for d in view_docs())
+    done = CliRunner().invoke(main, ["check", "--warehouse", str(root / "wh")])
+    assert (done.exit_code, done.output) == (
+        0,
+        f"data quality: {declared} checks, 0 failed\n",
+    )
+    # A DuckDB file an older espfleet built lacks the newer views: one line.
+    copy = tmp_path / "wh"
+    shutil.copytree(root / "wh", copy)
+    with duckdb.connect(str(copy / "espfleet.duckdb")) as con:
+        con.execute("drop view device_periods")
+    done = CliRunner().invoke(main, ["check", "--warehouse", str(copy)])
+    assert done.exit_code == 2
+    assert done.output.splitlines() == [
+        "espfleet: the warehouse's DuckDB file has no view device_periods: it was"
+        " built by another espfleet; run `espfleet refresh` first"
+    ]

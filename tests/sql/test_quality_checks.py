@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from espfleet.quality import check_views
+from espfleet.quality import check_views, view_docs
 from tests.sql.conftest import given
 
 NIGHT = date(2026, 11, 30)
@@ -106,3 +106,28 @@ def test_scoped_per_bundle_views_check_the_runs_rows_and_fleet_views_all(duck):
     assert duck.execute(
         "select value from temp.identities where kind = 'serial' order by value"
     ).fetchall() == [("SN-new",), ("SN-old",)]
+
+
+def test_every_test_a_yml_declares_is_run(duck):
+    # A test of a kind the checker does not know would pass silently (a
+    # column-level `unique` did, in quarantined_bundles).
+    known = {"not_null", "unique"}
+    for doc in view_docs():
+        for column in doc.get("columns", []):
+            for test in column.get("tests", []):
+                kind = test if isinstance(test, str) else next(iter(test))
+                assert kind in known | {"accepted_values", "relationships"}, (
+                    doc["name"],
+                    column["name"],
+                    kind,
+                )
+        for test in doc.get("tests", []):
+            assert next(iter(test)) in {"unique", "expression"}, (doc["name"], test)
+    results = check_views(duck)
+    assert ("quarantined_bundles", "unique(bundle_id)") in {
+        (r.view, r.check) for r in results
+    }
+    declared = sum(
+        len(c.get("tests", [])) for d in view_docs() for c in d.get("columns", [])
+    ) + sum(len(d.get("tests", [])) for d in view_docs())
+    assert len(results) == declared
