@@ -47,6 +47,7 @@ CTIME = re.compile(
 )
 THREAD_DEC = re.compile(r"(\d+)\s*\(0x[0-9A-Fa-f]+\)\s*", re.ASCII)
 THREAD_HEX = re.compile(r"([0-9A-Fa-f]+)\s*")
+_INT64_MAX = 2**63 - 1
 MONTHS = {
     m: i + 1
     for i, m in enumerate("Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split())
@@ -86,14 +87,17 @@ def _stamp(raw: str) -> tuple[str, int | None, int | None, list[str]]:
 
 
 def _thread(raw: str | None) -> int | None:
+    """The thread id, or None (a "bad thread" warning) when unreadable or too big."""
     if raw is None:
         return None
     raw = " ".join(raw.split())
-    m = THREAD_DEC.fullmatch(raw)
-    if m:
-        return int(m.group(1))
-    m = THREAD_HEX.fullmatch(raw)  # SMS 1.x: hex only, no 0x (thread=E0)
-    return int(m.group(1), 16) if m else None
+    if m := THREAD_DEC.fullmatch(raw):
+        value = int(m.group(1))
+    elif m := THREAD_HEX.fullmatch(raw):  # SMS 1.x: hex only, no 0x (thread=E0)
+        value = int(m.group(1), 16)
+    else:
+        return None
+    return value if value <= _INT64_MAX else None  # the column is int64
 
 
 def _clean(message: str) -> str:

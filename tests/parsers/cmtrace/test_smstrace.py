@@ -80,3 +80,17 @@ def test_trailing_text_counts_as_skipped() -> None:
     assert res.table.column("ts_utc").to_pylist()[0] == datetime(
         2024, 1, 2, 11, 0, tzinfo=UTC
     )
+
+
+def test_a_thread_id_too_big_for_its_column_is_null_and_warned() -> None:
+    # Found by atheris: 20 digits overflowed the int64 column and lost the file.
+    data = (
+        b"ok  $$<SMS_HIERARCHY_MANAGER><07-15-2023 09:12:45.332+240>"
+        b"<thread=4116 (0x1014)>\r\n"
+        b"big  $$<SMS_HIERARCHY_MANAGER><07-15-2023 09:12:46.332+240>"
+        b"<thread=99999999999999999999 (0x1014)>\r\n"
+    )
+    res = cmtrace.parse(data)
+    got = res.table.to_pylist()
+    assert [(r["message"], r["thread"]) for r in got] == [("ok", 4116), ("big", None)]
+    assert [w.reason for w in res.warnings] == ["bad thread"]

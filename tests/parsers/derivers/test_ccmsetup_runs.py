@@ -240,3 +240,13 @@ def test_corpus_command_lines_and_versions(corpus):
     assert service["mp_host"] == "server.dmz" and service["used_cmg"] is False
     # +00 (two-digit bias): 15:10:35.396 local is 15:10:35.396Z.
     assert service["started_at"] == datetime(2020, 2, 4, 15, 10, 35, 396000, tzinfo=UTC)
+
+
+def test_a_pid_or_return_code_too_big_for_its_column_is_null():
+    # Found by atheris: a 20-digit pid overflowed the int64 column and lost the
+    # bundle's ccmsetup_runs; the run is kept, the number is not.
+    (run,) = runs_text(
+        rec("==========[ ccmsetup started in process 99999999999999999999 ]=========="),
+        rec("CcmSetup is exiting with return code 99999999999", "08:00:01.000+300"),
+    )
+    assert (run["run_no"], run["pid"], run["return_code"]) == (1, None, None)
