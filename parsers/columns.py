@@ -29,3 +29,20 @@ def table_schema(grain: str, *fields: pa.Field) -> pa.Schema:
 def description(item: pa.Field | pa.Schema) -> str:
     """The description attached to a field or schema ("" when none)."""
     return (item.metadata or {}).get(DESCRIPTION, b"").decode()
+
+
+def fits(value: int | None, type_: pa.DataType) -> int | None:
+    """`value` when an integer column of `type_` can hold it, else None.
+
+    Numbers in logs are as long as their digits (a damaged or hostile log has
+    20-digit thread ids); a column that cannot hold one would lose the table.
+    """
+    if value is None:
+        return None
+    bits = type_.bit_width
+    low, high = (
+        (-(2 ** (bits - 1)), 2 ** (bits - 1) - 1)
+        if pa.types.is_signed_integer(type_)
+        else (0, 2**bits - 1)
+    )
+    return value if low <= value <= high else None

@@ -19,8 +19,11 @@ from __future__ import annotations
 
 import re
 
+import pyarrow as pa
+
 from .. import timezones
 from ..base import ParseWarning
+from ..columns import fits
 from .grammar import BIAS_DIGITS, FRACTION_DIGITS
 from .records import Rows
 from .timestamps import frac_to_us, local_us
@@ -47,7 +50,6 @@ CTIME = re.compile(
 )
 THREAD_DEC = re.compile(r"(\d+)\s*\(0x[0-9A-Fa-f]+\)\s*", re.ASCII)
 THREAD_HEX = re.compile(r"([0-9A-Fa-f]+)\s*")
-_INT64_MAX = 2**63 - 1
 MONTHS = {
     m: i + 1
     for i, m in enumerate("Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split())
@@ -97,7 +99,7 @@ def _thread(raw: str | None) -> int | None:
         value = int(m.group(1), 16)
     else:
         return None
-    return value if value <= _INT64_MAX else None  # the column is int64
+    return fits(value, pa.int64())
 
 
 def _clean(message: str) -> str:

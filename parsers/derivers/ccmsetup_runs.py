@@ -57,6 +57,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .. import schema
+from ..columns import fits
 from ..errorcodes import hresult_from_win32, parse_code, to_hex
 
 RETURN_MEANINGS = {
@@ -141,7 +142,7 @@ def derive_runs(entries: pa.Table) -> pa.Table:
         banner = message is not None and _BANNER.search(message)
         if banner:
             run_no = runs[-1].run_no + 1 if runs else 1
-            run = _Run(run_no, _within(banner.group(1), 0, 2**32 - 1), i)
+            run = _Run(run_no, fits(int(banner.group(1)), pa.int64()), i)
             runs.append(run)
         else:
             owned = owner.get(thread) if thread is not None else None
@@ -158,12 +159,6 @@ def derive_runs(entries: pa.Table) -> pa.Table:
     return _to_table(runs, entries)
 
 
-def _within(digits: str, low: int, high: int) -> int | None:
-    """The number, or None when its column (DWORD pid, int32 code) cannot hold it."""
-    value = int(digits)
-    return value if low <= value <= high else None
-
-
 def _scan(run: _Run, message: str) -> None:
     """Pick the facts out of one message (cheap prefix tests first)."""
     if "MSI: Action" in message:
@@ -172,7 +167,7 @@ def _scan(run: _Run, message: str) -> None:
             run.last_msi_action = m.group(1).strip()
         return
     if m := _EXIT.search(message):
-        run.return_code = _within(m.group(1), -(2**31), 2**31 - 1)
+        run.return_code = fits(int(m.group(1)), pa.int32())
         run.exited = True
     elif m := _FAILED.search(message):
         run.failed_code = parse_code(m.group(1))

@@ -68,6 +68,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .. import schema
+from ..columns import fits
 from ..errorcodes import hresult_from_win32, parse_code, to_hex
 from . import smsts_templates as line_kinds
 
@@ -75,7 +76,7 @@ from . import smsts_templates as line_kinds
 @dataclass
 class _Step:
     name: str
-    ptr: int
+    ptr: int | None
     action_type: str | None
     group: str | None
     first: int  # row index of the start line
@@ -183,7 +184,7 @@ def _record(st: _State, i: int, message: str) -> None:
         st.reboot_open = False
         st.open = _Step(
             name=start["name"],
-            ptr=int(start["ptr"]),
+            ptr=fits(int(start["ptr"]), pa.int32()),
             action_type=start.groupdict().get("type"),
             group=st.groups[-1] if st.groups else None,
             first=i,
@@ -228,7 +229,7 @@ def _step_line(st: _State, step: _Step | None, i: int, line: str, message: str) 
     if step.outcome is not None:
         return False
     if m := line_kinds.SUCCEEDED.match(line):
-        step.exit_code = int(m["code"])
+        step.exit_code = fits(int(m["code"]), pa.int64())
         _end(step, i, "succeeded")
     elif m := line_kinds.FAILED.match(line):
         if m["err"] is not None:
@@ -242,7 +243,7 @@ def _step_line(st: _State, step: _Step | None, i: int, line: str, message: str) 
         if step.kind != "group":
             _end(step, i, "skipped")
     elif m := line_kinds.PROCESS_EXIT.match(line):
-        step.exit_code = int(m["code"])
+        step.exit_code = fits(int(m["code"]), pa.int64())
     elif m := line_kinds.CMD_FAILED.match(line):
         step.error = parse_code(m["hex"], bare_hex=True)
     else:

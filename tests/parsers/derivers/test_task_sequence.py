@@ -300,3 +300,20 @@ def test_corpus_osd_log_resumes_after_reboot_and_succeeds(corpus):
     assert run["outcome"] == "succeeded" and run["failed_step"] is None
     # 10:19:13.567+240 -> 10:30:43.424+240 (Task sequence completed 0x00000000).
     assert run["duration_s"] == pytest.approx(689.857)
+
+
+def test_a_pointer_or_exit_code_too_big_for_its_column_is_null():
+    # Found by atheris: an 18-digit instruction pointer or exit code overflowed
+    # its column and lost the bundle's ts_steps; the step is kept.
+    steps, _ = derive_text(
+        start_old("Run PowerShell Script", 200000000000000000),
+        rec(
+            "Successfully completed the action (Run PowerShell Script) with the"
+            " exit win32 code 99999999999999999999",
+            "14:00:01.000+480",
+        ),
+    )
+    assert [
+        (s["name"], s["instruction_pointer"], s["exit_code"], s["outcome"])
+        for s in steps
+    ] == [("Run PowerShell Script", None, None, "succeeded")]
