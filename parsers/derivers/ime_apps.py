@@ -25,11 +25,13 @@ Where each column comes from (`schema.IME_APP_REPORTS` declares what it means):
 from __future__ import annotations
 
 import json
+import math
 import re
 
 import pyarrow as pa
 
 from .. import errorcodes, schema
+from ..columns import fits
 
 _REPORTS = re.compile(
     r"^\[Win32App\](?:\[ReportingCacheManager\] Sending reports for user with id: "
@@ -57,10 +59,14 @@ def _as_object(value: object) -> dict:
     return value if isinstance(value, dict) else {}
 
 
-def _int(value: object) -> int | None:
+def _int(value: object, type_: pa.DataType) -> int | None:
+    """A JSON number as its column holds it; None for text, NaN, infinities or
+    a number the column cannot hold (JSON numbers have no size limit)."""
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
-    return int(value)
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return fits(int(value), type_)
 
 
 def report_rows(message: str) -> list[dict]:
@@ -77,20 +83,22 @@ def report_rows(message: str) -> list[dict]:
         if not isinstance(item, dict):
             continue
         enforcement = _as_object(item.get("EnforcementStateMessage"))
-        state = _int(enforcement.get("EnforcementState"))
-        code = _int(enforcement.get("ErrorCode"))
+        state = _int(enforcement.get("EnforcementState"), pa.int32())
+        code = _int(enforcement.get("ErrorCode"), pa.int64())
         code_u32 = code & 0xFFFFFFFF if code else None
         band = state // 1000 if state is not None and state > 0 else None
         rows.append(
             {
                 "app_id": item.get("AppId"),
                 "app_name": item.get("ApplicationName"),
-                "exit_code": _int(item.get("ExitCode")),
+                "exit_code": _int(item.get("ExitCode"), pa.int64()),
                 "enforcement_state": state,
                 "enforcement_status": STATUS_BANDS.get(band) if band else None,
                 "error_code": code_u32,
                 "error_code_hex": errorcodes.to_hex(code_u32),
-                "esp_phase": _int(_as_object(item.get("Info")).get("EspPhase")),
+                "esp_phase": _int(
+                    _as_object(item.get("Info")).get("EspPhase"), pa.int32()
+                ),
             }
         )
     return rows

@@ -97,3 +97,21 @@ def test_real_ime_log_reports(corpus):
     assert rows[0]["ts_utc"].tzinfo is not None and rows[0]["ts_utc"] > datetime(
         2024, 4, 1, tzinfo=UTC
     )
+
+
+def test_numbers_json_allows_but_no_column_holds_are_null():
+    # Python's JSON reader takes NaN, Infinity and 20-digit integers: each used
+    # to raise (ValueError, OverflowError) and lose the IME log's reports.
+    message = (
+        "[Win32App] Sending results to service. session RequestPayload: "
+        '[{"AppId":"a","ExitCode":99999999999999999999,'
+        '"EnforcementStateMessage":"{\\"EnforcementState\\":1e300,\\"ErrorCode\\":NaN}",'
+        '"Info":{"EspPhase":Infinity}}]'
+    )
+    (row,) = ime_apps.report_rows(message)
+    assert (row["app_id"], row["exit_code"], row["enforcement_state"]) == (
+        "a",
+        None,
+        None,
+    )
+    assert (row["error_code"], row["esp_phase"]) == (None, None)
