@@ -30,6 +30,7 @@ import pyarrow as pa
 
 from . import schema
 from .base import ParseContext, Parser, ParseResult, ParseWarning
+from .columns import fits
 from .derivers.scales import profile_state
 from .textdecode import decode, decode_head, loss_warning
 
@@ -88,7 +89,7 @@ def profile_rows(
         if isinstance(value, bool):
             num, text = int(value), str(value).lower()
         elif isinstance(value, int):
-            num = value if -(1 << 63) <= value < (1 << 63) else None
+            num = fits(value, pa.int64())
             text = str(value)
         elif isinstance(value, str):
             text = value
