@@ -47,11 +47,19 @@ from functools import lru_cache
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .. import errorcodes, schema
+from .. import schema
 from ..events.channels import esp_names
 from ..events.codes import value_error_code, value_object
 from .esp_free_text import FREE_TEXT_PREFIX, PHASE_FROM_CONTEXT, classify_free_text
-from .esp_messages import CATEGORY, PHASES, STATE, STATES, SUBCATEGORY, canon_phase
+from .esp_messages import (
+    CATEGORY,
+    PHASES,
+    STATE,
+    STATES,
+    SUBCATEGORY,
+    canon_phase,
+    esp_row,
+)
 
 PREFIX = "CommercialOOBE_"
 
@@ -175,17 +183,9 @@ def classify(name: str, value: str | None) -> dict:
     else:
         described = (area, thing and thing.replace("_", " "), outcome)
         meaning = " ".join(p for p in described if p)
-    return {
-        "area": area,
-        "phase": phase,
-        "subcategory": subcategory,
-        "outcome": outcome or "info",
-        "error_code": code,
-        "error_code_hex": errorcodes.to_hex(code),
-        "message": message,
-        "is_known_name": known is not None,
-        "meaning": meaning,
-    }
+    return esp_row(
+        area, phase, subcategory, outcome, code, message, known is not None, meaning
+    )
 
 
 def derive_esp_events(events: pa.Table) -> pa.Table:

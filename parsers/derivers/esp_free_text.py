@@ -11,9 +11,8 @@ from __future__ import annotations
 
 import re
 
-from .. import errorcodes
 from ..events.codes import message_error_code, value_error_code
-from .esp_messages import CATEGORY, STATE, STATES, SUBCATEGORY, canon_phase
+from .esp_messages import CATEGORY, STATE, STATES, SUBCATEGORY, canon_phase, esp_row
 
 FREE_TEXT_PREFIX = "BootstrapStatus: "
 # Free-text Name -> (area, subcategory, outcome, phase): the same fields the
@@ -136,14 +135,5 @@ def classify_free_text(name: str, value: str | None) -> dict:
         outcome = STATES.get(state_m.group(1).lower(), state_m.group(1).lower())
     code = value_error_code(name, value) or message_error_code(text)
     described = (area, subcategory, outcome)
-    return {
-        "area": area,
-        "phase": phase,
-        "subcategory": subcategory,
-        "outcome": outcome or "info",
-        "error_code": code,
-        "error_code_hex": errorcodes.to_hex(code),
-        "message": name,
-        "is_known_name": False,
-        "meaning": "free-text ESP progress: " + " ".join(p for p in described if p),
-    }
+    meaning = "free-text ESP progress: " + " ".join(p for p in described if p)
+    return esp_row(area, phase, subcategory, outcome, code, name, False, meaning)

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import re
 
+from .. import errorcodes
+
 PHASES = ("DevicePreparation", "DeviceSetup", "AccountSetup")
 # `state = X` strings of Windows' ESP JavaScript (docs/formats.md §3.3).
 STATES = {
@@ -36,3 +38,27 @@ def canon_phase(text: str) -> str | None:
         if text.lower() == phase.lower():
             return phase
     return None
+
+
+def esp_row(
+    area: str | None,
+    phase: str | None,
+    subcategory: str | None,
+    outcome: str | None,
+    code: int | None,
+    message: str | None,
+    known: bool,
+    meaning: str,
+) -> dict:
+    """One `esp_events` row's reading of a message (outcome "info" when none)."""
+    return {
+        "area": area,
+        "phase": phase,
+        "subcategory": subcategory,
+        "outcome": outcome or "info",
+        "error_code": code,
+        "error_code_hex": errorcodes.to_hex(code),
+        "message": message,
+        "is_known_name": known,
+        "meaning": meaning,
+    }
