@@ -146,9 +146,10 @@ def check_views(
             reports other views read are left shadowed by temporary tables of
             their rows as they were at this check (close the connection, or
             use it only to read).
-        bundles: the bundle ids a run ingested: views with a ``bundle_id``
-            column that no other view reads are checked on these bundles'
-            rows. None checks every row.
+        bundles: the bundle ids a run ingested: the staging views, and the
+            facts and reports no other view reads, are checked on these
+            bundles' rows when they have a ``bundle_id`` column. None checks
+            every row.
     """
     known = {
         name
