@@ -96,25 +96,14 @@ def autopilot_evtx(plan: Plan, rng: random.Random) -> bytes:
         at += timedelta(seconds=rng.uniform(0.05, 6))
         items.append((at, event_id, level, data))
     items = sorted(items + _time_sync(plan), key=lambda i: i[0])
-    records = []
-    for n, (when, event_id, level, data) in enumerate(items, 1):
-        records.append(
-            EventRecord(
-                event_id,
-                plan.reads(when),
-                data,
-                provider=_MDDP,
-                provider_guid=_MDDP_GUID,
-                channel=f"{_MDDP}/Autopilot",
-                level=level,
-                keywords=0x4000000000000000,
-                computer=plan.device_name,
-                process_id=rng.randint(2000, 9000),
-                thread_id=rng.randint(2000, 9000),
-            )
-        )
-        plan.clock.note(AUTOPILOT_EVTX, n, when)
-    return write_evtx(records)
+    return _channel_evtx(
+        plan,
+        rng,
+        items,
+        AUTOPILOT_EVTX,
+        (_MDDP, _MDDP_GUID, "Autopilot"),
+        0x4000000000000000,
+    )
 
 
 def dmedp_evtx(plan: Plan, rng: random.Random) -> bytes:
@@ -157,25 +146,52 @@ def dmedp_evtx(plan: Plan, rng: random.Random) -> bytes:
             ),
         ),
     ]
-    records = []
     pid = rng.randint(2000, 9000)
+    return _channel_evtx(
+        plan,
+        rng,
+        items,
+        DMEDP_EVTX,
+        (_DMEDP, _DMEDP_GUID, "Admin"),
+        0x8000000000000000,
+        pid,
+    )
+
+
+def _channel_evtx(
+    plan: Plan,
+    rng: random.Random,
+    items: list[Item],
+    member: str,
+    source: tuple[str, str, str],
+    keywords: int,
+    pid: int | None = None,
+) -> bytes:
+    """The .evtx of one channel's items, each noted on the plan's clock.
+
+    Args:
+        source: (provider, its GUID, the channel's name under the provider).
+        pid: the writing process for every record; None draws one per record.
+    """
+    provider, guid, channel = source
+    records = []
     for n, (when, event_id, level, data) in enumerate(items, 1):
         records.append(
             EventRecord(
                 event_id,
                 plan.reads(when),
                 data,
-                provider=_DMEDP,
-                provider_guid=_DMEDP_GUID,
-                channel=f"{_DMEDP}/Admin",
+                provider=provider,
+                provider_guid=guid,
+                channel=f"{provider}/{channel}",
                 level=level,
-                keywords=0x8000000000000000,
+                keywords=keywords,
                 computer=plan.device_name,
-                process_id=pid,
+                process_id=rng.randint(2000, 9000) if pid is None else pid,
                 thread_id=rng.randint(2000, 9000),
             )
         )
-        plan.clock.note(DMEDP_EVTX, n, when)
+        plan.clock.note(member, n, when)
     return write_evtx(records)
 
 
