@@ -47,6 +47,19 @@ def apps_failed_in_device_setup(bundle_id):
     ]
 
 
+def device_setup_failed(duck, bundle_id, ts_app_running=False):
+    """A bundle whose ESP failed in Device setup on its apps; with
+    `ts_app_running`, its tracking shows the task-sequence app in progress."""
+    given(duck, "stg_ingest__bundles", [bundle(bundle_id)])
+    given(duck, "stg_esp__events", apps_failed_in_device_setup(bundle_id))
+    if ts_app_running:
+        given(
+            duck,
+            "stg_esp__tracking",
+            [state(bundle_id, "setup_app", "Provisioning_TS", 3)],
+        )
+
+
 def msi_tracking(bundle_id, status, minutes=45):
     """An ESPTrackingInfo\\Diagnostics\\ExpectedMSIAppPackages snapshot value."""
     names = {60: "enforcement_failed", 70: "success", 30: "download_failed"}
@@ -73,9 +86,7 @@ def outcome_row(duck, bundle_id):
 
 
 def test_an_msi_app_that_failed_in_device_setup_is_the_blocked_item(duck):
-    given(duck, "stg_ingest__bundles", [bundle("b1")])
-    given(duck, "stg_esp__events", apps_failed_in_device_setup("b1"))
-    given(duck, "stg_esp__tracking", [state("b1", "setup_app", "Provisioning_TS", 3)])
+    device_setup_failed(duck, "b1", ts_app_running=True)
     given(
         duck,
         "stg_events__events",
@@ -121,9 +132,7 @@ def test_the_product_code_is_the_data_item_not_a_guid_inside_the_log_path(duck):
 
 
 def test_an_msi_app_installed_by_a_later_retry_is_not_the_cause(duck):
-    given(duck, "stg_ingest__bundles", [bundle("b1")])
-    given(duck, "stg_esp__events", apps_failed_in_device_setup("b1"))
-    given(duck, "stg_esp__tracking", [state("b1", "setup_app", "Provisioning_TS", 3)])
+    device_setup_failed(duck, "b1", ts_app_running=True)
     given(
         duck,
         "stg_events__events",
@@ -133,9 +142,7 @@ def test_an_msi_app_installed_by_a_later_retry_is_not_the_cause(duck):
 
 
 def test_the_first_app_to_fail_decides_between_msi_and_win32(duck):
-    given(duck, "stg_ingest__bundles", [bundle("b1")])
-    given(duck, "stg_esp__events", apps_failed_in_device_setup("b1"))
-    given(duck, "stg_esp__tracking", [state("b1", "setup_app", "Provisioning_TS", 3)])
+    device_setup_failed(duck, "b1", ts_app_running=True)
     given(duck, "stg_events__events", [msi_event("b1", 36, 1924, 0x80070643)])
     given(
         duck,
@@ -157,8 +164,7 @@ def test_the_first_app_to_fail_decides_between_msi_and_win32(duck):
 
 
 def test_a_tracking_snapshot_alone_names_the_failed_msi_app(duck):
-    given(duck, "stg_ingest__bundles", [bundle("b1")])
-    given(duck, "stg_esp__events", apps_failed_in_device_setup("b1"))
+    device_setup_failed(duck, "b1")
     given(
         duck,
         "stg_esp__tracking",
@@ -172,8 +178,7 @@ def test_a_tracking_snapshot_alone_names_the_failed_msi_app(duck):
 
 
 def test_an_msi_failure_the_tracking_calls_success_is_a_contradiction(duck):
-    given(duck, "stg_ingest__bundles", [bundle("b1")])
-    given(duck, "stg_esp__events", apps_failed_in_device_setup("b1"))
+    device_setup_failed(duck, "b1")
     given(
         duck,
         "stg_esp__tracking",
