@@ -1,7 +1,7 @@
 """The night, measured: a share through the nightly run, one way per process.
 
     .venv/bin/python bench/bench_night.py --share /tmp/real1000 [--limit 200] \\
-        [--modes single,procs,threads,dask] [--batch-size 25]
+        [--modes single,procs,processes,threads,dask] [--batch-size 25]
 
 Make the share first with `bench/night_share.py` (``--size real`` or small).
 Each mode runs in a fresh child process (so its peak RSS is its own) on the
@@ -11,8 +11,9 @@ same bundles, into a fresh warehouse:
   (the reference for parallel efficiency);
 * ``procs``: the same steps, batches in a pool of 2 processes, no Prefect
   (what Prefect's Dask run is compared with);
-* ``threads``: the nightly flow on the real Prefect engine, thread runner with
-  2 workers (what ``espfleet ingest`` runs by default);
+* ``processes``: the nightly flow on the real Prefect engine, process runner
+  with 2 workers (what ``espfleet ingest`` runs by default);
+* ``threads``: the same flow with the thread runner, 2 workers;
 * ``dask``: the nightly flow with the Dask task runner, 2 worker processes.
 
 Printed per mode: wall and CPU seconds (the whole process tree), bundles/s,
@@ -21,8 +22,9 @@ peak RSS (the largest process and the tree's sum, sampled every 0.2 s), the
 split of the run into steps, and the load average (`os.getloadavg`) before and
 after: the machine is shared, so every figure carries its load. Then:
 speedup and parallel efficiency against ``single``, the Prefect share of the
-``threads`` run (wall minus the time in the pipeline's own functions,
-discovery, ingest batches over the 2 workers, refresh, checks, reports) and of
+``processes`` and ``threads`` runs (wall minus the time in the pipeline's own
+functions: discovery, the ingest batches over the 2 workers as each batch
+timed itself, refresh, checks, reports) and of
 the ``dask`` run (its wall against ``procs``), and the 10,000-bundle night
 projected from the best measured rate.
 """
@@ -40,7 +42,8 @@ from pathlib import Path
 
 import psutil
 
-MODES = ("single", "procs", "threads", "dask")
+MODES = ("single", "procs", "processes", "threads", "dask")
+RUNNERS = {"processes": "process", "threads": "thread", "dask": "dask"}
 
 
 def subset(share: Path, limit: int | None, into: Path) -> Path:
@@ -106,9 +109,10 @@ def _flow(share: str, wh: Path, batch: int, runner: str, timings: dict) -> dict:
     from espfleet import pipeline
     from espfleet.settings import RunSettings
 
+    # ingest_batch runs in worker processes too: its time is the batches' own
+    # (BatchSummary.seconds, the totals' batch_seconds).
     for name in (
         "find_new_bundles",
-        "ingest_batch",
         "refresh_warehouse",
         "quality_gate",
         "failure_rates",
@@ -132,9 +136,8 @@ def child(mode: str, share: str, wh: Path, batch: int) -> None:
     if mode in ("single", "procs"):
         totals = _direct(share, wh, batch, 1 if mode == "single" else 2, timings)
     else:
-        totals = _flow(
-            share, wh, batch, "thread" if mode == "threads" else "dask", timings
-        )
+        totals = _flow(share, wh, batch, RUNNERS[mode], timings)
+        timings["ingest_batch"] = [totals["batch_seconds"]]
     wall = time.perf_counter() - t0
     from espfleet.warehouse import Warehouse
 
@@ -145,7 +148,6 @@ def child(mode: str, share: str, wh: Path, batch: int) -> None:
     out = {k: totals[k] for k in ("ingested", "quarantined", "duplicates")}
     out |= {"rows": sum(totals["rows"].values()), "wall": wall}
     out |= {"unpacked": unpacked, "timings": {k: sum(v) for k, v in timings.items()}}
-    out["batches"] = len(timings.get("ingest_batch", []))
     print("RESULT " + json.dumps(out))
 
 
@@ -210,23 +212,26 @@ def report(results: list[dict], compressed: int) -> None:
         )
     if "single" in by:
         base = by["single"]["wall"]
-        for mode in ("procs", "threads", "dask"):
+        for mode in ("procs", "processes", "threads", "dask"):
             if mode in by:
                 speedup = base / by[mode]["wall"]
                 print(
                     f"{mode}: {speedup:.2f}x single-process throughput on 2 "
                     f"workers (parallel efficiency {speedup / 2:.0%})"
                 )
-    if "threads" in by:
-        r = by["threads"]
+    for mode in ("processes", "threads"):
+        if mode not in by:
+            continue
+        r = by[mode]
         t = r["timings"]
         work = t.get("find_new_bundles", 0) + t.get("ingest_batch", 0) / 2
         work += sum(t.get(k, 0) for k in ("refresh_warehouse", "quality_gate"))
         work += sum(t.get(k, 0) for k in ("failure_rates", "rate_flags"))
         share = max(0.0, r["wall"] - work) / r["wall"]
         print(
-            f"threads: Prefect (engine start, task states, futures, idle workers) "
-            f"{share:.1%} of the run ({r['wall'] - work:.1f} s of {r['wall']:.1f} s)"
+            f"{mode}: Prefect (engine start, workers starting, task states, "
+            f"futures, idle workers) {share:.1%} of the run "
+            f"({r['wall'] - work:.1f} s of {r['wall']:.1f} s)"
         )
     if "dask" in by and "procs" in by:
         extra = by["dask"]["wall"] - by["procs"]["wall"]
@@ -250,11 +255,19 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=25)
     parser.add_argument("--child", default=None)
     parser.add_argument("--warehouse", type=Path, default=None)
+    parser.add_argument(
+        "--keep",
+        type=Path,
+        default=None,
+        help="work in this folder and keep its warehouses (for bench_checks.py)",
+    )
     args = parser.parse_args()
     if args.child:
         child(args.child, str(args.share), args.warehouse, args.batch_size)
         return
-    with tempfile.TemporaryDirectory(dir="/tmp") as tmp:
+    with tempfile.TemporaryDirectory(dir="/tmp") as scratch:
+        tmp = args.keep or Path(scratch)
+        tmp.mkdir(parents=True, exist_ok=True)
         share = subset(args.share, args.limit, Path(tmp) / "share")
         compressed = share_bytes(share)
         print(f"share {share}: {compressed / 1e6:.0f} MB of bundle files")

@@ -155,7 +155,14 @@ def run(
 @click.option("--batch-size", default=25, show_default=True)
 @click.option("--reprocess", is_flag=True, help="Ingest bundles already seen.")
 @click.option("--dry-run", is_flag=True, help="List what would be ingested.")
-@click.option("--task-runner", type=click.Choice(["thread", "dask"]), default="thread")
+@click.option(
+    "--task-runner",
+    type=click.Choice(["process", "thread", "dask"]),
+    default="process",
+    show_default=True,
+    help="Where the batches run: worker processes on this machine (the parsers"
+    " are Python and hold the GIL, so threads share one core), threads, or Dask.",
+)
 @click.option("--workers", default=2, show_default=True)
 @click.option(
     "--dask-address",

@@ -8,6 +8,7 @@ what a manifest names, and the next run sweeps the rest (`espfleet.runs`).
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -64,6 +65,8 @@ class BatchSummary:
     quarantine_reasons: list[tuple[str, str]] = field(default_factory=list)
     # Unreadable now (share errors): not recorded, so the next run tries again.
     deferred: list[tuple[str, str]] = field(default_factory=list)
+    # Wall seconds the batch took in its worker (the orchestration is the rest).
+    seconds: float = 0.0
 
     @property
     def bundles(self) -> int:
@@ -314,6 +317,7 @@ def ingest_batch(
     Raises:
         OSError: writing to the warehouse failed (the flow retries the batch).
     """
+    started = time.perf_counter()
     fs, root = filesystem(source)
     wh = Warehouse(warehouse)
     out = _Batch(run_id, datetime.now(UTC), BatchSummary(batch=batch), root=root)
@@ -332,6 +336,7 @@ def ingest_batch(
                 _undo(wh, out, error)
             out.parts += 1
     _write(wh, out, batch)
+    out.summary.seconds = time.perf_counter() - started
     return out.summary
 
 
@@ -407,6 +412,7 @@ def add_up(summaries: list[BatchSummary], seen: int, run_id: str) -> dict:
         "rows": dict(sorted(rows.items())),
         "quarantine_reasons": [r for s in summaries for r in s.quarantine_reasons],
         "deferred": [r for s in summaries for r in s.deferred],
+        "batch_seconds": round(sum(s.seconds for s in summaries), 1),
     }
 
 

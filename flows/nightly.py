@@ -29,7 +29,10 @@ from prefect.artifacts import (  # noqa: E402
 from prefect.cache_policies import NO_CACHE  # noqa: E402
 from prefect.futures import as_completed  # noqa: E402
 from prefect.states import Failed  # noqa: E402
-from prefect.task_runners import ThreadPoolTaskRunner  # noqa: E402
+from prefect.task_runners import (  # noqa: E402
+    ProcessPoolTaskRunner,
+    ThreadPoolTaskRunner,
+)
 from prefect.utilities.annotations import quote  # noqa: E402
 
 from espfleet import pipeline, run_summary, runs, share, storage, supervise  # noqa: E402
@@ -110,14 +113,16 @@ DASK_ADDRESS_ENV = "ESPFLEET_DASK_ADDRESS"
 
 
 def _default_task_runner():
-    """Two threads; or, when ESPFLEET_DASK_ADDRESS names a Dask scheduler (a
-    deployment's work pool sets it), that cluster's workers (docs/scale.md)."""
+    """Two worker processes; or, when ESPFLEET_DASK_ADDRESS names a Dask
+    scheduler (a deployment's work pool sets it), that cluster's workers
+    (docs/scale.md). Processes, not threads: the parsers are Python and hold
+    the GIL, so two threads ingest no faster than one (docs/scale.md)."""
     address = os.environ.get(DASK_ADDRESS_ENV)
     if address:
         from prefect_dask import DaskTaskRunner
 
         return DaskTaskRunner(address=address)
-    return ThreadPoolTaskRunner(max_workers=2)
+    return ProcessPoolTaskRunner(max_workers=2)
 
 
 # Prefect types task runners by their future type, which its own constructors do
@@ -312,9 +317,13 @@ def _call(settings: RunSettings) -> dict:
                 cluster_kwargs={"n_workers": settings.max_workers, "processes": True}
             )
         flow_fn = nightly.with_options(task_runner=runner)  # type: ignore[arg-type]
-    else:  # threads, whatever ESPFLEET_DASK_ADDRESS says
+    elif settings.task_runner == "thread":
         flow_fn = nightly.with_options(
             task_runner=ThreadPoolTaskRunner(max_workers=settings.max_workers)  # type: ignore[arg-type]
+        )
+    else:  # processes, whatever ESPFLEET_DASK_ADDRESS says
+        flow_fn = nightly.with_options(
+            task_runner=ProcessPoolTaskRunner(max_workers=settings.max_workers)  # type: ignore[arg-type]
         )
     state = flow_fn(
         source=settings.source,

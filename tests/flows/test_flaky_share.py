@@ -27,12 +27,17 @@ class FlakyFileSystem(LocalFileSystem):
 
 
 def test_batches_are_retried_and_answers_stay_exact(tmp_path, prefect_engine):
+    from prefect.task_runners import ThreadPoolTaskRunner
+
     from espfleet.flows.nightly import nightly
     from espfleet.simulator.fleet import simulate
 
     fsspec.register_implementation("flaky", FlakyFileSystem, clobber=True)
     truth = simulate(devices=8, seed=7, out=tmp_path / "share")
-    result = nightly(
+    # Threads: the flaky filesystem is registered in this process only (the
+    # default runner's worker processes start from a fresh interpreter).
+    in_threads = nightly.with_options(task_runner=ThreadPoolTaskRunner(max_workers=2))
+    result = in_threads(
         source=f"flaky://{tmp_path / 'share'}", warehouse=tmp_path / "wh", batch_size=3
     )
     rows = bundles(ground_truth(truth))
