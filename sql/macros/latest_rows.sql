@@ -10,6 +10,14 @@
 -- once manifest/<run>-<batch>.parquet exists (a batch writes its manifest
 -- last), so what a killed or failed batch left is never seen, before or after
 -- the next run sweeps it (espfleet.runs.sweep).
+--
+-- The file is chosen per bundle from (bundle, file) pairs, a few thousand,
+-- and the rows are then kept by a join on them: a window over every row
+-- (tens of millions of registry values at a thousand real bundles) held the
+-- whole table in memory and ran out of it. The table is read twice, not
+-- through one CTE: DuckDB materialises a CTE that is read twice. The file is
+-- an ordered aggregate, not a window, which reserves memory of its own in
+-- every view that reads the macro (a query over all of them ran out of it).
 create or replace macro latest_rows(table_name) as table
     with
     committed as (
@@ -23,25 +31,44 @@ create or replace macro latest_rows(table_name) as table
         group by all
     ),
 
-    rows_of_committed as (
-        select data.*
+    files as (
+        select
+            bundle_id,
+            filename,
+            max(ingest_run_id) as ingest_run_id
         from
             read_parquet(
                 warehouse_root() || '/parquet/' || table_name || '/*/*.parquet',  -- noqa: RF02,LT05
                 hive_partitioning = true,
                 union_by_name = true,
                 filename = true
-            ) as data
+            )
+        group by bundle_id, filename
+    ),
+
+    chosen as (
+        select
+            files.bundle_id,
+            first(
+                files.filename
+                order by files.ingest_run_id desc, files.filename asc
+            ) as filename
+        from files
         semi join committed
             on
                 regexp_replace(
-                    parse_filename(data.filename, true), '[.]part[0-9]+$', ''
+                    parse_filename(files.filename, true), '[.]part[0-9]+$', ''
                 ) = committed.batch_file
+        group by files.bundle_id
     )
 
-    select * exclude (filename)
-    from rows_of_committed
-    qualify
-        filename = first_value(filename) over (
-            partition by bundle_id order by ingest_run_id desc, filename asc
-        )
+    select data.* exclude (filename)  -- noqa: RF02
+    from
+        read_parquet(
+            warehouse_root() || '/parquet/' || table_name || '/*/*.parquet',  -- noqa: RF02,LT05
+            hive_partitioning = true,
+            union_by_name = true,
+            filename = true
+        ) as data
+    semi join chosen
+        on data.bundle_id = chosen.bundle_id and data.filename = chosen.filename
