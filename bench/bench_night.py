@@ -164,6 +164,7 @@ def measure(mode: str, share: Path, batch: int, tmp: Path) -> dict:
     root = psutil.Process(proc.pid)
     peak_one = peak_sum = 0
     cpu: dict[int, float] = {}
+    peaks: dict[int, tuple[int, str]] = {}  # pid -> (peak RSS, what it is)
     while proc.poll() is None:
         try:
             tree = [root, *root.children(recursive=True)]
@@ -173,6 +174,8 @@ def measure(mode: str, share: Path, batch: int, tmp: Path) -> dict:
         for p in tree:
             try:
                 rss.append(p.memory_info().rss)
+                if rss[-1] > peaks.get(p.pid, (0, ""))[0]:
+                    peaks[p.pid] = (rss[-1], _role(p, root))
                 t = p.cpu_times()
                 cpu[p.pid] = t.user + t.system + t.children_user + t.children_system
             except psutil.NoSuchProcess:
@@ -181,11 +184,34 @@ def measure(mode: str, share: Path, batch: int, tmp: Path) -> dict:
         peak_sum = max(peak_sum, sum(rss))
         time.sleep(0.2)
     stdout = proc.communicate()[0]
-    line = next(x for x in stdout.splitlines() if x.startswith("RESULT "))
+    line = next((x for x in stdout.splitlines() if x.startswith("RESULT ")), None)
+    if line is None:  # the run failed: say so, and measure the other modes
+        return {"mode": mode, "failed": f"exit {proc.returncode} (its stderr above)"}
     result = json.loads(line[len("RESULT ") :])
     result |= {"mode": mode, "cpu": sum(cpu.values()), "peak_one": peak_one}
     result |= {"peak_sum": peak_sum, "load": (load_before, os.getloadavg()[0])}
+    result["peaks"] = sorted(
+        ((role, round(rss / 2**20)) for rss, role in peaks.values()),
+        key=lambda x: -x[1],
+    )[:4]
     return result
+
+
+def _role(p: psutil.Process, root: psutil.Process) -> str:
+    """What a process of the run's tree is: the run, a worker, the API..."""
+    if p.pid == root.pid:
+        return "run"
+    line = " ".join(p.cmdline())
+    for needle, role in (
+        ("uvicorn", "Prefect API"),
+        ("spawn_main", "worker"),
+        ("supervise", "watchdog"),
+        ("resource_tracker", "resource tracker"),
+        ("dask", "dask"),
+    ):
+        if needle in line:
+            return role
+    return p.name()
 
 
 def share_bytes(share: Path) -> int:
@@ -197,6 +223,12 @@ def share_bytes(share: Path) -> int:
 
 
 def report(results: list[dict], compressed: int) -> None:
+    for r in results:
+        if "failed" in r:
+            print(f"{r['mode']:>7}: FAILED, {r['failed']}")
+    results = [r for r in results if "failed" not in r]
+    if not results:
+        return
     by = {r["mode"]: r for r in results}
     for r in results:
         n = r["ingested"] + r["quarantined"]
@@ -207,7 +239,9 @@ def report(results: list[dict], compressed: int) -> None:
             f"CPU -> {n / r['wall']:.2f} bundles/s, {compressed / 1e6 / r['wall']:.1f} "
             f"MB/s packed, {r['unpacked'] / 1e6 / r['wall']:.1f} MB/s unpacked; peak "
             f"RSS {r['peak_one'] / 2**20:.0f} MiB (one process), "
-            f"{r['peak_sum'] / 2**20:.0f} MiB (tree); {r['rows']:,} rows; load "
+            f"{r['peak_sum'] / 2**20:.0f} MiB (tree; by process, MiB: "
+            f"{', '.join(f'{role} {mib}' for role, mib in r['peaks'])}); "
+            f"{r['rows']:,} rows; load "
             f"{r['load'][0]:.1f} -> {r['load'][1]:.1f}\n         steps (s): {steps}"
         )
     if "single" in by:
