@@ -12,8 +12,9 @@ same bundles, into a fresh warehouse:
 * ``procs``: the same steps, batches in a pool of 2 processes, no Prefect
   (what Prefect's Dask run is compared with);
 * ``processes``: the nightly flow on the real Prefect engine, process runner
-  with 2 workers (what ``espfleet ingest`` runs by default);
-* ``threads``: the same flow with the thread runner, 2 workers;
+  with 2 workers (``espfleet ingest --task-runner process``);
+* ``threads``: the same flow with the thread runner, 2 workers (what
+  ``espfleet ingest`` runs by default);
 * ``dask``: the nightly flow with the Dask task runner, 2 worker processes.
 
 Printed per mode: wall and CPU seconds (the whole process tree), bundles/s,

@@ -157,11 +157,12 @@ def run(
 @click.option("--dry-run", is_flag=True, help="List what would be ingested.")
 @click.option(
     "--task-runner",
-    type=click.Choice(["process", "thread", "dask"]),
-    default="process",
+    type=click.Choice(["thread", "process", "dask"]),
+    default="thread",
     show_default=True,
-    help="Where the batches run: worker processes on this machine (the parsers"
-    " are Python and hold the GIL, so threads share one core), threads, or Dask.",
+    help="Where the batches run: threads; worker processes on this machine (the"
+    " parsers hold the GIL: for nights of hundreds of real-size bundles, 1.5x"
+    " faster on 2 cores, docs/scale.md); or Dask.",
 )
 @click.option("--workers", default=2, show_default=True)
 @click.option(

@@ -29,8 +29,9 @@ class RunSettings:
         batch_size: bundles per task (a task costs ~14 ms of orchestration).
         reprocess: ingest bundles again even if the manifest has them.
         dry_run: discover and report what would be ingested, write nothing.
-        task_runner: ``process`` (the default: worker processes, so the
-            parsers run on every core), ``thread`` or ``dask``.
+        task_runner: ``thread`` (the default), ``process`` (worker
+            processes: the parsers run on every core, for large nights) or
+            ``dask``.
         max_workers: worker processes (or threads, or Dask workers).
         dask_address: a running Dask scheduler (``tcp://host:8786``) to run the
             tasks on, instead of a local cluster of `max_workers` processes.
@@ -50,7 +51,7 @@ class RunSettings:
     batch_size: int = 25
     reprocess: bool = False
     dry_run: bool = False
-    task_runner: str = "process"
+    task_runner: str = "thread"
     max_workers: int = 2
     lock_wait_s: float = 60.0
     dask_address: str | None = None

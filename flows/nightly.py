@@ -113,16 +113,14 @@ DASK_ADDRESS_ENV = "ESPFLEET_DASK_ADDRESS"
 
 
 def _default_task_runner():
-    """Two worker processes; or, when ESPFLEET_DASK_ADDRESS names a Dask
-    scheduler (a deployment's work pool sets it), that cluster's workers
-    (docs/scale.md). Processes, not threads: the parsers are Python and hold
-    the GIL, so two threads ingest no faster than one (docs/scale.md)."""
+    """Two threads; or, when ESPFLEET_DASK_ADDRESS names a Dask scheduler (a
+    deployment's work pool sets it), that cluster's workers (docs/scale.md)."""
     address = os.environ.get(DASK_ADDRESS_ENV)
     if address:
         from prefect_dask import DaskTaskRunner
 
         return DaskTaskRunner(address=address)
-    return ProcessPoolTaskRunner(max_workers=2)
+    return ThreadPoolTaskRunner(max_workers=2)
 
 
 # Prefect types task runners by their future type, which its own constructors do
@@ -317,13 +315,13 @@ def _call(settings: RunSettings) -> dict:
                 cluster_kwargs={"n_workers": settings.max_workers, "processes": True}
             )
         flow_fn = nightly.with_options(task_runner=runner)  # type: ignore[arg-type]
-    elif settings.task_runner == "thread":
-        flow_fn = nightly.with_options(
-            task_runner=ThreadPoolTaskRunner(max_workers=settings.max_workers)  # type: ignore[arg-type]
-        )
-    else:  # processes, whatever ESPFLEET_DASK_ADDRESS says
+    elif settings.task_runner == "process":
         flow_fn = nightly.with_options(
             task_runner=ProcessPoolTaskRunner(max_workers=settings.max_workers)  # type: ignore[arg-type]
+        )
+    else:  # threads, whatever ESPFLEET_DASK_ADDRESS says
+        flow_fn = nightly.with_options(
+            task_runner=ThreadPoolTaskRunner(max_workers=settings.max_workers)  # type: ignore[arg-type]
         )
     state = flow_fn(
         source=settings.source,

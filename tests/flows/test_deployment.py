@@ -31,7 +31,7 @@ def test_prefect_yaml_points_at_the_flow():
 
 def test_a_deployment_run_uses_the_dask_cluster_its_environment_names():
     """A work pool's env ESPFLEET_DASK_ADDRESS=tcp://... spreads a deployment
-    run's batches over that cluster (docs/scale.md); unset, two processes."""
+    run's batches over that cluster (docs/scale.md); unset, two threads."""
     import os
     import subprocess
     import sys
@@ -55,4 +55,4 @@ def test_a_deployment_run_uses_the_dask_cluster_its_environment_names():
     assert runner({"ESPFLEET_DASK_ADDRESS": "tcp://127.0.0.1:8786"}) == (
         "DaskTaskRunner tcp://127.0.0.1:8786"
     )
-    assert runner({}) == "ProcessPoolTaskRunner None"
+    assert runner({}) == "ThreadPoolTaskRunner None"

@@ -50,6 +50,33 @@ def test_flow_reports_rates_and_passes_quality_checks(fleet):
     assert len(first["failure_rates"]) == len(expected_rates(ground_truth(truth)))
 
 
+def test_the_process_runner_writes_the_same_answers_as_threads(fleet, tmp_path):
+    """`--task-runner process`: batches in two spawned worker processes (each
+    imports espfleet afresh), every batch's rows in the warehouse, the same
+    answers as the thread runner's warehouse and the ground truth."""
+    from prefect.task_runners import ProcessPoolTaskRunner
+
+    from espfleet.flows.nightly import nightly
+
+    root, truth, first = fleet
+    in_processes = nightly.with_options(
+        task_runner=ProcessPoolTaskRunner(max_workers=2)
+    )
+    got = in_processes(
+        source=str(root / "share"), warehouse=tmp_path / "wh", batch_size=8
+    )
+    assert (got["ingested"], got["quarantined"]) == (
+        first["ingested"],
+        first["quarantined"],
+    )
+    assert got["rows"] == first["rows"] and got["failed_checks"] == []
+    assert got["batch_seconds"] > 0
+    with Warehouse(tmp_path / "wh").connect() as con:
+        assert con.execute(OUTCOMES_SQL).fetchall() == expected_outcomes(
+            ground_truth(truth)
+        )
+
+
 def test_second_run_ingests_nothing_and_changes_nothing(fleet):
     from espfleet.flows.nightly import nightly
 
