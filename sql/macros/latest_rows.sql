@@ -14,8 +14,8 @@
 -- The file is chosen per bundle from (bundle, file) pairs, a few thousand,
 -- and the rows are then kept by a join on them: a window over every row
 -- (tens of millions of registry values at a thousand real bundles) held the
--- whole table in memory and ran out of it. The table is read twice, not
--- through one CTE: DuckDB materialises a CTE that is read twice. The file is
+-- whole table in memory and ran out of it. `data` is read twice: NOT
+-- MATERIALIZED, or DuckDB would materialise a CTE read twice. The file is
 -- an ordered aggregate, not a window, which reserves memory of its own in
 -- every view that reads the macro (a query over all of them ran out of it).
 create or replace macro latest_rows(table_name) as table
@@ -31,11 +31,8 @@ create or replace macro latest_rows(table_name) as table
         group by all
     ),
 
-    files as (
-        select
-            bundle_id,
-            filename,
-            max(ingest_run_id) as ingest_run_id
+    data as not materialized (
+        select *
         from
             read_parquet(
                 warehouse_root() || '/parquet/' || table_name || '/*/*.parquet',  -- noqa: RF02,LT05
@@ -43,6 +40,14 @@ create or replace macro latest_rows(table_name) as table
                 union_by_name = true,
                 filename = true
             )
+    ),
+
+    files as (
+        select
+            bundle_id,
+            filename,
+            max(ingest_run_id) as ingest_run_id
+        from data
         group by bundle_id, filename
     ),
 
@@ -63,12 +68,6 @@ create or replace macro latest_rows(table_name) as table
     )
 
     select data.* exclude (filename)  -- noqa: RF02
-    from
-        read_parquet(
-            warehouse_root() || '/parquet/' || table_name || '/*/*.parquet',  -- noqa: RF02,LT05
-            hive_partitioning = true,
-            union_by_name = true,
-            filename = true
-        ) as data
+    from data
     semi join chosen
         on data.bundle_id = chosen.bundle_id and data.filename = chosen.filename
