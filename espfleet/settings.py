@@ -32,7 +32,7 @@ class RunSettings:
         task_runner: ``thread`` (the default), ``process`` (worker
             processes: the parsers run on every core, for large nights) or
             ``dask``.
-        max_workers: worker processes (or threads, or Dask workers).
+        max_workers: worker threads (or processes, or Dask workers).
         dask_address: a running Dask scheduler (``tcp://host:8786``) to run the
             tasks on, instead of a local cluster of `max_workers` processes.
         lock_wait_s: how long to wait for another run to release the
