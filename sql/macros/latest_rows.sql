@@ -14,8 +14,8 @@
 -- The file is chosen per bundle from (bundle, file) pairs, a few thousand,
 -- and the rows are then kept by a join on them: a window over every row
 -- (tens of millions of registry values at a thousand real bundles) held the
--- whole table in memory and ran out of it. `data` is read twice: NOT
--- MATERIALIZED, or DuckDB would materialise a CTE read twice. The file is
+-- whole table in memory and ran out of it. The table is read twice, through
+-- file_rows() (a CTE read twice is slower: see file_rows.sql). The file is
 -- an ordered aggregate, not a window, which reserves memory of its own in
 -- every view that reads the macro (a query over all of them ran out of it).
 create or replace macro latest_rows(table_name) as table
@@ -31,23 +31,12 @@ create or replace macro latest_rows(table_name) as table
         group by all
     ),
 
-    data as not materialized (
-        select *
-        from
-            read_parquet(
-                warehouse_root() || '/parquet/' || table_name || '/*/*.parquet',  -- noqa: RF02,LT05
-                hive_partitioning = true,
-                union_by_name = true,
-                filename = true
-            )
-    ),
-
     files as (
         select
             bundle_id,
             filename,
             max(ingest_run_id) as ingest_run_id
-        from data
+        from file_rows(table_name)
         group by bundle_id, filename
     ),
 
@@ -68,6 +57,6 @@ create or replace macro latest_rows(table_name) as table
     )
 
     select data.* exclude (filename)  -- noqa: RF02
-    from data
+    from file_rows(table_name) as data  -- noqa: RF02
     semi join chosen
         on data.bundle_id = chosen.bundle_id and data.filename = chosen.filename
