@@ -257,10 +257,18 @@ def _check_format(con: duckdb.DuckDBPyConnection, root: Location) -> None:
 
 
 def reach(con: duckdb.DuckDBPyConnection, root: Location) -> None:
-    """Let `con` read a warehouse on object storage through its fsspec
-    filesystem (DuckDB's httpfs extension is not needed, nor downloaded)."""
+    """Let `con` read the warehouse `root`: on object storage through its
+    fsspec filesystem (DuckDB's httpfs extension is not needed, nor
+    downloaded), and with each Parquet file's footer read once per
+    connection. Every view binds its table's files through `latest_rows()`
+    (all their footers: ``union_by_name``), and a view on views binds them
+    again; the cache halved the time to create the views of a 1,000-bundle
+    warehouse (21 to 11 s). The files are never rewritten in place (new
+    names, or a rename over a derived file), and DuckDB checks a cached
+    footer against the file's modification time."""
     if storage.is_remote(root):
         con.register_filesystem(root.fs)  # type: ignore[union-attr]
+    con.execute("set parquet_metadata_cache = true")
 
 
 def _local_copy(db: Location) -> str:
