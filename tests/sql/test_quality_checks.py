@@ -131,3 +131,25 @@ def test_every_test_a_yml_declares_is_run(duck):
         len(c.get("tests", [])) for d in view_docs() for c in d.get("columns", [])
     ) + sum(len(d.get("tests", [])) for d in view_docs())
     assert len(results) == declared
+
+
+def test_a_unique_key_counts_each_key_held_by_more_than_one_row(duck):
+    # Two keys repeated (one of them three times, one with a null member
+    # column part), one key alone: 2 keys break unique(bundle_id, member, record_no).
+    line = {"ingest_date": NIGHT, "ts_confidence": "exact", "clock_offset_s": 0.0}
+    given(
+        duck,
+        "stg_cmtrace__entries",
+        [
+            line | {"bundle_id": "b1", "member": "ccmsetup.log", "record_no": 1},
+            line | {"bundle_id": "b1", "member": "ccmsetup.log", "record_no": 1},
+            line | {"bundle_id": "b1", "member": "ccmsetup.log", "record_no": 1},
+            line | {"bundle_id": "b1", "member": "ccmsetup.log", "record_no": 2},
+            line | {"bundle_id": "b2", "member": "smsts.log", "record_no": None},
+            line | {"bundle_id": "b2", "member": "smsts.log", "record_no": None},
+        ],
+    )
+    key = ("stg_cmtrace__entries", "unique(bundle_id, member, record_no)")
+    assert failing(duck)[key] == 2
+    assert failing(duck, ["b1"])[key] == 1
+    assert key not in failing(duck, ["b3"])
