@@ -5,6 +5,7 @@ Printing lives here (rich tables) so the CLI stays a thin mirror.
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from collections.abc import Iterator
 from datetime import date, datetime
@@ -18,7 +19,7 @@ from .errors import UnknownCode
 from .ingest import BundleTables, ingest_bundle
 from .printing import csv_safe, inert, json_line, say, show
 from .run_summary import flag_lines
-from .settings import RunSettings
+from .settings import RunSettings, task_runner_for
 from .storage import Location, location
 from .unpack import BundleError, unpack
 from .warehouse import Warehouse, WarehouseError
@@ -28,15 +29,28 @@ def ingest(settings: RunSettings) -> dict:
     """Run the nightly Prefect flow with `settings`; returns the run totals.
 
     When the share holds nothing new, the run ends before Prefect is even
-    imported (`espfleet.unchanged`): its totals say ``nothing_new``.
+    imported (`espfleet.unchanged`): its totals say ``nothing_new``. With
+    ``task_runner="auto"`` the runner is chosen from what the new bundles
+    weigh (`settings.task_runner_for`), listed before the engine starts.
     """
     from . import unchanged
 
-    if (totals := unchanged.check(settings)) is not None:
+    totals, found = unchanged.check(settings)
+    if totals is not None:
         return totals
+    if settings.task_runner == "auto":
+        new_bytes = 0
+        if not settings.dry_run:  # a dry run ingests nothing
+            from .pipeline import find_new_bundles
+
+            found = found or find_new_bundles(
+                settings.source, settings.warehouse, settings.reprocess
+            )
+            new_bytes = sum(ref.size_bytes for ref in found.new)
+        settings = dataclasses.replace(settings, task_runner=task_runner_for(new_bytes))
     from espfleet.flows.nightly import run
 
-    return run(settings)
+    return run(settings) | {"task_runner": settings.task_runner}
 
 
 def serve(settings: RunSettings, cron: str, server_port: int = 4200) -> None:

@@ -157,12 +157,13 @@ def run(
 @click.option("--dry-run", is_flag=True, help="List what would be ingested.")
 @click.option(
     "--task-runner",
-    type=click.Choice(["thread", "process", "dask"]),
-    default="thread",
+    type=click.Choice(["auto", "thread", "process", "dask"]),
+    default="auto",
     show_default=True,
     help="Where the batches run: threads; worker processes on this machine (the"
-    " parsers hold the GIL: for nights of hundreds of real-size bundles, 1.5x"
-    " faster on 2 cores, docs/scale.md); or Dask.",
+    " parsers hold the GIL: on a night of a thousand real-size bundles, 1.5x"
+    " faster on 2 cores, docs/scale.md); Dask; or auto: processes when the new"
+    " bundles weigh 256 MB or more on the share, else threads.",
 )
 @click.option("--workers", default=2, show_default=True)
 @click.option(

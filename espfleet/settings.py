@@ -29,9 +29,10 @@ class RunSettings:
         batch_size: bundles per task (a task costs ~14 ms of orchestration).
         reprocess: ingest bundles again even if the manifest has them.
         dry_run: discover and report what would be ingested, write nothing.
-        task_runner: ``thread`` (the default), ``process`` (worker
-            processes: the parsers run on every core, for large nights) or
-            ``dask``.
+        task_runner: ``auto`` (the default: `task_runner_for` chooses from
+            what the night's new bundles weigh), ``thread``, ``process``
+            (worker processes: the parsers run on every core, for large
+            nights) or ``dask``.
         max_workers: worker threads (or processes, or Dask workers).
         dask_address: a running Dask scheduler (``tcp://host:8786``) to run the
             tasks on, instead of a local cluster of `max_workers` processes.
@@ -51,13 +52,30 @@ class RunSettings:
     batch_size: int = 25
     reprocess: bool = False
     dry_run: bool = False
-    task_runner: str = "thread"
+    task_runner: str = "auto"
     max_workers: int = 2
     lock_wait_s: float = 60.0
     dask_address: str | None = None
     delta_threshold: float = 0.05
     min_devices: int = 3
     mask_dashboard: bool = False
+
+
+# What a night's new bundles must weigh on the share for worker processes to
+# pay for themselves: about 75 real-size bundles, a minute or more of parsing
+# on one core (docs/scale.md "The night, measured").
+PROCESS_NIGHT_BYTES = 256 * 2**20
+
+
+def task_runner_for(new_bytes: int) -> str:
+    """The runner of ``--task-runner auto`` for a night of `new_bytes` to ingest.
+
+    The parsers hold the GIL, so two threads parse no faster than one process
+    (0.82x of it on 231 real-size bundles), and worker processes ingest 1.9x
+    faster on 2 cores; but each run then starts two interpreters that import
+    the whole stack (a few seconds), which a small night does not win back.
+    """
+    return "process" if new_bytes >= PROCESS_NIGHT_BYTES else "thread"
 
 
 def configure_prefect(workdir: Path | None = None) -> None:

@@ -20,7 +20,7 @@ by a Prefect deployment is already inside the engine and does not use this.
 from __future__ import annotations
 
 from .database import WarehouseError, connect
-from .pipeline import find_new_bundles
+from .pipeline import Discovery, find_new_bundles
 from .runs import MARKER_NAME, refuse_foreign, run_lock, sweep
 from .settings import RunSettings
 from .storage import is_remote
@@ -62,8 +62,9 @@ def last_run_id(wh: Warehouse) -> str | None:
         return None
 
 
-def check(settings: RunSettings) -> dict | None:
-    """The totals of a run with nothing to do, or None when the engine must run.
+def check(settings: RunSettings) -> tuple[dict | None, Discovery | None]:
+    """The totals of a run with nothing to do (None when the engine must run),
+    and the share's new bundles when they were listed here (else None).
 
     Raises:
         ShareError: the share is missing, unreachable or refuses us (one line).
@@ -72,14 +73,14 @@ def check(settings: RunSettings) -> dict | None:
     """
     wh = Warehouse(settings.warehouse)
     if settings.dry_run or settings.reprocess or not views_current(wh):
-        return None
+        return None, None
     refuse_foreign(wh)
     with run_lock(settings.warehouse, settings.lock_wait_s):
         if not views_current(wh):  # another run may have died under the lock
-            return None
+            return None, None
         found = find_new_bundles(settings.source, settings.warehouse)
         if found.new:
-            return None
+            return None, found
         swept = sweep(wh)
         return {
             "nothing_new": True,
@@ -95,7 +96,7 @@ def check(settings: RunSettings) -> dict | None:
             "deferred": [],
             "swept": len(swept),
             "dashboard": _dashboard(wh),
-        }
+        }, found
 
 
 def _dashboard(wh: Warehouse) -> object:

@@ -303,26 +303,25 @@ def run(settings: RunSettings) -> dict:
         return _call(settings)
 
 
-def _call(settings: RunSettings) -> dict:
-    flow_fn = nightly
+def _task_runner(settings: RunSettings):
+    """The task runner `settings` name. ``auto`` is resolved before the engine
+    starts (`espfleet.api.ingest`, from the listing); here it means threads."""
     if settings.task_runner == "dask":
         from prefect_dask import DaskTaskRunner
 
         if settings.dask_address:  # a running cluster (workers on other machines)
-            runner = DaskTaskRunner(address=settings.dask_address)
-        else:
-            runner = DaskTaskRunner(
-                cluster_kwargs={"n_workers": settings.max_workers, "processes": True}
-            )
-        flow_fn = nightly.with_options(task_runner=runner)  # type: ignore[arg-type]
-    elif settings.task_runner == "process":
-        flow_fn = nightly.with_options(
-            task_runner=ProcessPoolTaskRunner(max_workers=settings.max_workers)  # type: ignore[arg-type]
+            return DaskTaskRunner(address=settings.dask_address)
+        return DaskTaskRunner(
+            cluster_kwargs={"n_workers": settings.max_workers, "processes": True}
         )
-    else:  # threads, whatever ESPFLEET_DASK_ADDRESS says
-        flow_fn = nightly.with_options(
-            task_runner=ThreadPoolTaskRunner(max_workers=settings.max_workers)  # type: ignore[arg-type]
-        )
+    if settings.task_runner == "process":
+        return ProcessPoolTaskRunner(max_workers=settings.max_workers)
+    # threads, whatever ESPFLEET_DASK_ADDRESS says
+    return ThreadPoolTaskRunner(max_workers=settings.max_workers)
+
+
+def _call(settings: RunSettings) -> dict:
+    flow_fn = nightly.with_options(task_runner=_task_runner(settings))  # type: ignore[arg-type]
     state = flow_fn(
         source=settings.source,
         warehouse=str(settings.warehouse),

@@ -50,21 +50,25 @@ def test_flow_reports_rates_and_passes_quality_checks(fleet):
     assert len(first["failure_rates"]) == len(expected_rates(ground_truth(truth)))
 
 
-def test_the_process_runner_writes_the_same_answers_as_threads(fleet, tmp_path):
-    """`--task-runner process`: batches in two spawned worker processes (each
-    imports espfleet afresh), every batch's rows in the warehouse, the same
-    answers as the thread runner's warehouse and the ground truth."""
-    from prefect.task_runners import ProcessPoolTaskRunner
-
-    from espfleet.flows.nightly import nightly
+def test_the_process_runner_writes_the_same_answers_as_threads(
+    fleet, tmp_path, monkeypatch
+):
+    """`--task-runner auto` on a night that weighs PROCESS_NIGHT_BYTES: batches
+    in two spawned worker processes (each imports espfleet afresh), every
+    batch's rows in the warehouse, the same answers as the thread runner's
+    warehouse and the ground truth."""
+    from espfleet import api, settings
 
     root, truth, first = fleet
-    in_processes = nightly.with_options(
-        task_runner=ProcessPoolTaskRunner(max_workers=2)
+    weight = sum(p.stat().st_size for p in (root / "share").rglob("*") if p.is_file())
+    assert settings.task_runner_for(weight) == "thread"  # 36 small devices
+    monkeypatch.setattr(settings, "PROCESS_NIGHT_BYTES", weight // 2)
+    got = api.ingest(
+        settings.RunSettings(
+            source=str(root / "share"), warehouse=tmp_path / "wh", batch_size=8
+        )
     )
-    got = in_processes(
-        source=str(root / "share"), warehouse=tmp_path / "wh", batch_size=8
-    )
+    assert got["task_runner"] == "process"
     assert (got["ingested"], got["quarantined"]) == (
         first["ingested"],
         first["quarantined"],
@@ -75,6 +79,16 @@ def test_the_process_runner_writes_the_same_answers_as_threads(fleet, tmp_path):
         assert con.execute(OUTCOMES_SQL).fetchall() == expected_outcomes(
             ground_truth(truth)
         )
+
+
+def test_auto_chooses_processes_from_what_the_night_weighs():
+    from espfleet.settings import PROCESS_NIGHT_BYTES, task_runner_for
+
+    assert PROCESS_NIGHT_BYTES == 268_435_456
+    assert task_runner_for(0) == "thread"
+    assert task_runner_for(268_435_455) == "thread"
+    assert task_runner_for(268_435_456) == "process"
+    assert task_runner_for(3_465_000_000) == "process"  # 1,000 real-size devices
 
 
 def test_second_run_ingests_nothing_and_changes_nothing(fleet):
