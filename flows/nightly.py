@@ -14,6 +14,8 @@ ends the run's helper processes however the run ends (`espfleet.supervise`).
 
 import dataclasses
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from espfleet.settings import RunSettings, configure_prefect
@@ -320,8 +322,49 @@ def _task_runner(settings: RunSettings):
     return ThreadPoolTaskRunner(max_workers=settings.max_workers)
 
 
+@contextmanager
+def _api_for_workers(settings: RunSettings) -> Iterator[None]:
+    """Worker processes use this run's Prefect API.
+
+    With no PREFECT_API_URL, Prefect starts a temporary API server in the
+    first process that needs a client: the run's, and then each spawned worker
+    process started its own too (three servers on one database for a night in
+    two workers, each about 15 s of start-up and 220 MiB). So for worker
+    processes on this machine the run starts the temporary server first and
+    names it in PREFECT_API_URL, which the process pool hands to its workers
+    and a local Dask cluster's workers inherit.
+    """
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    local_workers = settings.task_runner == "process" or (
+        settings.task_runner == "dask" and not settings.dask_address
+    )
+    if not local_workers or PREFECT_API_URL.value():
+        yield
+        return
+    from prefect.server.api.server import SubprocessASGIServer
+
+    server = SubprocessASGIServer()  # the one Prefect's own client would start
+    server.start()
+    before = os.environ.get("PREFECT_API_URL")
+    os.environ["PREFECT_API_URL"] = server.api_url
+    try:
+        with temporary_settings(updates={PREFECT_API_URL: server.api_url}):
+            yield
+    finally:
+        if before is None:
+            os.environ.pop("PREFECT_API_URL", None)
+        else:
+            os.environ["PREFECT_API_URL"] = before
+
+
 def _call(settings: RunSettings) -> dict:
     flow_fn = nightly.with_options(task_runner=_task_runner(settings))  # type: ignore[arg-type]
+    with _api_for_workers(settings):
+        return _run_flow(flow_fn, settings)
+
+
+def _run_flow(flow_fn, settings: RunSettings) -> dict:
     state = flow_fn(
         source=settings.source,
         warehouse=str(settings.warehouse),
