@@ -17,6 +17,10 @@ same bundles, into a fresh warehouse:
   ``espfleet ingest`` runs by default);
 * ``dask``: the nightly flow with the Dask task runner, 2 worker processes.
 
+The flow modes run on a PREFECT_HOME an empty flow run migrated first, as
+a nightly one is after its first night (``--cold``: a new one, migrated by
+the measured run itself).
+
 Printed per mode: wall and CPU seconds (the whole process tree), bundles/s,
 MB/s of bundle bytes (compressed, on the share) and of members (unpacked),
 peak RSS (the largest process and the tree's sum, sampled every 0.2 s), the
@@ -64,9 +68,19 @@ def subset(share: Path, limit: int | None, into: Path) -> Path:
     return into
 
 
+ZERO = time.perf_counter()  # the child's start: calls are placed against it
+ZERO_WALL = time.time()
+
+
+def _first_manifest(wh: Path) -> float:
+    """When the run's first batch committed (its manifest's mtime)."""
+    return min(p.stat().st_mtime for p in (wh / "manifest").glob("*.parquet"))
+
+
 def _timed(timings: dict, name: str, fn):
     def run(*args, **kwargs):
         t0 = time.perf_counter()
+        timings.setdefault(f"{name} starts at", [t0 - ZERO])
         try:
             return fn(*args, **kwargs)
         finally:
@@ -99,6 +113,7 @@ def _direct(share: str, wh: Path, batch: int, workers: int, timings: dict) -> di
         ("checks", pipeline.quality_gate, (wh, run_id)),
         ("rates", pipeline.failure_rates, (wh,)),
         ("flags", pipeline.rate_flags, (wh, 0.05, 3)),
+        ("dashboard", pipeline.export_dashboard, (wh, 0.05, 3, False)),
     ):
         t0 = time.perf_counter()
         fn(*fargs)
@@ -118,6 +133,7 @@ def _flow(share: str, wh: Path, batch: int, runner: str, timings: dict) -> dict:
         "quality_gate",
         "failure_rates",
         "rate_flags",
+        "export_dashboard",
     ):
         setattr(pipeline, name, _timed(timings, name, getattr(pipeline, name)))
     from espfleet.flows import nightly
@@ -149,10 +165,21 @@ def child(mode: str, share: str, wh: Path, batch: int) -> None:
     out = {k: totals[k] for k in ("ingested", "quarantined", "duplicates")}
     out |= {"rows": sum(totals["rows"].values()), "wall": wall}
     out |= {"unpacked": unpacked, "timings": {k: sum(v) for k, v in timings.items()}}
+    out["first_batch_done"] = _first_manifest(wh) - ZERO_WALL
     print("RESULT " + json.dumps(out))
 
 
-def measure(mode: str, share: Path, batch: int, tmp: Path) -> dict:
+def warm_prefect() -> None:
+    """One empty flow run: migrates PREFECT_HOME's database, registers blocks."""
+    from espfleet.settings import configure_prefect
+
+    configure_prefect()
+    from prefect import flow
+
+    flow(name="espfleet-bench-warm-up")(lambda: None)()
+
+
+def measure(mode: str, share: Path, batch: int, tmp: Path, cold: bool = False) -> dict:
     """Run `mode` in a child process; sample its tree's RSS and CPU."""
     load_before = os.getloadavg()[0]
     cmd = [sys.executable, __file__, "--child", mode, "--share", str(share)]
@@ -161,28 +188,40 @@ def measure(mode: str, share: Path, batch: int, tmp: Path) -> dict:
     # On a loaded machine the temporary API can take over 60 s (Prefect's
     # default) to answer the flow's first calls: the run then dies at start.
     env.setdefault("PREFECT_API_REQUEST_TIMEOUT", "300")
+    if mode in RUNNERS and not cold:
+        # A nightly PREFECT_HOME was migrated by the first night: so is this one
+        # (a first run on a new home adds ~10 s of migration; --cold measures it).
+        warm = [sys.executable, __file__, "--warm-prefect", "--share", str(share)]
+        subprocess.run(warm, env=env, check=True)
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True, env=env)
     root = psutil.Process(proc.pid)
     peak_one = peak_sum = 0
     cpu: dict[int, float] = {}
     peaks: dict[int, tuple[int, str]] = {}  # pid -> (peak RSS, what it is)
+    at_peak: list[tuple[str, int]] = []  # (what, RSS) of each process then
+    started = time.perf_counter()
+    peak_at = 0.0  # seconds into the run when the tree peaked
     while proc.poll() is None:
         try:
             tree = [root, *root.children(recursive=True)]
         except psutil.NoSuchProcess:
             break
-        rss = []
+        rss, roles = [], []
         for p in tree:
             try:
-                rss.append(p.memory_info().rss)
-                if rss[-1] > peaks.get(p.pid, (0, ""))[0]:
-                    peaks[p.pid] = (rss[-1], _role(p, root))
+                role, now = _role(p, root), p.memory_info().rss
+                rss.append(now)
+                roles.append(role)
+                if now > peaks.get(p.pid, (0, ""))[0]:
+                    peaks[p.pid] = (now, role)
                 t = p.cpu_times()
                 cpu[p.pid] = t.user + t.system + t.children_user + t.children_system
             except psutil.NoSuchProcess:
                 continue
         peak_one = max([peak_one, *rss])
-        peak_sum = max(peak_sum, sum(rss))
+        if sum(rss) > peak_sum:
+            peak_sum, peak_at = sum(rss), time.perf_counter() - started
+            at_peak = list(zip(roles, rss, strict=True))
         time.sleep(0.2)
     stdout = proc.communicate()[0]
     line = next((x for x in stdout.splitlines() if x.startswith("RESULT ")), None)
@@ -195,6 +234,8 @@ def measure(mode: str, share: Path, batch: int, tmp: Path) -> dict:
         ((role, round(rss / 2**20)) for rss, role in peaks.values()),
         key=lambda x: -x[1],
     )[:4]
+    result["at_peak"] = [(role, round(rss / 2**20)) for role, rss in at_peak]
+    result["peak_at"] = peak_at
     return result
 
 
@@ -241,7 +282,9 @@ def report(results: list[dict], compressed: int) -> None:
             f"MB/s packed, {r['unpacked'] / 1e6 / r['wall']:.1f} MB/s unpacked; peak "
             f"RSS {r['peak_one'] / 2**20:.0f} MiB (one process), "
             f"{r['peak_sum'] / 2**20:.0f} MiB (tree; by process, MiB: "
-            f"{', '.join(f'{role} {mib}' for role, mib in r['peaks'])}); "
+            f"{', '.join(f'{role} {mib}' for role, mib in r['peaks'])}; at the"
+            f" tree's peak, {r['peak_at']:.0f} s in: "
+            f"{', '.join(f'{role} {mib}' for role, mib in r['at_peak'] if mib > 50)}); "
             f"{r['rows']:,} rows; load "
             f"{r['load'][0]:.1f} -> {r['load'][1]:.1f}\n         steps (s): {steps}"
         )
@@ -261,12 +304,16 @@ def report(results: list[dict], compressed: int) -> None:
         t = r["timings"]
         work = t.get("find_new_bundles", 0) + t.get("ingest_batch", 0) / 2
         work += sum(t.get(k, 0) for k in ("refresh_warehouse", "quality_gate"))
-        work += sum(t.get(k, 0) for k in ("failure_rates", "rate_flags"))
+        work += sum(
+            t.get(k, 0) for k in ("failure_rates", "rate_flags", "export_dashboard")
+        )
         share = max(0.0, r["wall"] - work) / r["wall"]
         print(
             f"{mode}: Prefect (engine start, workers starting, task states, "
             f"futures, idle workers) {share:.1%} of the run "
-            f"({r['wall'] - work:.1f} s of {r['wall']:.1f} s)"
+            f"({r['wall'] - work:.1f} s of {r['wall']:.1f} s); the flow's first"
+            f" step {t['find_new_bundles starts at']:.1f} s after the child"
+            f" started, its first batch committed at {r['first_batch_done']:.1f} s"
         )
     if "dask" in by and "procs" in by:
         extra = by["dask"]["wall"] - by["procs"]["wall"]
@@ -289,6 +336,10 @@ def main() -> None:
     parser.add_argument("--modes", default=",".join(MODES))
     parser.add_argument("--batch-size", type=int, default=25)
     parser.add_argument("--child", default=None)
+    parser.add_argument("--warm-prefect", action="store_true")
+    parser.add_argument(
+        "--cold", action="store_true", help="a new PREFECT_HOME, not migrated yet"
+    )
     parser.add_argument("--warehouse", type=Path, default=None)
     parser.add_argument(
         "--keep",
@@ -297,6 +348,9 @@ def main() -> None:
         help="work in this folder and keep its warehouses (for bench_checks.py)",
     )
     args = parser.parse_args()
+    if args.warm_prefect:
+        warm_prefect()
+        return
     if args.child:
         child(args.child, str(args.share), args.warehouse, args.batch_size)
         return
@@ -308,7 +362,7 @@ def main() -> None:
         print(f"share {share}: {compressed / 1e6:.0f} MB of bundle files")
         results = []
         for mode in args.modes.split(","):
-            results.append(measure(mode, share, args.batch_size, Path(tmp)))
+            results.append(measure(mode, share, args.batch_size, Path(tmp), args.cold))
             print(json.dumps(results[-1]), flush=True)
         report(results, compressed)
 
