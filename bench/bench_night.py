@@ -215,7 +215,8 @@ def measure(mode: str, share: Path, batch: int, tmp: Path, cold: bool = False) -
                 if now > peaks.get(p.pid, (0, ""))[0]:
                     peaks[p.pid] = (now, role)
                 t = p.cpu_times()
-                cpu[p.pid] = t.user + t.system + t.children_user + t.children_system
+                # not children_*: a reaped worker's time is its own entry
+                cpu[p.pid] = t.user + t.system
             except psutil.NoSuchProcess:
                 continue
         peak_one = max([peak_one, *rss])
