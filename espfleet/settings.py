@@ -71,9 +71,10 @@ def task_runner_for(new_bytes: int) -> str:
     """The runner of ``--task-runner auto`` for a night of `new_bytes` to ingest.
 
     The parsers hold the GIL, so two threads parse no faster than one process
-    (0.82x of it on 231 real-size bundles), and worker processes ingest 1.9x
-    faster on 2 cores; but each run then starts two interpreters that import
-    the whole stack (a few seconds), which a small night does not win back.
+    (0.82x of it on 231 real-size bundles), and two worker processes ingest
+    1.6-1.9x faster than one on 2 cores; but each run then starts two
+    interpreters that import the whole stack (about 8 s before the first
+    batch runs), which a small night does not win back.
     """
     return "process" if new_bytes >= PROCESS_NIGHT_BYTES else "thread"
 
