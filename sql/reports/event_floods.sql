@@ -54,12 +54,14 @@ spans as (
 
 -- bursts of one kind never overlap (a burst ends only on a gap over 10 s), so
 -- an event of that kind between a burst's first and last is one of its events
-payloads as (
+final as (
     select
         spans.bundle_id,
         spans.channel,
         spans.event_id,
         spans.first_ts_utc,
+        spans.last_ts_utc,
+        spans.events,
         count(distinct coalesce(e.event_data, e.message)) as variants,
         arg_min(coalesce(e.event_data, e.message), e.ts_utc) as sample,
         any_value(e.meaning) as meaning
@@ -70,23 +72,13 @@ payloads as (
             and spans.channel = e.channel
             and spans.event_id = e.event_id
             and e.ts_utc between spans.first_ts_utc and spans.last_ts_utc
-    group by spans.bundle_id, spans.channel, spans.event_id, spans.first_ts_utc
-),
-
-final as (
-    select
+    group by
         spans.bundle_id,
         spans.channel,
         spans.event_id,
         spans.first_ts_utc,
         spans.last_ts_utc,
-        spans.events,
-        payloads.variants,
-        payloads.sample,
-        payloads.meaning
-    from spans
-    inner join payloads
-        using (bundle_id, channel, event_id, first_ts_utc)
+        spans.events
 )
 
 select * from final
