@@ -14,7 +14,8 @@ same bundles, into a fresh warehouse:
 * ``processes``: the nightly flow on the real Prefect engine, process runner
   with 2 workers (``espfleet ingest --task-runner process``);
 * ``threads``: the same flow with the thread runner, 2 workers (what
-  ``espfleet ingest`` runs by default);
+  ``espfleet ingest --task-runner auto``, the default, runs on a night under
+  256 MB);
 * ``dask``: the nightly flow with the Dask task runner, 2 worker processes.
 
 The flow modes run on a PREFECT_HOME an empty flow run migrated first, as
