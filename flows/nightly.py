@@ -29,10 +29,11 @@ from prefect.artifacts import (  # noqa: E402
     create_table_artifact,
 )
 from prefect.cache_policies import NO_CACHE  # noqa: E402
-from prefect.futures import as_completed  # noqa: E402
+from prefect.futures import PrefectFuture, as_completed  # noqa: E402
 from prefect.states import Failed  # noqa: E402
 from prefect.task_runners import (  # noqa: E402
     ProcessPoolTaskRunner,
+    TaskRunner,
     ThreadPoolTaskRunner,
 )
 from prefect.utilities.annotations import quote  # noqa: E402
@@ -114,20 +115,7 @@ def export_dashboard(
 DASK_ADDRESS_ENV = "ESPFLEET_DASK_ADDRESS"
 
 
-def _default_task_runner():
-    """Two threads; or, when ESPFLEET_DASK_ADDRESS names a Dask scheduler (a
-    deployment's work pool sets it), that cluster's workers (docs/scale.md)."""
-    address = os.environ.get(DASK_ADDRESS_ENV)
-    if address:
-        from prefect_dask import DaskTaskRunner
-
-        return DaskTaskRunner(address=address)
-    return ThreadPoolTaskRunner(max_workers=2)
-
-
-# Prefect types task runners by their future type, which its own constructors do
-# not infer (ThreadPoolTaskRunner[Never]); hence the ignores on task_runner=.
-@flow(name="espfleet-nightly", task_runner=_default_task_runner())  # type: ignore[arg-type]
+@flow(name="espfleet-nightly")
 def nightly(
     source: str = "data/sample",
     warehouse: str | Path = "warehouse",
@@ -138,6 +126,9 @@ def nightly(
     delta_threshold: float = 0.05,
     min_devices: int = 3,
     mask_dashboard: bool = False,
+    task_runner: str | None = None,
+    max_workers: int = 2,
+    dask_address: str | None = None,
 ):
     """Ingest what is new on `source` into `warehouse` and refresh the reports.
 
@@ -146,8 +137,11 @@ def nightly(
     week on at least `min_devices` failing devices are flagged in the
     ``rate-flags`` artifact and the run's summary. The last step writes the
     dashboard (``<warehouse>/dashboard/index.html``; masked with
-    `mask_dashboard`), linked in the ``dashboard`` artifact. Returns the run's
-    totals, or a Failed state whose data is the `UserError`.
+    `mask_dashboard`), linked in the ``dashboard`` artifact. The batches run
+    on `task_runner` (``thread``, ``process`` or ``dask``, `max_workers` of
+    them, or the cluster at `dask_address`; None: a deployment's default,
+    `batch_runner`). Returns the run's totals, or a Failed state whose data is
+    the `UserError`.
     """
     try:
         if dry_run:
@@ -161,6 +155,7 @@ def nightly(
                 delta_threshold,
                 min_devices,
                 mask_dashboard,
+                (task_runner, max_workers, dask_address),
             )
     except UserError as error:
         return Failed(message=share.redact(str(error)), data=error)
@@ -185,6 +180,7 @@ def _ingest(
     delta_threshold: float,
     min_devices: int,
     mask_dashboard: bool = False,
+    runner: tuple[str | None, int, str | None] = (None, 2, None),
 ) -> dict:
     wh = Warehouse(warehouse)
     runs.claim(wh)
@@ -199,14 +195,25 @@ def _ingest(
     ]
     # quote(): Prefect would otherwise walk the whole id set looking for futures.
     known_ids = quote(found.known_ids)
-    futures = [
-        ingest_batch.submit(  # type: ignore[call-overload]  # quote() is unwrapped
-            source, refs, warehouse, run_id, f"b{n:05d}", reprocess, known_ids
-        )
-        for n, refs in enumerate(batches)
-    ]
     summaries, refusals = [], []
-    with progress_bar(len(found.new)) as advance:
+    # The workers live for the batches alone: the refresh, checks and
+    # dashboard run in this process, and idle workers held ~500 MiB through them.
+    with batch_runner(*runner) as workers, progress_bar(len(found.new)) as advance:
+        futures: list[PrefectFuture] = [
+            workers.submit(
+                ingest_batch,
+                parameters={
+                    "source": source,
+                    "refs": refs,
+                    "warehouse": warehouse,
+                    "run_id": run_id,
+                    "batch": f"b{n:05d}",
+                    "reprocess": reprocess,
+                    "known_ids": known_ids,
+                },
+            )
+            for n, refs in enumerate(batches)
+        ]
         for future in as_completed(futures):
             result = future.result()
             if isinstance(result, Refusal):
@@ -305,21 +312,33 @@ def run(settings: RunSettings) -> dict:
         return _call(settings)
 
 
-def _task_runner(settings: RunSettings):
-    """The task runner `settings` name. ``auto`` is resolved before the engine
-    starts (`espfleet.api.ingest`, from the listing); here it means threads."""
-    if settings.task_runner == "dask":
+def batch_runner(
+    task_runner: str | None, max_workers: int = 2, dask_address: str | None = None
+) -> TaskRunner:
+    """The task runner a night's batches run on, entered for them alone.
+
+    ``thread`` (the parsers hold the GIL: for small nights), ``process``
+    (worker processes) or ``dask`` (a local cluster of `max_workers`
+    processes, or the running scheduler at `dask_address`: workers on other
+    machines). None, a deployment's run: the Dask scheduler its work pool
+    names in ESPFLEET_DASK_ADDRESS (docs/scale.md), else threads. ``auto`` is
+    resolved before the engine starts (`espfleet.api.ingest`, from the
+    listing).
+    """
+    if task_runner is None:
+        dask_address = os.environ.get(DASK_ADDRESS_ENV)
+        task_runner = "dask" if dask_address else "thread"
+    if task_runner == "dask":
         from prefect_dask import DaskTaskRunner
 
-        if settings.dask_address:  # a running cluster (workers on other machines)
-            return DaskTaskRunner(address=settings.dask_address)
+        if dask_address:  # a running cluster (workers on other machines)
+            return DaskTaskRunner(address=dask_address)
         return DaskTaskRunner(
-            cluster_kwargs={"n_workers": settings.max_workers, "processes": True}
+            cluster_kwargs={"n_workers": max_workers, "processes": True}
         )
-    if settings.task_runner == "process":
-        return ProcessPoolTaskRunner(max_workers=settings.max_workers)
-    # threads, whatever ESPFLEET_DASK_ADDRESS says
-    return ThreadPoolTaskRunner(max_workers=settings.max_workers)
+    if task_runner == "process":
+        return ProcessPoolTaskRunner(max_workers=max_workers)
+    return ThreadPoolTaskRunner(max_workers=max_workers)
 
 
 @contextmanager
@@ -359,13 +378,12 @@ def _api_for_workers(settings: RunSettings) -> Iterator[None]:
 
 
 def _call(settings: RunSettings) -> dict:
-    flow_fn = nightly.with_options(task_runner=_task_runner(settings))  # type: ignore[arg-type]
     with _api_for_workers(settings):
-        return _run_flow(flow_fn, settings)
+        return _run_flow(settings)
 
 
-def _run_flow(flow_fn, settings: RunSettings) -> dict:
-    state = flow_fn(
+def _run_flow(settings: RunSettings) -> dict:
+    state = nightly(
         source=settings.source,
         warehouse=str(settings.warehouse),
         batch_size=settings.batch_size,
@@ -375,6 +393,9 @@ def _run_flow(flow_fn, settings: RunSettings) -> dict:
         delta_threshold=settings.delta_threshold,
         min_devices=settings.min_devices,
         mask_dashboard=settings.mask_dashboard,
+        task_runner=settings.task_runner,
+        max_workers=settings.max_workers,
+        dask_address=settings.dask_address,
         return_state=True,
     )
     result = state.result(raise_on_failure=False)  # type: ignore[attr-defined]

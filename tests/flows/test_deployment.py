@@ -37,8 +37,8 @@ def test_a_deployment_run_uses_the_dask_cluster_its_environment_names():
     import sys
 
     probe = (
-        "from espfleet.flows.nightly import nightly; r = nightly.task_runner; "
-        "print(type(r).__name__, getattr(r, 'address', None))"
+        "from espfleet.flows.nightly import batch_runner; r = batch_runner(None); "
+        "print(type(r).__name__, getattr(r, 'address', None), getattr(r, '_max_workers', ''))"
     )
 
     def runner(env: dict) -> str:
@@ -55,4 +55,4 @@ def test_a_deployment_run_uses_the_dask_cluster_its_environment_names():
     assert runner({"ESPFLEET_DASK_ADDRESS": "tcp://127.0.0.1:8786"}) == (
         "DaskTaskRunner tcp://127.0.0.1:8786"
     )
-    assert runner({}) == "ThreadPoolTaskRunner None"
+    assert runner({}) == "ThreadPoolTaskRunner None 2"

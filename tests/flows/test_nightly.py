@@ -56,8 +56,20 @@ def test_the_process_runner_writes_the_same_answers_as_threads(
     """`--task-runner auto` on a night that weighs PROCESS_NIGHT_BYTES: batches
     in two spawned worker processes (each imports espfleet afresh), every
     batch's rows in the warehouse, the same answers as the thread runner's
-    warehouse and the ground truth."""
-    from espfleet import api, settings
+    warehouse and the ground truth; the workers end with the batches, before
+    the refresh."""
+    import multiprocessing
+
+    from espfleet import api, pipeline, settings
+
+    workers_at_refresh = []
+    refresh = pipeline.refresh_warehouse
+
+    def counting_workers(*args):
+        workers_at_refresh.append(len(multiprocessing.active_children()))
+        return refresh(*args)
+
+    monkeypatch.setattr(pipeline, "refresh_warehouse", counting_workers)
 
     root, truth, first = fleet
     weight = sum(p.stat().st_size for p in (root / "share").rglob("*") if p.is_file())
@@ -69,6 +81,7 @@ def test_the_process_runner_writes_the_same_answers_as_threads(
         )
     )
     assert got["task_runner"] == "process"
+    assert workers_at_refresh == [0]  # two while the batches ran
     assert (got["ingested"], got["quarantined"]) == (
         first["ingested"],
         first["quarantined"],
