@@ -155,7 +155,7 @@ def nightly(
                 delta_threshold,
                 min_devices,
                 mask_dashboard,
-                (task_runner, max_workers, dask_address),
+                batch_runner(task_runner, max_workers, dask_address),
             )
     except UserError as error:
         return Failed(message=share.redact(str(error)), data=error)
@@ -179,8 +179,8 @@ def _ingest(
     reprocess: bool,
     delta_threshold: float,
     min_devices: int,
-    mask_dashboard: bool = False,
-    runner: tuple[str | None, int, str | None] = (None, 2, None),
+    mask_dashboard: bool,
+    workers: TaskRunner,
 ) -> dict:
     wh = Warehouse(warehouse)
     runs.claim(wh)
@@ -198,7 +198,7 @@ def _ingest(
     summaries, refusals = [], []
     # The workers live for the batches alone: the refresh, checks and
     # dashboard run in this process, and idle workers held ~500 MiB through them.
-    with batch_runner(*runner) as workers, progress_bar(len(found.new)) as advance:
+    with workers, progress_bar(len(found.new)) as advance:
         futures: list[PrefectFuture] = [
             workers.submit(
                 ingest_batch,
