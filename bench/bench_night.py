@@ -100,7 +100,7 @@ def _direct(share: str, wh: Path, batch: int, workers: int, timings: dict) -> di
     t0 = time.perf_counter()
     found = pipeline.find_new_bundles(share, wh)
     timings["discover"] = [time.perf_counter() - t0]
-    batches = [found.new[i : i + batch] for i in range(0, len(found.new), batch)]
+    batches = pipeline.batches(found.new, batch, workers)
     args = [(share, b, wh, run_id, f"b{n:05d}") for n, b in enumerate(batches)]
     t0 = time.perf_counter()
     if workers == 1:
@@ -137,12 +137,12 @@ def _flow(share: str, wh: Path, batch: int, runner: str, timings: dict) -> dict:
         "export_dashboard",
     ):
         setattr(pipeline, name, _timed(timings, name, getattr(pipeline, name)))
-    from espfleet.flows import nightly
+    from espfleet import api
 
     settings = RunSettings(
         source=share, warehouse=wh, batch_size=batch, task_runner=runner
     )
-    result = nightly.run(settings)
+    result = api.ingest(settings)  # what `espfleet ingest` calls
     result.pop("failure_rates", None)
     return result
 

@@ -33,11 +33,21 @@ def ingest(settings: RunSettings) -> dict:
     ``task_runner="auto"`` the runner is chosen from what the new bundles
     weigh (`settings.task_runner_for`), listed before the engine starts.
     """
-    from . import unchanged
+    from . import supervise, temporary_api, unchanged
 
     totals, found = unchanged.check(settings)
     if totals is not None:
         return totals
+    if not temporary_api.serves(settings):
+        return _run(settings, found, None)
+    # The server starts on the other core while this process lists the share
+    # and imports the engine; the helper carries the run's token.
+    supervise.watch()
+    with temporary_api.TemporaryApi.start() as prefect_api:
+        return _run(settings, found, prefect_api)
+
+
+def _run(settings: RunSettings, found, prefect_api) -> dict:
     if settings.task_runner == "auto":
         new_bytes = 0
         if not settings.dry_run:  # a dry run ingests nothing
@@ -50,7 +60,7 @@ def ingest(settings: RunSettings) -> dict:
         settings = dataclasses.replace(settings, task_runner=task_runner_for(new_bytes))
     from espfleet.flows.nightly import run
 
-    return run(settings) | {"task_runner": settings.task_runner}
+    return run(settings, prefect_api) | {"task_runner": settings.task_runner}
 
 
 def serve(settings: RunSettings, cron: str, server_port: int = 4200) -> None:

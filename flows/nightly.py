@@ -14,8 +14,7 @@ ends the run's helper processes however the run ends (`espfleet.supervise`).
 
 import dataclasses
 import os
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 
 from espfleet.settings import RunSettings, configure_prefect
@@ -38,9 +37,18 @@ from prefect.task_runners import (  # noqa: E402
 )
 from prefect.utilities.annotations import quote  # noqa: E402
 
-from espfleet import pipeline, run_summary, runs, share, storage, supervise  # noqa: E402
+from espfleet import (  # noqa: E402
+    pipeline,
+    run_summary,
+    runs,
+    share,
+    storage,
+    supervise,
+    temporary_api,
+)
 from espfleet.errors import DiskFull, UserError  # noqa: E402
 from espfleet.progress import progress_bar  # noqa: E402
+from espfleet.temporary_api import TemporaryApi  # noqa: E402
 from espfleet.warehouse import Warehouse  # noqa: E402
 
 
@@ -156,6 +164,7 @@ def nightly(
                 min_devices,
                 mask_dashboard,
                 batch_runner(task_runner, max_workers, dask_address),
+                max_workers,
             )
     except UserError as error:
         return Failed(message=share.redact(str(error)), data=error)
@@ -181,6 +190,7 @@ def _ingest(
     min_devices: int,
     mask_dashboard: bool,
     workers: TaskRunner,
+    max_workers: int,
 ) -> dict:
     wh = Warehouse(warehouse)
     runs.claim(wh)
@@ -190,9 +200,7 @@ def _ingest(
     if swept:
         get_run_logger().info(f"removed {len(swept)} files a killed run left")
     found = _found(discover_bundles(source, warehouse, reprocess))
-    batches = [
-        found.new[i : i + batch_size] for i in range(0, len(found.new), batch_size)
-    ]
+    batches = pipeline.batches(found.new, batch_size, max_workers)
     # quote(): Prefect would otherwise walk the whole id set looking for futures.
     known_ids = quote(found.known_ids)
     summaries, refusals = [], []
@@ -297,8 +305,12 @@ def _without_password(settings: RunSettings) -> RunSettings:
     return dataclasses.replace(settings, source=clean)
 
 
-def run(settings: RunSettings) -> dict:
+def run(settings: RunSettings, prefect_api: TemporaryApi | None = None) -> dict:
     """Run the flow with `settings` (the CLI's entry point).
+
+    With no Prefect API configured, its clients and worker processes use the
+    temporary API server of `prefect_api`, started early by the CLI, or here
+    when None (`espfleet.temporary_api`).
 
     Raises:
         UserError: the run ended on a user error (one line for the CLI).
@@ -306,10 +318,20 @@ def run(settings: RunSettings) -> dict:
     settings = _without_password(settings)
     supervise.watch()
     if settings.dry_run:
-        return _call(settings)
+        with _api(settings, prefect_api):
+            return _run_flow(settings)
     runs.refuse_foreign(Warehouse(settings.warehouse))  # before the lock file
     with runs.run_lock(settings.warehouse, settings.lock_wait_s):
-        return _call(settings)
+        with _api(settings, prefect_api):
+            return _run_flow(settings)
+
+
+def _api(
+    settings: RunSettings, prefect_api: TemporaryApi | None
+) -> AbstractContextManager:
+    if not temporary_api.serves(settings):
+        return nullcontext()
+    return temporary_api.in_use(prefect_api)
 
 
 def batch_runner(
@@ -339,47 +361,6 @@ def batch_runner(
     if task_runner == "process":
         return ProcessPoolTaskRunner(max_workers=max_workers)
     return ThreadPoolTaskRunner(max_workers=max_workers)
-
-
-@contextmanager
-def _api_for_workers(settings: RunSettings) -> Iterator[None]:
-    """Worker processes use this run's Prefect API.
-
-    With no PREFECT_API_URL, Prefect starts a temporary API server in the
-    first process that needs a client: the run's, and then each spawned worker
-    process started its own too (three servers on one database for a night in
-    two workers, each about 15 s of start-up and 220 MiB). So for worker
-    processes on this machine the run starts the temporary server first and
-    names it in PREFECT_API_URL, which the process pool hands to its workers
-    and a local Dask cluster's workers inherit.
-    """
-    from prefect.settings import PREFECT_API_URL, temporary_settings
-
-    local_workers = settings.task_runner == "process" or (
-        settings.task_runner == "dask" and not settings.dask_address
-    )
-    if not local_workers or PREFECT_API_URL.value():
-        yield
-        return
-    from prefect.server.api.server import SubprocessASGIServer
-
-    server = SubprocessASGIServer()  # the one Prefect's own client would start
-    server.start()
-    before = os.environ.get("PREFECT_API_URL")
-    os.environ["PREFECT_API_URL"] = server.api_url
-    try:
-        with temporary_settings(updates={PREFECT_API_URL: server.api_url}):
-            yield
-    finally:
-        if before is None:
-            os.environ.pop("PREFECT_API_URL", None)
-        else:
-            os.environ["PREFECT_API_URL"] = before
-
-
-def _call(settings: RunSettings) -> dict:
-    with _api_for_workers(settings):
-        return _run_flow(settings)
 
 
 def _run_flow(settings: RunSettings) -> dict:
