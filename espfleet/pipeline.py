@@ -92,6 +92,38 @@ def find_new_bundles(
     return Discovery(new=new, seen=len(refs) - len(new), known_ids=frozenset(ids))
 
 
+def batches(
+    refs: list[BundleRef], batch_size: int, workers: int
+) -> list[list[BundleRef]]:
+    """The night's bundles in batches, in listing order: `batch_size` bundles
+    each, then smaller ones at the end, so that the workers finish together.
+
+    Guided self-scheduling (Polychronopoulos and Kuck, "Guided
+    Self-Scheduling", IEEE Trans. Computers 36(12), 1987): a batch takes at
+    most 1/(2 * `workers`) of the bytes still to come, which binds only near
+    the end, and at least a quarter of `batch_size` bundles (each batch writes
+    a file per table, which the views then read). With batches of one size, a
+    worker that ended first waited for the other's last batch: half a batch of
+    real-size bundles on average, about 11 s of an idle core.
+    """
+    least = max(1, batch_size // 4)
+    left = sum(ref.size_bytes for ref in refs)
+    out: list[list[BundleRef]] = []
+    start = 0
+    while start < len(refs):
+        cap = left / (2 * max(1, workers))
+        end, weight = start, 0
+        while end < len(refs) and end - start < batch_size:
+            if end - start >= least and weight + refs[end].size_bytes > cap:
+                break
+            weight += refs[end].size_bytes
+            end += 1
+        out.append(refs[start:end])
+        left -= weight
+        start = end
+    return out
+
+
 def _bundle_row(**values: object) -> dict:
     row: dict[str, object] = {f.name: None for f in BUNDLES}
     row.update(values)
