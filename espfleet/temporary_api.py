@@ -1,46 +1,51 @@
 """The temporary Prefect API of a run on a machine with no Prefect server,
-started in a helper process as soon as the run knows it has work.
+started as soon as the run knows it has work.
 
 With no ``PREFECT_API_URL``, Prefect starts a temporary API server in the
-first process that needs a client: ``SubprocessASGIServer`` from
-``prefect.server.api.server``, a uvicorn process on a free port of 127.0.0.1
-(Prefect's docs, "Run a local Prefect server": the temporary server). A run
-waited about 10 s for it before the flow's first step: importing the server
-module (~3 s of CPU) and then the server's start (~7 s), one after the other
-with the run's own listing of the share and its imports of the engine. Started
-here, in a helper process, at the command's first step, both overlap that
-work on the other core, and the run's process never imports the server.
+first process that needs a client (``SubprocessASGIServer`` in
+``prefect.server.api.server``; Prefect's docs, "Run a local Prefect server").
+The run waited for it before the flow's first step: first its own import of
+that module (the whole server: 3 to 10 s of CPU on this project's 2-core
+machines), then the server process, which imports it again and starts (7 to
+17 s), one after the other and after the run's listing of the share and its
+imports of the engine.
 
-The helper runs Prefect's own class, not a copy of it:
-
-    python -m espfleet.temporary_api   (started by `TemporaryApi.start`)
-
-It prints one line on its stdout: the server's API URL, ``configured`` when
-Prefect has an API configured (the environment or the active profile: that API
-is used and no server started), or ``error: ...``. It then waits for its stdin
-to close, which happens when the run closes it or ends by any means, and stops
-the server. The server's own output goes to the run's stderr, as it did when
-Prefect started it in the run's process. A run killed with kill -9 leaves the
-helper and the server to its watchdog (`espfleet.supervise`): both inherit the
-run's token, so `supervise.watch()` comes first.
+So the run starts the server process itself at the command's first step,
+with the command and environment both of Prefect's own launchers use
+(``SubprocessASGIServer._run_uvicorn_command`` and ``prefect server start
+--background``): ``python -m uvicorn --factory
+prefect.server.api.server:create_app`` on a free port of 127.0.0.1, the UI
+off, as an ephemeral server (no scheduler or other services). Its start then
+overlaps the run's own work on the other core, and the run's process never
+imports the server. The run waits for its health check only when the flow is
+about to start (`in_use`), and stops it at its end; a run killed with kill -9
+leaves it to its watchdog (`espfleet.supervise`: the server inherits the
+run's token, so `supervise.watch()` comes first). Its output goes to the run's
+stderr, as when Prefect started it.
 """
 
 from __future__ import annotations
 
 import os
-import signal
+import socket
 import subprocess
 import sys
+import time
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
+from importlib.util import find_spec
+from pathlib import Path
 from types import TracebackType
 
 from .errors import UserError
 from .settings import RunSettings, configure_prefect
 
-CONFIGURED = "configured"
-_ERROR = "error: "
-_STOP_WAIT_S = 15.0  # the server's own stop waits 5 s, then kills it
+# Prefect's own setting for its temporary server (espfleet's default: 120 s)
+STARTUP_TIMEOUT_ENV = "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS"
+_POLL_S = 0.1
+_STOP_WAIT_S = 5.0  # as SubprocessASGIServer.stop: SIGTERM, 5 s, then SIGKILL
 
 
 def serves(settings: RunSettings) -> bool:
@@ -51,7 +56,7 @@ def serves(settings: RunSettings) -> bool:
     loopback: there, as Prefect does on its own, each process that needs an
     API starts its temporary server (docs/scale.md names a real server for
     a cluster)."""
-    if os.environ.get("PREFECT_API_URL"):  # a profile's is the helper's to see
+    if os.environ.get("PREFECT_API_URL"):  # a profile's: `in_use` reads it
         return False
     return not (settings.task_runner == "dask" and settings.dask_address)
 
@@ -60,67 +65,96 @@ class TemporaryApiError(UserError):
     """The temporary Prefect API did not start (one line for the CLI)."""
 
 
-class TemporaryApi:
-    """The helper process and, once it said, the URL it serves."""
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
-    def __init__(self, proc: subprocess.Popen[str]) -> None:
+
+class TemporaryApi:
+    """Prefect's temporary API server, started by this run."""
+
+    def __init__(self, proc: subprocess.Popen[bytes], port: int) -> None:
         self._proc = proc
-        self._line: str | None = None
+        self.api_url = f"http://127.0.0.1:{port}/api"
+        self._ready = False
 
     @classmethod
     def start(cls) -> TemporaryApi:
-        """Start the helper; returns at once, the server starting behind.
+        """Start the server; returns at once, the server starting behind.
         Prefect's defaults for a run (`settings.configure_prefect`) are set
-        first, as the helper reads them from the environment."""
+        first, as the server reads them from the environment."""
         configure_prefect()
+        port = _free_port()
+        spec = find_spec("prefect")
+        assert spec is not None and spec.origin is not None
         proc = subprocess.Popen(
-            [sys.executable, "-m", "espfleet.temporary_api"],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "--app-dir",
+                str(Path(spec.origin).parent.parent),
+                "--factory",
+                "prefect.server.api.server:create_app",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--log-level",
+                "error",
+                "--lifespan",
+                "on",
+            ],
+            env={
+                **os.environ,
+                "PREFECT_UI_ENABLED": "0",
+                "PREFECT__SERVER_EPHEMERAL": "1",
+                "PREFECT__SERVER_FINAL": "1",
+            },
+            stdin=subprocess.DEVNULL,
+            stdout=2,  # its output on the run's stderr: the run's stdout is its report
         )
-        return cls(proc)
+        return cls(proc, port)
 
-    def url(self) -> str | None:
-        """The server's API URL (waits for it to answer), or None when Prefect
-        has an API configured.
+    def url(self) -> str:
+        """The server's API URL, once it answers its health check.
 
         Raises:
-            TemporaryApiError: the server did not start.
+            TemporaryApiError: the server exited, or did not answer in time.
         """
-        if self._line is None:
-            assert self._proc.stdout is not None
-            self._line = self._proc.stdout.readline().strip()
-        if self._line == CONFIGURED:
-            return None
-        if not self._line.startswith("http"):
-            reason = self._line.removeprefix(_ERROR) or (
-                f"its helper exited with code {self._proc.wait()}"
-            )
-            raise TemporaryApiError(
-                f"the temporary Prefect API did not start ({reason}); set "
-                "PREFECT_API_URL to a running server (prefect server start)"
-            )
-        return self._line
+        if self._ready:
+            return self.api_url
+        timeout_s = float(os.environ.get(STARTUP_TIMEOUT_ENV) or 120)
+        deadline = time.monotonic() + timeout_s
+        while True:
+            code = self._proc.poll()
+            if code is not None:
+                self._fail(f"its server exited with code {code}")
+            if _answers(self.api_url):
+                self._ready = True
+                return self.api_url
+            if time.monotonic() >= deadline:
+                self.close()
+                self._fail(f"no answer from its server within {timeout_s:g} s")
+            time.sleep(_POLL_S)
+
+    def _fail(self, reason: str) -> None:
+        raise TemporaryApiError(
+            f"the temporary Prefect API did not start ({reason}); set "
+            "PREFECT_API_URL to a running server (prefect server start)"
+        )
 
     def close(self) -> None:
-        """Stop the server and wait for the helper to end.
-
-        A run that never asked for the URL (it ended on a user error first)
-        does not wait for a server still starting: the helper is sent SIGTERM,
-        on which it stops whatever it started and exits.
-        """
-        if self._line is None:
-            self._proc.terminate()
-        if self._proc.stdin is not None and not self._proc.stdin.closed:
-            self._proc.stdin.close()
+        """Stop the server (whether it answered yet or not) and wait for it."""
+        if self._proc.poll() is not None:
+            return
+        self._proc.terminate()
         try:
             self._proc.wait(timeout=_STOP_WAIT_S)
         except subprocess.TimeoutExpired:
             self._proc.kill()
             self._proc.wait()
-        if self._proc.stdout is not None:
-            self._proc.stdout.close()
 
     def __enter__(self) -> TemporaryApi:
         return self
@@ -134,16 +168,26 @@ class TemporaryApi:
         self.close()
 
 
+def _answers(api_url: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{api_url}/health", timeout=2) as response:
+            return response.status == 200
+    except (OSError, urllib.error.URLError):
+        return False
+
+
 @contextmanager
 def in_use(api: TemporaryApi | None) -> Iterator[None]:
     """Prefect clients in this process, and the worker processes it starts,
-    use `api`'s server (a helper started here when None, and stopped at the
-    end), unless Prefect has an API configured: the environment, a profile,
+    use `api`'s server (one started here when None, and stopped at the end),
+    unless Prefect has an API configured: the environment, a profile,
     or this process's temporary settings (Prefect's test harness)."""
     from prefect.context import refresh_global_settings_context
     from prefect.settings import PREFECT_API_URL
 
     if PREFECT_API_URL.value():
+        if api is not None:
+            api.close()  # started before Prefect's settings were read
         yield
         return
     if api is None:
@@ -151,9 +195,6 @@ def in_use(api: TemporaryApi | None) -> Iterator[None]:
             yield
         return
     url = api.url()
-    if url is None:
-        yield
-        return
     # In the environment for the worker processes (the process pool hands it
     # to its workers, a local Dask cluster's workers inherit it), and in the
     # process-wide settings, which threads read: the process pool's thread
@@ -183,47 +224,3 @@ def _drain() -> None:
 
     APILogWorker.drain_all()
     EventsWorker.drain_all()
-
-
-def _serve() -> int:
-    """The helper: start Prefect's temporary server, say where, wait, stop it."""
-    # Ctrl-C reaches the whole process group: the run closes our stdin as it
-    # stops, and the server's process handles the signal itself.
-    signal.signal(signal.SIGINT, lambda *_: None)  # not SIG_IGN: not inherited
-    # SIGTERM (the run's close, its watchdog) unwinds: the server is stopped by
-    # the finally below, or by the atexit hook Prefect registers as it starts it.
-    # Its exit code says so, as a shell's would (128 + 15).
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
-    # Our line goes on a copy of the pipe; the server's process inherits
-    # stderr as its stdout and nothing as its stdin (a server that wrote into
-    # our pipe could fill it, as nobody reads past the first line).
-    out = os.fdopen(os.dup(1), "w")
-    control = os.dup(0)
-    os.dup2(2, 1)
-    null = os.open(os.devnull, os.O_RDONLY)
-    os.dup2(null, 0)
-    from prefect.settings import get_current_settings
-
-    if get_current_settings().api.url:
-        print(CONFIGURED, file=out, flush=True)
-        return 0
-    from prefect.server.api.server import SubprocessASGIServer
-
-    server = SubprocessASGIServer()
-    try:  # SIGTERM may come at any point of the start: stop what began
-        try:
-            server.start()
-        except Exception as error:  # any reason: the run says it in one line
-            print(f"{_ERROR}{' '.join(str(error).split())[:300]}", file=out, flush=True)
-            return 1
-        print(server.api_url, file=out, flush=True)
-        out.close()
-        while os.read(control, 1024):
-            pass
-    finally:
-        server.stop()
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(_serve())
