@@ -6,6 +6,7 @@ Printing lives here (rich tables) so the CLI stays a thin mirror.
 from __future__ import annotations
 
 import dataclasses
+import os
 import sys
 from collections.abc import Iterator
 from datetime import date, datetime
@@ -29,22 +30,40 @@ def ingest(settings: RunSettings) -> dict:
     """Run the nightly Prefect flow with `settings`; returns the run totals.
 
     When the share holds nothing new, the run ends before Prefect is even
-    imported (`espfleet.unchanged`): its totals say ``nothing_new``. With
+    imported (`espfleet.unchanged`): its totals say ``nothing_new`` (unless
+    the share's password is in a Prefect Secret block, which takes the API). With
     ``task_runner="auto"`` the runner is chosen from what the new bundles
     weigh (`settings.task_runner_for`), listed before the engine starts.
     """
-    from . import supervise, temporary_api, unchanged
+    from . import share, supervise, temporary_api, unchanged
+
+    if not temporary_api.serves(settings):
+        return _listed_then_run(settings, None)
+    supervise.watch()  # the server carries the run's token
+    if os.environ.get(share.SECRET_ENV):
+        # The share's password is in a Prefect Secret block: the listing
+        # itself needs the API (else Prefect would start a second server).
+        with (
+            temporary_api.TemporaryApi.start() as prefect_api,
+            temporary_api.in_use(prefect_api),
+        ):
+            return _listed_then_run(settings, prefect_api)
+    totals, found = unchanged.check(settings)
+    if totals is not None:
+        return totals
+    # The server starts on the other core while this process lists the share
+    # (for ``auto``) and imports the engine.
+    with temporary_api.TemporaryApi.start() as prefect_api:
+        return _run(settings, found, prefect_api)
+
+
+def _listed_then_run(settings: RunSettings, prefect_api) -> dict:
+    from . import unchanged
 
     totals, found = unchanged.check(settings)
     if totals is not None:
         return totals
-    if not temporary_api.serves(settings):
-        return _run(settings, found, None)
-    # The server starts on the other core while this process lists the share
-    # and imports the engine; the helper carries the run's token.
-    supervise.watch()
-    with temporary_api.TemporaryApi.start() as prefect_api:
-        return _run(settings, found, prefect_api)
+    return _run(settings, found, prefect_api)
 
 
 def _run(settings: RunSettings, found, prefect_api) -> dict:

@@ -185,10 +185,11 @@ def in_use(api: TemporaryApi | None) -> Iterator[None]:
     from prefect.context import refresh_global_settings_context
     from prefect.settings import PREFECT_API_URL
 
-    if PREFECT_API_URL.value():
-        if api is not None:
+    configured = PREFECT_API_URL.value()
+    if configured:
+        if api is not None and configured != api.api_url:
             api.close()  # started before Prefect's settings were read
-        yield
+        yield  # (or already in use: an outer `in_use` of the same server)
         return
     if api is None:
         with TemporaryApi.start() as started, in_use(started):

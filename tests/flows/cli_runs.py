@@ -81,6 +81,27 @@ def marked(mark: str) -> list[int]:
     return found
 
 
+def api_servers(mark: str) -> int:
+    """Live Prefect API servers (uvicorn) among the run's processes."""
+    count = 0
+    for pid in marked(mark):
+        try:
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+        except OSError:
+            continue
+        count += b"uvicorn" in cmdline
+    return count
+
+
+def most_api_servers(run: CliRun) -> int:
+    """The most Prefect API servers the run had at once, sampled until it ends."""
+    most = 0
+    while run.proc.poll() is None:
+        most = max(most, api_servers(run.mark))
+        time.sleep(0.1)
+    return most
+
+
 def left_behind(mark: str, within_s: float = 15.0) -> list[str]:
     """What is still running of a run `within_s` seconds after it ended."""
     deadline = time.monotonic() + within_s

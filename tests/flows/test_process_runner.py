@@ -3,23 +3,8 @@ configured, batches in two spawned worker processes."""
 
 from __future__ import annotations
 
-import time
-from pathlib import Path
-
 from tests.fixtures import SAMPLE
 from tests.flows import cli_runs
-
-
-def api_servers(mark: str) -> int:
-    """Live Prefect API servers (uvicorn) among the run's processes."""
-    count = 0
-    for pid in cli_runs.marked(mark):
-        try:
-            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
-        except OSError:
-            continue
-        count += b"uvicorn" in cmdline
-    return count
 
 
 def test_the_workers_use_the_runs_one_prefect_api(tmp_path, cli_home, clean_sample_run):
@@ -34,10 +19,7 @@ def test_the_workers_use_the_runs_one_prefect_api(tmp_path, cli_home, clean_samp
         tmp_path / "logs",
         env={"PREFECT_API_URL": None},
     )
-    most = 0
-    while run.proc.poll() is None:
-        most = max(most, api_servers(run.mark))
-        time.sleep(0.1)
+    most = cli_runs.most_api_servers(run)
     assert run.wait() == 0, run.stderr
     assert most == 1
     assert cli_runs.raw_tables(wh) == cli_runs.raw_tables(clean_wh)

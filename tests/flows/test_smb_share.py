@@ -85,6 +85,8 @@ def test_the_share_password_is_never_stored_or_shown(tmp_path, cli_home):
             logs,
             env={"ESPFLEET_SHARE_SECRET": "espfleet-share"},
         )
+        # The listing reads the Secret block on the server the flow then uses.
+        assert cli_runs.most_api_servers(block) == 1
         assert block.wait() == 0, block.stderr
         wrong = cli_runs.start(
             ["ingest", plain, "--warehouse", str(tmp_path / "wh-wrong")],
