@@ -182,7 +182,7 @@ def in_use(api: TemporaryApi | None) -> Iterator[None]:
     use `api`'s server (one started here when None, and stopped at the end),
     unless Prefect has an API configured: the environment, a profile,
     or this process's temporary settings (Prefect's test harness)."""
-    from prefect.context import refresh_global_settings_context
+    import prefect.context
     from prefect.settings import PREFECT_API_URL
 
     configured = PREFECT_API_URL.value()
@@ -202,8 +202,9 @@ def in_use(api: TemporaryApi | None) -> Iterator[None]:
     # that forwards its workers' events would otherwise start a server of its
     # own (the settings of `temporary_settings` live in one context only).
     before = os.environ.get("PREFECT_API_URL")
+    before_global = prefect.context.GLOBAL_SETTINGS_CONTEXT
     os.environ["PREFECT_API_URL"] = url
-    refresh_global_settings_context()
+    prefect.context.refresh_global_settings_context()
     try:
         yield
     finally:
@@ -212,7 +213,7 @@ def in_use(api: TemporaryApi | None) -> Iterator[None]:
             os.environ.pop("PREFECT_API_URL", None)
         else:
             os.environ["PREFECT_API_URL"] = before
-        refresh_global_settings_context()
+        prefect.context.GLOBAL_SETTINGS_CONTEXT = before_global
 
 
 def _drain() -> None:

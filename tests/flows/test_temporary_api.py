@@ -76,19 +76,33 @@ def test_an_api_in_prefects_settings_is_used_and_the_server_stopped(mark):
 
 
 def test_the_workers_and_threads_are_told_the_servers_url(mark):
-    from prefect.settings import get_current_settings
+    from prefect.settings import (
+        PREFECT_API_URL,
+        get_current_settings,
+        temporary_settings,
+    )
 
-    with TemporaryApi.start() as api, in_use(api):
-        assert os.environ["PREFECT_API_URL"] == api.api_url
-        # the process-wide settings, which a new thread (no context) reads
+    def in_a_new_thread() -> list[str]:  # no context: the process-wide settings
         seen: list[str] = []
         thread = threading.Thread(
             target=lambda: seen.append(str(get_current_settings().api.url))
         )
         thread.start()
         thread.join()
-        assert seen == [api.api_url]
+        return seen
+
+    outside = in_a_new_thread()
+    # as in a fresh `espfleet ingest`: no API configured (whatever harness
+    # an earlier test of this session entered)
+    with (
+        temporary_settings(restore_defaults={PREFECT_API_URL}),
+        TemporaryApi.start() as api,
+        in_use(api),
+    ):
+        assert os.environ["PREFECT_API_URL"] == api.api_url
+        assert in_a_new_thread() == [api.api_url]
     assert "PREFECT_API_URL" not in os.environ
+    assert in_a_new_thread() == outside
 
 
 def test_an_api_in_the_environment_starts_no_server(monkeypatch):
