@@ -12,7 +12,14 @@ from espfleet import pipeline
 from espfleet.errors import exception_summary
 from espfleet.parsers import DERIVERS
 from espfleet.parsers.derivers import ccmsetup_runs
-from espfleet.share import content_id, discover, filesystem, streamed_content_id
+from espfleet.share import (
+    BundleRef,
+    SourceFile,
+    content_id,
+    discover,
+    filesystem,
+    streamed_content_id,
+)
 from espfleet.unpack import Limits, stored_over_budget
 from tests.fixtures import SAMPLE
 
@@ -132,3 +139,22 @@ def test_the_streamed_identity_is_the_bundle_id() -> None:
     for ref in refs:
         files = {f.name: fs.cat_file(f.path) for f in ref.files}
         assert streamed_content_id(fs, ref) == content_id(files)
+
+
+def _bundles(n: int, size: int) -> list[BundleRef]:
+    return [
+        BundleRef(f"b{i}", "folder", (SourceFile(f"b{i}/x", "x", size, None),))
+        for i in range(n)
+    ]
+
+
+def test_batches_are_full_until_the_end_of_the_night_then_smaller():
+    batches = pipeline.batches
+    # 40 bundles of 10 bytes, 2 workers: a batch takes at most a quarter of
+    # the bytes still to come, at least a quarter of the batch size
+    got = [len(b) for b in batches(_bundles(40, 10), batch_size=4, workers=2)]
+    assert got == [4, 4, 4, 4, 4, 4, 4, 3, 2, 1, 1, 1, 1, 1, 1, 1]
+    got = [len(b) for b in batches(_bundles(40, 10), batch_size=8, workers=2)]
+    assert got == [8, 8, 6, 4, 3, 2, 2, 2, 2, 2, 1]
+    refs = _bundles(40, 10)
+    assert [r for b in batches(refs, 8, 2) for r in b] == refs  # all, in order
