@@ -31,8 +31,6 @@ import socket
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib.util import find_spec
@@ -40,6 +38,7 @@ from pathlib import Path
 from types import TracebackType
 
 from .errors import UserError
+from .server import answers
 from .settings import RunSettings, configure_prefect
 
 # Prefect's own setting for its temporary server (espfleet's default: 120 s)
@@ -131,7 +130,7 @@ class TemporaryApi:
             code = self._proc.poll()
             if code is not None:
                 self._fail(f"its server exited with code {code}")
-            if _answers(self.api_url):
+            if answers(self.api_url, timeout_s=2.0):
                 self._ready = True
                 return self.api_url
             if time.monotonic() >= deadline:
@@ -166,14 +165,6 @@ class TemporaryApi:
         trace: TracebackType | None,
     ) -> None:
         self.close()
-
-
-def _answers(api_url: str) -> bool:
-    try:
-        with urllib.request.urlopen(f"{api_url}/health", timeout=2) as response:
-            return response.status == 200
-    except (OSError, urllib.error.URLError):
-        return False
 
 
 @contextmanager
