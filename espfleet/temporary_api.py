@@ -36,6 +36,7 @@ from contextlib import contextmanager
 from importlib.util import find_spec
 from pathlib import Path
 from types import TracebackType
+from typing import NoReturn
 
 from .errors import UserError
 from .server import answers
@@ -138,7 +139,7 @@ class TemporaryApi:
                 self._fail(f"no answer from its server within {timeout_s:g} s")
             time.sleep(_POLL_S)
 
-    def _fail(self, reason: str) -> None:
+    def _fail(self, reason: str) -> NoReturn:
         raise TemporaryApiError(
             f"the temporary Prefect API did not start ({reason}); set "
             "PREFECT_API_URL to a running server (prefect server start)"
