@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import ctypes
 import gc
+import threading
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -357,22 +360,68 @@ def ingest_batch(
     out = _Batch(run_id, datetime.now(UTC), BatchSummary(batch=batch), root=root)
     out.limits = limits or Limits.from_env()
     skip_ids = frozenset() if reprocess else known_ids
-    for ref in refs:
-        try:
-            _ingest_one(out, fs, ref, skip_ids)
-        except OSError as error:
-            reason = redact(f"{type(error).__name__}: {error}")
-            out.summary.deferred.append((ref.uri, reason))
-        if _held_bytes(out) > FLUSH_BYTES:
+    with collected_per_bundle() as collect:
+        for ref in refs:
             try:
-                _flush(wh, out, part_name(batch, out.parts))
+                _ingest_one(out, fs, ref, skip_ids)
             except OSError as error:
-                _undo(wh, out, error)
-            out.parts += 1
-    _write(wh, out, batch)
+                reason = redact(f"{type(error).__name__}: {error}")
+                out.summary.deferred.append((ref.uri, reason))
+            collect()
+            if _held_bytes(out) > FLUSH_BYTES:
+                try:
+                    _flush(wh, out, part_name(batch, out.parts))
+                except OSError as error:
+                    _undo(wh, out, error)
+                out.parts += 1
+        _write(wh, out, batch)
     give_back_memory()
     out.summary.seconds = time.perf_counter() - started
     return out.summary
+
+
+_gc_lock = threading.Lock()
+_gc_batches = 0  # batches of this process inside collected_per_bundle()
+_gc_was_enabled = True
+
+
+@contextmanager
+def collected_per_bundle() -> Iterator[Callable[[], int]]:
+    """Python's cyclic garbage collector off for a batch; yields the collection
+    to run after each bundle.
+
+    A batch's parsers make millions of short-lived containers, and each
+    automatic collection of the oldest generation walked every object the
+    process holds, Prefect's engine and its models included (168,000 objects
+    in a worker, 78,000 without Prefect). On one batch of 40 real-size
+    bundles (`bench/bench_gc.py`), collections took 3.8 of 19.5 s with Prefect
+    imported and 2.1 of 17.7 s without; off, with one collection per bundle,
+    the batch took 15.5 and 15.1 s, at the same peak RSS: the parsers make
+    next to no cycles (their garbage goes by reference counting), and what
+    one bundle makes is collected before the next. The objects alive before
+    the batch are frozen (`gc.freeze`), so a bundle's collection walks only
+    what came after; the batch ends by collecting everything
+    (`give_back_memory`). The collector is one per process: batches in
+    threads share this state, and it is back as it was when the last one
+    leaves.
+    """
+    global _gc_batches, _gc_was_enabled
+    with _gc_lock:
+        if _gc_batches == 0:
+            _gc_was_enabled = gc.isenabled()
+            gc.collect()
+            gc.freeze()
+            gc.disable()
+        _gc_batches += 1
+    try:
+        yield gc.collect
+    finally:
+        with _gc_lock:
+            _gc_batches -= 1
+            if _gc_batches == 0:
+                gc.unfreeze()
+                if _gc_was_enabled:
+                    gc.enable()
 
 
 def _malloc_trim() -> None:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import re
+import weakref
 from pathlib import Path
 
 import pytest
@@ -75,6 +77,60 @@ def test_an_exception_in_one_bundle_quarantines_it_and_the_batch_goes_on(
         json.loads(p.read_text()) for p in (tmp_path / "wh" / "quarantine").iterdir()
     ]
     assert record["reason"] == reason
+
+
+class _Cycle:
+    """An object in a reference cycle: only the cyclic collector frees it."""
+
+    def __init__(self) -> None:
+        self.me = self
+
+
+def test_a_batch_runs_with_the_collector_off_and_collects_after_each_bundle(
+    tmp_path: Path, monkeypatch
+) -> None:
+    real = DERIVERS["ccmsetup_runs"]
+    seen: list[tuple[bool, bool | None]] = []
+    last: list[weakref.ref] = []
+
+    def derive(table):
+        # (collector on?, the cycle the previous bundle made still alive?)
+        seen.append((gc.isenabled(), last[-1]() is not None if last else None))
+        cycle = _Cycle()
+        last.append(weakref.ref(cycle))
+        del cycle
+        return real.derive(table)
+
+    monkeypatch.setitem(DERIVERS, "ccmsetup_runs", type(real)(real.tables, derive))
+    share = SAMPLE / "UK-LON"
+    found = pipeline.find_new_bundles(str(share), tmp_path / "wh")
+    summary = pipeline.ingest_batch(
+        str(share), found.new[:3], tmp_path / "wh", "r1", "b00000"
+    )
+    assert summary.ingested == 3
+    assert seen == [(False, None), (False, False), (False, False)]
+    assert last[-1]() is None  # the batch's last collection
+    assert gc.isenabled()
+    assert gc.get_freeze_count() == 0
+
+
+def test_the_collector_is_back_as_it_was_when_the_last_batch_leaves() -> None:
+    # Two batches in threads of one process: the collector is one per process.
+    first, second = pipeline.collected_per_bundle(), pipeline.collected_per_bundle()
+    with first:
+        assert not gc.isenabled()
+        with second:
+            assert not gc.isenabled()
+        assert not gc.isenabled()  # the first batch is still running
+    assert gc.isenabled()
+    assert gc.get_freeze_count() == 0
+    gc.disable()  # a program that turned it off keeps it off
+    try:
+        with pipeline.collected_per_bundle():
+            pass
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
 
 
 def test_exception_summary_names_the_innermost_frame_of_ours() -> None:
