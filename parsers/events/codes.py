@@ -43,15 +43,30 @@ from .. import errorcodes
 # ``ExitCode``: User Device Registration (304 "Exit code: %1", formats.md §3.6);
 # ``HexInt<n>``: the generic data names of DeviceManagement-Enterprise-Diagnostics
 # templates, whose ``Result: (%n)`` is a HexInt (1924, formats.md §3.5).
-_CODE_KEYS = re.compile(
-    r"^(?:HRESULT\d*|hr|ErrorCode|errorCode|Error|Result|ExitCode|HexInt\d*)$"
+_ERRORISH_KEYS = ("ErrorCode", "errorCode", "Error")
+_SEVERITY_KEYS = r"HRESULT\d*|hr|Result|ExitCode|HexInt\d*"  # a pattern
+_CODE_KEYS = re.compile(rf"^(?:{'|'.join(_ERRORISH_KEYS)}|{_SEVERITY_KEYS})$")
+_IS_CODE_KEY: dict[str, bool] = {}  # EventData item name -> matches _CODE_KEYS
+_KEYS_KEPT = 4096
+# RE2 (pyarrow) pattern over EventData JSON text; only rows it matches are
+# given to `data_error_code`, so it must match every text that function finds
+# a code in: an errorish key whose value is not a plain zero, or another code
+# key whose value can have the severity bit (a negative number, ``-0x..`` too;
+# ten digits or more, as 2**31 has ten; an exponent; 0x and eight hex digits
+# from 8 up, the most `data_error_code` reads; text after blanks). Most hinted
+# texts of a real CAB were DMEDP HexInt counts (``"HexInt2":"0x13"``), which
+# the second part leaves out. tests/parsers/events/test_codes.py checks it
+# against the function.
+_FLOAT_EXP = r"-?0\.[0-9]*[eE]"  # 0.5e1: a float below one times a power of ten
+_TEXT = r'"(?: |\\[nrt])*'  # a string's opening quote and the blanks `strip` drops
+_ANY_NONZERO = rf"{_TEXT}-?(?:0x0*[1-9a-fA-F]|0*[1-9])|-?[1-9]|{_FLOAT_EXP}"
+_SEVERITY = (
+    rf"{_TEXT}(?:0x[89a-fA-F][0-9a-fA-F]{{7}}|-0x0*[1-9a-fA-F]|-0*[1-9]|[1-9]\d{{9}})"
+    rf"|-[1-9]|[1-9]\d{{9}}|[1-9][0-9.]*[eE]|{_FLOAT_EXP}"
 )
-_ERRORISH_KEYS = {"ErrorCode", "errorCode", "Error"}
-# RE2 (pyarrow) pattern over EventData JSON text: an error-like key whose value
-# is not a plain zero; only rows it matches are given to `data_error_code`.
 DATA_CODE_HINT = (
-    r'"(?:HRESULT\d*|hr|ErrorCode|errorCode|Error|Result|ExitCode|HexInt\d*)":'
-    r'(?:"(?:0x0*[1-9a-fA-F]|-?[1-9])|-?[1-9])'
+    rf'"(?:{"|".join(_ERRORISH_KEYS)})":(?:{_ANY_NONZERO})'
+    rf'|"(?:{_SEVERITY_KEYS})":(?:{_SEVERITY})'
 )
 _TEXT_CODE = re.compile(r"^(-?)(0x)?([0-9A-Fa-f]{1,8})$")
 _DECIMAL_CODE = re.compile(r"^-?\d{1,10}$")
@@ -147,7 +162,12 @@ def data_error_code(event_data: dict | None) -> int | None:
     if not isinstance(event_data, dict):
         return None
     for key, val in event_data.items():
-        if not _CODE_KEYS.match(key):
+        is_code = _IS_CODE_KEY.get(key)
+        if is_code is None:  # a channel's few names, each matched once
+            is_code = _CODE_KEYS.match(key) is not None
+            if len(_IS_CODE_KEY) < _KEYS_KEPT:  # bounded: names come from files
+                _IS_CODE_KEY[key] = is_code
+        if not is_code:
             continue
         code = _code_of(val)
         if code and (code & 0x80000000 or key in _ERRORISH_KEYS):

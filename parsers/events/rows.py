@@ -106,8 +106,14 @@ class EventRows:
         self.raw: dict[str, Any] = {name: [] for name in self.RAW}
         # Rows whose time was a local date turned into UTC through the device zone.
         self.zone_dated: set[int] = set()
+        # Set by a parser that reads them factorised (evtx: one per distinct
+        # System text) instead of filling raw event_id and level: the distinct
+        # (event_id, level) pairs and each row's index into them.
+        self.kinds: tuple[list[tuple], list[int]] | None = None
 
     def __len__(self) -> int:
+        if self.kinds is not None:
+            return len(self.kinds[1])
         return len(self.raw["event_id"])
 
     def add(
@@ -148,42 +154,51 @@ class EventRows:
         r["message"].append(message)
 
     def table(self) -> pa.Table:
-        """The accumulated rows as a `schema.EVENTS` table."""
+        """The accumulated rows as a `schema.EVENTS` table.
+
+        Event ids and levels are taken per distinct (event_id, level) pair
+        (a file has a few dozen): checked, and given their meanings, once.
+        """
         r = self.raw
         n = len(self)
         if n == 0:  # an empty channel (a third of a CAB's): no column to build
             return schema.EVENTS.empty_table()
-        levels = _levels(r["level"])
-        ids = r["event_id"]
+        pairs, index = self.kinds or _factorised(r["event_id"], r["level"])
+        kind_ids = [_fits(p[0], 31) for p in pairs]
+        kind_levels = _levels([p[1] for p in pairs])
+        kind_array = pa.array(index, pa.int32())
         texts = r["event_data"]
-        id_array = pa.array(ids, pa.int32())
         event_data = pa.array(texts, pa.string())
-        names, values, codes, hexes = _names_values_codes(
-            ids, texts, event_data, r["message"]
+        kinds_62407 = {k for k, eid in enumerate(kind_ids) if eid == SHELL_CORE_62407}
+        rows_62407 = (
+            [i for i, k in enumerate(index) if k in kinds_62407] if kinds_62407 else []
         )
-        level_array = pa.array(levels, pa.int8())
+        names, values, codes, hexes = _names_values_codes(
+            rows_62407, texts, event_data, r["message"]
+        )
         ts_utc = _timestamps(r["ts_utc"])
         cols = {
             "source_format": pa.repeat(pa.scalar(self.source_format, pa.string()), n),
-            "event_id": id_array,
+            "event_id": pa.array(kind_ids, pa.int32()).take(kind_array),
             "ts_utc": ts_utc,
             "ts_confidence": _confidences(ts_utc, self.zone_dated),
-            "level": level_array,
+            "level": pa.array(kind_levels, pa.int8()).take(kind_array),
             "event_data": event_data,
             "name": names,
             "value": values,
             "meaning": _meanings(
                 r["channel"],
                 r["provider"],
-                (ids, id_array),
-                (levels, level_array),
-                names,
+                list(zip(kind_ids, kind_levels, strict=True)),
+                (index, kind_array),
+                (rows_62407, names),
             ),
             "error_code": codes,
             "error_code_hex": hexes,
             "channel": _strings(r["channel"]),
             "provider": _strings(r["provider"]),
             "computer": _strings(r["computer"]),
+            "message": _strings(r["message"]),
         }
         arrays = []
         for f in schema.EVENTS:
@@ -192,26 +207,26 @@ class EventRows:
         return pa.table(arrays, schema=schema.EVENTS)
 
 
+def _factorised(ids: list, levels: list) -> tuple[list[tuple], list[int]]:
+    """The distinct (event_id, level) pairs of the rows, and each row's index."""
+    keys = list(zip(ids, levels, strict=True))
+    position = {key: i for i, key in enumerate(dict.fromkeys(keys))}
+    return list(position), list(map(position.__getitem__, keys))
+
+
 def _names_values_codes(
-    ids: list, texts: list, event_data: pa.Array, messages: list
+    rows_62407: list[int], texts: list, event_data: pa.Array, messages: list
 ) -> tuple:
     """Name, Value, error code and its hex of every row (module docstring): as
     lists, or as all-null arrays when no row has one.
 
     Floods repeat the same EventData, so each distinct text is decoded once.
     """
-    n = len(ids)
+    n = len(texts)
     names: list = [None] * n
     values: list = [None] * n
     codes: list = [None] * n
     found: list[int] = []  # rows given a code, for the hex column
-    # 62407 rows in Python (cheaper than four Arrow calls on a small file); most
-    # files have none, which `in` tells faster than the enumeration
-    rows_62407 = (
-        [i for i, x in enumerate(ids) if x == SHELL_CORE_62407]
-        if SHELL_CORE_62407 in ids
-        else []
-    )
     skip = set(rows_62407)
     hinted = _hinted(texts, event_data)
     seen: dict = {}
@@ -250,6 +265,8 @@ def _names_values_codes(
 
 def _confidences(ts_utc: pa.Array, zone_dated: set[int]) -> pa.Array:
     """exact where a UTC time was read, from_device_zone where it was local."""
+    if not ts_utc.null_count and not zone_dated:  # every .evtx file's case
+        return pa.repeat(pa.scalar("exact", pa.string()), len(ts_utc))
     exact = pc.if_else(pc.is_null(ts_utc), "unknown", "exact")
     if not zone_dated:
         return exact
@@ -261,7 +278,7 @@ def _confidences(ts_utc: pa.Array, zone_dated: set[int]) -> pa.Array:
 
 
 # Rows below which Python beats an Arrow kernel's fixed cost (a compiled RE2
-# pattern, a dictionary encoding): small channels are most of a CAB's files.
+# pattern): small channels are most of a CAB's files.
 _ARROW_FROM_ROWS = 256
 _DATA_CODE_HINT = re.compile(DATA_CODE_HINT, re.ASCII)  # the same language as RE2's
 
@@ -276,10 +293,13 @@ def _hinted(texts: list, event_data: pa.Array) -> list[int]:
 
 
 def _strings(values) -> pa.Array:
-    """A string column; one value repeated (the usual evtx file) is built
-    without converting each row."""
-    if values and isinstance(values[0], str) and values.count(values[0]) == len(values):
-        return pa.repeat(pa.scalar(values[0], pa.string()), len(values))
+    """A string column; one value repeated (the usual evtx file), or none at
+    all (an .evtx file's messages), is built without converting each row."""
+    if values and values.count(values[0]) == len(values):
+        if values[0] is None:
+            return pa.nulls(len(values), pa.string())
+        if isinstance(values[0], str):
+            return pa.repeat(pa.scalar(values[0], pa.string()), len(values))
     return pa.array(values, pa.string())
 
 
@@ -300,38 +320,45 @@ def _levels(values: list) -> list:
     return [x if x is None or -128 <= x < 128 else None for x in values]
 
 
-def _meanings(channel, provider, ids: tuple, levels: tuple, names) -> list | pa.Array:
-    """`meaning_of` per row, computed once per distinct key. `ids` and `levels`
-    are each (list, the same as an Arrow array)."""
-    (id_list, id_array), (level_list, level_array) = ids, levels
-    n = len(id_list)
+def _meanings(
+    channel: list,
+    provider: list,
+    kinds: list[tuple],
+    index: tuple[list[int], pa.Array],
+    named: tuple[list[int], list | pa.Array],
+) -> list | pa.Array:
+    """`meaning_of` per row, computed once per distinct key.
+
+    Args:
+        channel, provider: the rows' raw values.
+        kinds: the distinct (event_id, level) pairs, checked.
+        index: each row's index into `kinds`, as a list and as an int32 array.
+        named: the 62407 rows and the Name column (null where not 62407).
+    """
+    index_list, index_array = index
+    rows_62407, names = named
     if len(set(channel)) == 1 and len(set(provider)) == 1:
         ch, pr = channel[0], provider[0]
-        if (
-            n >= _ARROW_FROM_ROWS
-            and isinstance(names, pa.Array)
-            and not (id_array.null_count or level_array.null_count)
-        ):
-            # one channel and provider and no Name (the usual file): the key is
-            # (id, level), packed as id * 256 + level + 128 and decoded in Arrow
-            packed = pc.add(
-                pc.multiply(id_array.cast(pa.int64()), 256),
-                pc.add(level_array.cast(pa.int64()), 128),
-            ).dictionary_encode()
-            known = [
-                meaning_of(ch, pr, key >> 8, (key & 255) - 128, None)
-                for key in packed.dictionary.to_pylist()
-            ]
-            return pa.array(known, pa.string()).take(packed.indices)
-        if isinstance(names, pa.Array):  # all null
-            names = [None] * n
-        keys: list[tuple] = list(zip(id_list, level_list, names, strict=True))
-        found = {k: meaning_of(ch, pr, *k) for k in set(keys)}
-    else:
-        if isinstance(names, pa.Array):
-            names = [None] * n
-        keys = list(zip(channel, provider, id_list, level_list, names, strict=True))
-        found = {key: meaning_of(*key) for key in set(keys)}
+        known = [meaning_of(ch, pr, eid, level, None) for eid, level in kinds]
+        if not rows_62407:  # no Name (the usual file): a meaning per kind
+            return pa.array(known, pa.string()).take(index_array)
+        per_row = list(map(known.__getitem__, index_list))
+        by_name: dict[tuple, str | None] = {}
+        for i in rows_62407:
+            named_kind = (index_list[i], names[i])
+            if named_kind not in by_name:
+                eid, level = kinds[named_kind[0]]
+                by_name[named_kind] = meaning_of(ch, pr, eid, level, named_kind[1])
+            per_row[i] = by_name[named_kind]
+        return per_row
+    if isinstance(names, pa.Array):  # all null
+        names = [None] * len(index_list)
+    keys = list(zip(channel, provider, index_list, names, strict=True))
+    found: dict[tuple, str | None] = {}
+    for key in set(keys):
+        ch, pr, k, name = key
+        eid, level = kinds[k]
+        found[key] = meaning_of(ch, pr, eid, level, name)
     return list(map(found.__getitem__, keys))
 
 

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import re
+
+import orjson
+import pyarrow as pa
+import pyarrow.compute as pc
 import pytest
 
 from espfleet.parsers.events import codes
@@ -161,3 +166,52 @@ def test_data_error_code(data, code):
 )
 def test_message_error_code(message, code):
     assert codes.message_error_code(message) == code
+
+
+# Every code key, and values spelled as JSON text (exponents and signs as a
+# file may hold them): the hint must match each text `data_error_code` finds
+# a code in, or that row would lose its code in `EventRows.table`.
+_HINT_KEYS = (
+    *("HRESULT", "HRESULT2", "hr", "Result", "ExitCode", "HexInt1", "HexInt12"),
+    *("ErrorCode", "errorCode", "Error", "Other"),
+)
+_HINT_VALUES = (
+    *("0", "1", "5", "19", "1603", "2147483647", "2147483648", "2147943860"),
+    *("4294967295", "4294967296", "-1", "-2147024891", "5.0", "2147943860.0"),
+    *("3e9", "3.0E9", "0.3e10", "-0.5e1", "0.5e1", "1e3", "0e5", "-0", "true", "null"),
+    *('"0"', '"0x0"', '"0x1"', '"0x13"', '"0x00000001"', '"0x7fffffff"'),
+    *('"0x80070005"', '"0xC0000005"', '"0x080070005"', '"0X80070005"', '"1603"'),
+    *('"-0x7ff8fffb"', '"-0x1"', '"-0x0"', '"-1"', '"-0005"', '"2147943860"'),
+    *('"-2147024891"', '"0x"', '"0x-1"', '"x"'),
+    *('"800705b4"', '" 0x80070005"', '"\\t-1"', '"+1603"', '""', '"abc"', '"00000005"'),
+)
+
+
+@pytest.mark.parametrize("key", _HINT_KEYS)
+def test_data_code_hint_matches_every_text_with_a_code(key):
+    texts = [f'{{"Before":"x","{key}":{v},"After":1}}' for v in _HINT_VALUES]
+    found = [codes.data_error_code(orjson.loads(t)) for t in texts]
+    python = [bool(re.search(codes.DATA_CODE_HINT, t, re.ASCII)) for t in texts]
+    re2 = pc.match_substring_regex(pa.array(texts), codes.DATA_CODE_HINT).to_pylist()
+    assert python == re2  # the small files' path and the large files' agree
+    missed = [t for t, c, h in zip(texts, found, python, strict=True) if c and not h]
+    assert missed == []
+
+
+@pytest.mark.parametrize(
+    ("text", "hinted"),
+    [
+        ('{"HexInt1":"0x2","HexInt2":"0x13","HexInt3":"0x0"}', False),  # DMEDP counts
+        ('{"HexInt1":"0x80070643"}', True),
+        ('{"Result":"0x00000001"}', False),
+        ('{"HRESULT":-2147024891}', True),
+        ('{"ExitCode":"-2145648611"}', True),
+        ('{"ExitCode":"1"}', False),
+        ('{"ErrorCode":"5"}', True),
+        ('{"Error":"-0x7ff8fffb"}', True),  # missed before: a negated hex error
+        ('{"Error":"0"}', False),
+        ('{"Data":"HRESULT 0x80070005"}', False),  # a message: not an item
+    ],
+)
+def test_data_code_hint(text, hinted):
+    assert bool(re.search(codes.DATA_CODE_HINT, text, re.ASCII)) is hinted

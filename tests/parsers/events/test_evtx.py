@@ -406,13 +406,13 @@ def test_fast_path_takes_records_without_security_or_data(esp_file):
         columns = evtx._fields([texts[0], odd])
         assert columns is not None
         channel, provider, event_id, stamp, level, computer, data = evtx._fast(odd)
-        assert [col[1] for col in columns] == [
+        providers, (kinds, index), *rest = columns
+        assert [providers[1], kinds[index[1]], *(col[1] for col in rest)] == [
             provider,
-            event_id,
-            level,
+            (event_id, level),
             stamp,
             channel,
             computer,
             "null" if data is None else data,
         ]
-    assert evtx._fields([no_data])[6] == ("null",)  # parse stores it as null
+    assert evtx._fields([no_data])[5] == ("null",)  # parse stores it as null

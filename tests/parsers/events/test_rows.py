@@ -101,3 +101,22 @@ def test_rows_without_codes_or_62407_give_null_columns():
         None,
     )
     assert row["meaning"].startswith("CloudExperienceHost web app activity started")
+
+
+def test_negated_hex_error_item_gives_its_code_in_small_and_large_files():
+    for count in (1, 300):  # below and above the rows where RE2 takes the hint
+        rows = EventRows("evtx")
+        for i in range(count):
+            rows.add(
+                AUTOPILOT,
+                "P",
+                171,
+                i,
+                "2024-04-03T07:40:00Z",
+                2,
+                "C",
+                {"Error": "-0x7ff8fffb"},
+            )
+        got = rows.table()
+        assert got.column("error_code").to_pylist() == [0x80070005] * count
+        assert got.column("error_code_hex").to_pylist() == ["0x80070005"] * count
