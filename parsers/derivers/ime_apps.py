@@ -29,16 +29,16 @@ import math
 import re
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from .. import errorcodes, schema
 from ..columns import fits
 
-_REPORTS = re.compile(
+_REPORTS_HEAD = (  # also an RE2 pattern: `derive_reports` picks records by it
     r"^\[Win32App\](?:\[ReportingCacheManager\] Sending reports for user with id: "
     r"[^.]*\. Reports: | Sending results to service\. session RequestPayload: )"
-    r"(\[.*\])\s*$",
-    re.DOTALL,
 )
+_REPORTS = re.compile(_REPORTS_HEAD + r"(\[.*\])\s*$", re.DOTALL)
 STATUS_BANDS = {
     1: "succeeded",
     2: "in_progress",
@@ -107,14 +107,18 @@ def report_rows(message: str) -> list[dict]:
 def derive_reports(entries: pa.Table) -> pa.Table:
     """`ime_app_reports` rows from one IME log's `cm_log_entries`."""
     cols: dict[str, list] = {f.name: [] for f in schema.IME_APP_REPORTS}
+    # Only the records that start as a report are read further, picked in
+    # Arrow: a log's every message and time as Python objects cost 50 ms on a
+    # real CAB's 15,593 IME records (6,622 of them [Win32App] lines).
+    reports = entries.select(["record_no", "ts_utc", "message"]).filter(
+        pc.match_substring_regex(entries.column("message"), _REPORTS_HEAD)
+    )
     for rec, ts, message in zip(
-        entries.column("record_no").to_pylist(),
-        entries.column("ts_utc").to_pylist(),
-        entries.column("message").to_pylist(),
+        reports.column("record_no").to_pylist(),
+        reports.column("ts_utc").to_pylist(),
+        reports.column("message").to_pylist(),
         strict=True,
     ):
-        if not message or "[Win32App]" not in message[:40]:
-            continue
         for row in report_rows(message):
             row.update(record_no=rec, ts_utc=ts)
             for key, col in cols.items():
