@@ -176,6 +176,13 @@ class _Budget:
             )
 
 
+# libarchive-c reads a member a page (4 KiB) at a time by default: 10,000
+# calls and copies for a real-size CAB. 64 KiB blocks unpack it 10% faster
+# (55-59 ms against 62-69 ms of CPU); larger ones copy their whole buffer for
+# each short block and are slower again.
+BLOCK_BYTES = 64 * 1024
+
+
 def _is_archive(name: str, data: bytes) -> bool:
     lower = name.lower()
     if lower.endswith(".cab"):
@@ -240,7 +247,7 @@ def read_archive(
                 # never held twice (a join of chunks would double the peak).
                 buffer = io.BytesIO()
                 size = 0
-                for block in entry.get_blocks():
+                for block in entry.get_blocks(BLOCK_BYTES):
                     size += len(block)
                     archive_out += len(block)
                     budget.add_block(where, size, archive_out, len(data), len(block))
