@@ -46,8 +46,6 @@ from .. import errorcodes
 _ERRORISH_KEYS = ("ErrorCode", "errorCode", "Error")
 _SEVERITY_KEYS = r"HRESULT\d*|hr|Result|ExitCode|HexInt\d*"  # a pattern
 _CODE_KEYS = re.compile(rf"^(?:{'|'.join(_ERRORISH_KEYS)}|{_SEVERITY_KEYS})$")
-_IS_CODE_KEY: dict[str, bool] = {}  # EventData item name -> matches _CODE_KEYS
-_KEYS_KEPT = 4096
 # RE2 (pyarrow) pattern over EventData JSON text; only rows it matches are
 # given to `data_error_code`, so it must match every text that function finds
 # a code in: an errorish key whose value is not a plain zero, or another code
@@ -162,12 +160,7 @@ def data_error_code(event_data: dict | None) -> int | None:
     if not isinstance(event_data, dict):
         return None
     for key, val in event_data.items():
-        is_code = _IS_CODE_KEY.get(key)
-        if is_code is None:  # a channel's few names, each matched once
-            is_code = _CODE_KEYS.match(key) is not None
-            if len(_IS_CODE_KEY) < _KEYS_KEPT:  # bounded: names come from files
-                _IS_CODE_KEY[key] = is_code
-        if not is_code:
+        if not _CODE_KEYS.match(key):
             continue
         code = _code_of(val)
         if code and (code & 0x80000000 or key in _ERRORISH_KEYS):
