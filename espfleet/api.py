@@ -17,12 +17,12 @@ from rich.table import Table
 
 from . import reports, timeline
 from .errors import UnknownCode
-from .ingest import BundleTables, ingest_bundle
+from .ingest import KEEP, BundleTables, ingest_members
 from .printing import csv_safe, inert, json_line, say, show
 from .run_summary import flag_lines
 from .settings import RunSettings, task_runner_for
 from .storage import Location, location
-from .unpack import BundleError, unpack
+from .unpack import BundleError, iter_members
 from .warehouse import Warehouse, WarehouseError
 
 
@@ -132,8 +132,8 @@ def parse_file(path: Path, table: str | None = None) -> pa.Table:
         KeyError: `table` was not produced from this file.
     """
     written_at: dict[str, datetime] = {}
-    members = unpack({path.name: path.read_bytes()}, written_at=written_at)
-    result = ingest_bundle(members, written_at)
+    members = iter_members({path.name: path.read_bytes()}, written_at, keep=KEEP)
+    result = ingest_members(members, written_at)
     produced = {
         name: pa.concat_tables([t for _m, t in parts])
         for name, parts in result.tables.items()

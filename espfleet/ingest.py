@@ -16,16 +16,18 @@ each parser declares derived, so they inherit corrected times.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
 import pyarrow as pa
 
 from espfleet.parsers import DERIVERS, PARSERS
-from espfleet.parsers.base import ParseContext, Parser, ParseResult
+from espfleet.parsers.base import ParseContext, Parser, ParseResult, one_member_each
 
 from . import clock
 from .device import DeviceInfo, resolve
+from .unpack import Keep, PassedOver
 
 SNIFF_BYTES = 65536
 NO_PARSER = "no parser for this format"
@@ -115,27 +117,14 @@ def _report(
     return report
 
 
-def _assign(members: dict[str, bytes], out: BundleTables) -> dict[str, list[str]]:
-    """Parser name -> its members; members no parser reads are reported here."""
-    assigned: dict[str, list[str]] = {}
-    for name in sorted(members):
-        data = members[name]
-        if not data:
-            # An empty member is damage worth seeing (a log collected as 0 bytes).
-            report = _report(name, data, None, None)
-            report.warnings, report.first_warning = 1, EMPTY
-            report.reason = EMPTY
-            out.members.append(report)
-            continue
-        head = data[:SNIFF_BYTES]
-        parser = next((p for p in PARSERS if p.sniff(head, name)), None)
-        if parser is None:
-            report = _report(name, data, None, None)
-            report.reason = NO_PARSER
-            out.members.append(report)
-        else:
-            assigned.setdefault(parser.name, []).append(name)
-    return assigned
+def _parser_of(name: str, head: bytes) -> Parser | None:
+    """The first parser whose sniff accepts a member (by its first bytes)."""
+    return next((p for p in PARSERS if p.sniff(head[:SNIFF_BYTES], name)), None)
+
+
+# What `espfleet.unpack.iter_members` holds: a member no parser reads is
+# hashed as it is decompressed and never kept.
+KEEP = Keep(lambda name, head: _parser_of(name, head) is not None, SNIFF_BYTES)
 
 
 def _parse_group(
@@ -179,26 +168,52 @@ def _correct_clock(out: BundleTables) -> None:
 
 
 def ingest_bundle(
-    members: dict[str, bytes], written_at: dict[str, datetime] | None = None
+    members: Mapping[str, bytes], written_at: dict[str, datetime] | None = None
 ) -> BundleTables:
-    """Parse every member of one unpacked bundle.
+    """Parse every member of one unpacked bundle (`ingest_members` on its
+    members in name order)."""
+    return ingest_members(iter(sorted(members.items())), written_at)
+
+
+def ingest_members(
+    members: Iterator[tuple[str, bytes | PassedOver]],
+    written_at: dict[str, datetime] | None = None,
+) -> BundleTables:
+    """Parse every member of one bundle as `espfleet.unpack.iter_members`
+    yields them, holding only what must wait.
+
+    A member whose parser needs nothing from the rest of the bundle is parsed
+    as it arrives and let go before the next is decompressed; members that
+    need the device's zone, or are read with others (a log and its
+    rollovers), are held until the stream ends. The results do not depend on
+    the members' order: each table's parts come out in parser order, then by
+    member name, and the member reports by name.
 
     Args:
-        members: member name (``mdmlogs.cab/x.evtx``, ``ccmsetup.log``) -> bytes.
+        members: (member name, bytes or `PassedOver`) pairs, for example
+            ``mdmlogs.cab/x.evtx``; the iterator is consumed.
         written_at: member name -> the time its archive stored (naive local
-            time for CAB members, `espfleet.unpack.unpack`), for the zone
-            fallback.
+            time for CAB members), for the zone fallback; read once the
+            members are all through, so `iter_members` may fill it as it goes.
 
     Returns:
         The device identity, parsed, corrected and derived tables (with a
         ``member`` column; the flow adds the rest of the provenance) and a
         report per member.
+
+    Raises:
+        BundleError: from `members`, when the archive is damaged or over budget.
     """
     out = BundleTables()
-    assigned = _assign(members, out)
+    held: dict[str, bytes] = {}
+    assigned: dict[str, list[str]] = {}
+    for name, data in members:
+        _take(out, held, assigned, name, data)
+        del data  # before the next member is decompressed
     groups: list[tuple[Parser, str]] = []
     for needs_zone in (False, True):
         if needs_zone:
+            _in_parser_order(out, groups)
             out.device = resolve(
                 out.rows("device_facts", with_member=True),
                 out.rows("registry_values"),
@@ -207,11 +222,62 @@ def ingest_bundle(
                 written_at,
             )
         for parser in PARSERS:
-            if parser.uses_device_zone is needs_zone:
-                for group in parser.member_sets(assigned.get(parser.name, [])):
-                    _parse_group(out, parser, group, members)
-                    groups.append((parser, group[-1]))
+            if parser.uses_device_zone is not needs_zone:
+                continue
+            names = sorted(assigned.get(parser.name, []))
+            if parser.member_sets is one_member_each and not needs_zone:
+                groups.extend((parser, name) for name in names)  # parsed already
+                continue
+            for group in parser.member_sets(names):
+                _parse_group(out, parser, group, held)
+                groups.append((parser, group[-1]))
+                for name in group:
+                    del held[name]
+    _in_parser_order(out, groups)
     _correct_clock(out)
     for parser, last in groups:
         _derive(out, parser, last)
     return out
+
+
+def _take(
+    out: BundleTables,
+    held: dict[str, bytes],
+    assigned: dict[str, list[str]],
+    name: str,
+    data: bytes | PassedOver,
+) -> None:
+    """One member as it arrives: reported, parsed at once, or held in `held`
+    for a parser that waits for the rest of the bundle; `assigned` gets the
+    name under its parser."""
+    if isinstance(data, PassedOver):
+        out.members.append(MemberReport(name, data.size, data.sha256, reason=NO_PARSER))
+        return
+    if not data:
+        # An empty member is damage worth seeing (a log collected as 0 bytes).
+        report = _report(name, data, None, None)
+        report.warnings, report.first_warning = 1, EMPTY
+        report.reason = EMPTY
+        out.members.append(report)
+        return
+    parser = _parser_of(name, data)
+    if parser is None:
+        report = _report(name, data, None, None)
+        report.reason = NO_PARSER
+        out.members.append(report)
+    elif parser.uses_device_zone or parser.member_sets is not one_member_each:
+        held[name] = data
+        assigned.setdefault(parser.name, []).append(name)
+    else:
+        _parse_group(out, parser, [name], {name: data})
+        assigned.setdefault(parser.name, []).append(name)
+
+
+def _in_parser_order(out: BundleTables, groups: list[tuple[Parser, str]]) -> None:
+    """Each table's parts in `groups`' order (parser, then member name) and
+    the member reports by name, whatever order the members arrived in."""
+    rank = {last: i for i, (_parser, last) in enumerate(groups)}
+    unranked = len(rank)
+    for parts in out.tables.values():
+        parts.sort(key=lambda part: rank.get(part[0], unranked))
+    out.members.sort(key=lambda m: m.member)

@@ -24,7 +24,7 @@ from fsspec import AbstractFileSystem
 
 from . import reports
 from .errors import DiskFull, exception_summary, is_disk_full
-from .ingest import BundleTables, ingest_bundle
+from .ingest import KEEP, BundleTables, ingest_members
 from .quality import CheckResult, check_views
 from .runids import part_name
 from .share import (
@@ -38,7 +38,7 @@ from .share import (
     streamed_content_id,
 )
 from .storage import Location
-from .unpack import BundleError, Limits, stored_over_budget, unpack
+from .unpack import BundleError, Limits, iter_members, stored_over_budget
 from .warehouse import BUNDLES, MEMBERS, Warehouse, with_provenance
 
 # Rows a batch holds before it writes them out as a part (Arrow buffer bytes):
@@ -265,8 +265,8 @@ def _ingest_one(
         return
     written_at: dict[str, datetime] = {}
     try:
-        members = unpack(files, written_at=written_at, limits=out.limits)
-        result = ingest_bundle(members, written_at)
+        members = iter_members(files, written_at, out.limits, KEEP)
+        result = ingest_members(members, written_at)
     except BundleError as error:
         _quarantine(out, base, seen, str(error))
         return

@@ -15,9 +15,10 @@ within 256 MB of output. A damaged archive or a broken budget raises
 
 from __future__ import annotations
 
+import hashlib
 import io
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, fields
 from datetime import datetime
 from pathlib import PurePosixPath
@@ -192,6 +193,32 @@ def _is_archive(name: str, data: bytes) -> bool:
     return False
 
 
+@dataclass(frozen=True)
+class PassedOver:
+    """A member decompressed to its end but not kept: nothing wanted its bytes.
+
+    What its `members` row needs is counted on the way (`Keep`).
+    """
+
+    size: int
+    sha256: str
+
+
+@dataclass(frozen=True)
+class Keep:
+    """Which archive members are worth holding: `wanted(name, head)` on a
+    member's first `head_bytes` decides, for a member longer than that.
+
+    A member nothing wants (an ETL trace, half the bytes of a real collection)
+    is then hashed block by block as it is decompressed and let go: it comes
+    out as a `PassedOver`, never as bytes. Shorter members and nested archives
+    are always kept.
+    """
+
+    wanted: Callable[[str, bytes], bool]
+    head_bytes: int
+
+
 def _safe_name(name: str) -> str | None:
     clean = name.replace("\\", "/")
     parts = PurePosixPath(clean).parts
@@ -211,6 +238,64 @@ def _written_at(mtime: float | None) -> datetime | None:
     return datetime.fromtimestamp(mtime)
 
 
+def _entries(
+    path: str,
+    data: bytes,
+    written_at: dict[str, datetime] | None,
+    budget: _Budget,
+    keep: Keep | None,
+) -> Iterator[tuple[str, bytes | PassedOver]]:
+    """The files inside one archive (not recursing) as it decompresses them,
+    by their inner names; `written_at` gets each one's stored time (by inner
+    name) before it is yielded."""
+    archive_out = 0
+    found = False
+    try:
+        with libarchive.memory_reader(data) as archive:
+            for entry in archive:
+                if not entry.isfile:
+                    continue
+                inner = _safe_name(entry.pathname or "")
+                if inner is None:
+                    raise BundleError(f"{path}: unsafe member name {entry.pathname!r}")
+                where = f"{path}/{inner}"
+                budget.add_member(where, entry.size)
+                # BytesIO hands its buffer over without a copy: one member is
+                # never held twice (a join of chunks would double the peak).
+                buffer: io.BytesIO | None = io.BytesIO()
+                digest = hashlib.sha256()  # once the member is passed over
+                # nested archives are opened whatever their head says
+                nested = inner.lower().endswith(ARCHIVE_SUFFIXES)
+                deciding = None if nested else keep
+                size = 0
+                for block in entry.get_blocks(BLOCK_BYTES):
+                    size += len(block)
+                    archive_out += len(block)
+                    budget.add_block(where, size, archive_out, len(data), len(block))
+                    if buffer is None:
+                        digest.update(block)
+                        continue
+                    buffer.write(block)
+                    if deciding is not None and size > deciding.head_bytes:
+                        head = buffer.getbuffer()[: deciding.head_bytes].tobytes()
+                        if not deciding.wanted(where, head):
+                            digest.update(buffer.getbuffer())
+                            buffer = None
+                        deciding = None
+                found = True
+                if written_at is not None and (when := _written_at(entry.mtime)):
+                    written_at[inner] = when
+                if buffer is None:
+                    yield inner, PassedOver(size, digest.hexdigest())
+                else:
+                    yield inner, buffer.getvalue()
+                del buffer
+    except ArchiveError as error:
+        raise BundleError(f"{path}: unreadable archive: {_short(error)}") from error
+    if not found:
+        raise BundleError(f"{path}: archive holds no files")
+
+
 def read_archive(
     name: str,
     data: bytes,
@@ -224,43 +309,14 @@ def read_archive(
         data: its bytes.
         written_at: when given, receives each member's stored time (naive local
             time for CAB and ZIP members, docs/formats.md §8.3).
-        budget: the bundle's budget so far (`unpack` passes it); a fresh one
-            of the default `Limits` when None.
+        budget: the bundle's budget so far; a fresh one of the default
+            `Limits` when None.
 
     Raises:
         BundleError: the archive is truncated, corrupt, or breaks a limit.
     """
     budget = budget or _Budget(Limits())
-    members: dict[str, bytes] = {}
-    archive_out = 0
-    try:
-        with libarchive.memory_reader(data) as archive:
-            for entry in archive:
-                if not entry.isfile:
-                    continue
-                inner = _safe_name(entry.pathname or "")
-                if inner is None:
-                    raise BundleError(f"{name}: unsafe member name {entry.pathname!r}")
-                where = f"{name}/{inner}"
-                budget.add_member(where, entry.size)
-                # BytesIO hands its buffer over without a copy: one member is
-                # never held twice (a join of chunks would double the peak).
-                buffer = io.BytesIO()
-                size = 0
-                for block in entry.get_blocks(BLOCK_BYTES):
-                    size += len(block)
-                    archive_out += len(block)
-                    budget.add_block(where, size, archive_out, len(data), len(block))
-                    buffer.write(block)
-                members[inner] = buffer.getvalue()
-                del buffer
-                if written_at is not None and (when := _written_at(entry.mtime)):
-                    written_at[inner] = when
-    except ArchiveError as error:
-        raise BundleError(f"{name}: unreadable archive: {_short(error)}") from error
-    if not members:
-        raise BundleError(f"{name}: archive holds no files")
-    return members
+    return dict(_entries(name, data, written_at, budget, None))  # type: ignore[arg-type]
 
 
 def _short(error: ArchiveError) -> str:
@@ -268,53 +324,77 @@ def _short(error: ArchiveError) -> str:
     return text.split(" (errno=")[0]
 
 
-def unpack(
-    files: dict[str, bytes],
-    depth: int = 0,
+def iter_members(
+    files: Mapping[str, bytes],
     written_at: dict[str, datetime] | None = None,
     limits: Limits | None = None,
-) -> dict[str, bytes]:
-    """Every member of a bundle, archives opened recursively.
+    keep: Keep | None = None,
+) -> Iterator[tuple[str, bytes | PassedOver]]:
+    """Every member of a bundle, in archive order, as it is decompressed.
 
-    Archive members are named ``<archive>/<inner name>``; loose files keep their
-    names. The archives themselves are not returned as members.
+    Archives are opened recursively; their members are named
+    ``<archive>/<inner name>``, loose files keep their names, and the archives
+    themselves are not members. A member is yielded as soon as it is whole,
+    so a consumer that is done with it before asking for the next holds one
+    member at a time, not the bundle. With `keep`, members nothing wants come
+    out as `PassedOver` (their size and SHA-256) instead of bytes.
 
     Args:
         files: the bundle's files by name.
-        depth: nesting depth of `files` (0 for a bundle's own files).
         written_at: when given, receives the stored time of every archive
-            member, by member name (loose files have none).
+            member by member name (loose files have none), each before the
+            member is yielded.
         limits: the bundle's budget (default `Limits()`), counted across all
             of its archives.
+        keep: which long members to hold (default: all).
+
+    Raises:
+        BundleError: an archive at any depth cannot be read, or the bundle
+            breaks its budget (raised when the iteration reaches it).
+    """
+    return _members(files, 0, written_at, _Budget(limits or Limits()), "", keep)
+
+
+def unpack(
+    files: Mapping[str, bytes],
+    written_at: dict[str, datetime] | None = None,
+    limits: Limits | None = None,
+) -> dict[str, bytes]:
+    """Every member of a bundle as bytes, by name (`iter_members`, all kept).
 
     Raises:
         BundleError: an archive at any depth cannot be read, or the bundle
             breaks its budget.
     """
-    return _unpack(files, depth, written_at, _Budget(limits or Limits()), "")
+    return dict(iter_members(files, written_at, limits))  # type: ignore[arg-type]
 
 
-def _unpack(
-    files: dict[str, bytes],
+def _members(
+    files: Mapping[str, bytes],
     depth: int,
     written_at: dict[str, datetime] | None,
     budget: _Budget,
     prefix: str,
-) -> dict[str, bytes]:
-    """`unpack` under one budget; `prefix` names the archive `files` came from."""
-    members: dict[str, bytes] = {}
+    keep: Keep | None,
+) -> Iterator[tuple[str, bytes | PassedOver]]:
+    """`iter_members` at nesting `depth`; `prefix` names the archive `files`
+    came from (with its trailing slash), so names come out whole."""
     for name, data in files.items():
         if _is_archive(name, data):
             path = prefix + name
             budget.open_archive(path, depth)
             times: dict[str, datetime] = {}
-            inner_files = read_archive(path, data, times, budget)
-            inner = _unpack(inner_files, depth + 1, times, budget, path + "/")
-            members.update({f"{name}/{k}": v for k, v in inner.items()})
-            if written_at is not None:
-                written_at.update({f"{name}/{k}": v for k, v in times.items()})
+            for inner, value in _entries(path, data, times, budget, keep):
+                if written_at is not None and inner in times:
+                    written_at[f"{path}/{inner}"] = times[inner]
+                if isinstance(value, bytes) and _is_archive(inner, value):
+                    yield from _members(
+                        {inner: value}, depth + 1, written_at, budget, path + "/", keep
+                    )
+                else:
+                    yield f"{path}/{inner}", value
+                del value  # not held while the next member is decompressed
         elif name.lower().endswith(ARCHIVE_SUFFIXES) and depth == 0:
             raise BundleError(f"{name}: not a CAB/ZIP (bad signature)")
         else:
-            members[name] = data
-    return members
+            yield prefix + name, data

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from espfleet.ingest import ingest_bundle
+from espfleet.ingest import ingest_bundle, ingest_members
 
 CCM = (
     "<![LOG[==========[ ccmsetup started in process 4242 ]==========]LOG]!>"
@@ -115,3 +115,102 @@ def test_the_setup_log_is_read_once_by_its_own_parser():
     assert (
         lines.column("ts_utc").to_pylist()[0].isoformat() == "2026-07-01T00:00:00+00:00"
     )
+
+
+class _Counted(bytes):
+    """A member's bytes that count how many of their kind are alive."""
+
+    alive = 0
+
+    def __new__(cls, data: bytes) -> _Counted:
+        cls.alive += 1
+        return super().__new__(cls, data)
+
+    def __del__(self) -> None:
+        type(self).alive -= 1
+
+
+def _stream(members: list[tuple[str, bytes]], seen: list[int]):
+    """Yields each member as fresh bytes, noting how many earlier ones are
+    still alive each time the next is asked for."""
+    for name, data in members:
+        seen.append(_Counted.alive)
+        yield name, _Counted(data)
+    seen.append(_Counted.alive)
+
+
+def test_a_member_parsed_on_its_own_is_let_go_before_the_next_is_read(corpus):
+    from tests.conftest import corpus_file
+
+    evtx = corpus_file(corpus, "evtx/DMEDP_Admin_tugix456-randaodcxjj.evtx")
+    reg = b"\xff\xfe" + TZ_REG.encode("utf-16-le")
+    seen: list[int] = []
+    out = ingest_members(
+        _stream(
+            [
+                ("a.evtx", evtx.read_bytes()),
+                ("tz.reg", reg),
+                ("b.evtx", evtx.read_bytes()),
+            ],
+            seen,
+        )
+    )
+    assert seen == [0, 0, 0, 0]
+    assert [m.member for m in out.members] == ["a.evtx", "b.evtx", "tz.reg"]
+    assert out.device.zone_source == "registry TimeZoneKeyName"
+
+
+def test_logs_that_wait_for_the_zone_are_held_to_the_end_of_the_stream():
+    reg = b"\xff\xfe" + TZ_REG.encode("utf-16-le")
+    seen: list[int] = []
+    out = ingest_members(
+        _stream(
+            [("IntuneManagementExtension.log", IME.encode()), ("tz.reg", reg)], seen
+        )
+    )
+    assert seen == [0, 1, 1]  # the log waits; the registry export goes at once
+    assert _Counted.alive == 0
+    ((_, entries),) = out.tables["cm_log_entries"]
+    assert str(entries.column("ts_utc")[0].as_py()) == "2026-07-01 08:00:00+00:00"
+
+
+def test_the_order_members_arrive_in_changes_nothing(corpus):
+    from tests.conftest import corpus_file
+
+    names = [
+        "evtx/DMEDP_Admin_tugix456-randaodcxjj.evtx",
+        "evtx/AAD_Operational_tugix456-randaodcxjj.evtx",
+    ]
+    members = [(f"x.cab/{n}", corpus_file(corpus, n).read_bytes()) for n in names]
+    members += [("ccmsetup.log", CCM.encode()), ("notes.txt", b"hello")]
+    forward = ingest_members(iter(members))
+    backward = ingest_members(iter(members[::-1]))
+    events = [m for m, _t in forward.tables["events"]]
+    assert events == [
+        "x.cab/evtx/AAD_Operational_tugix456-randaodcxjj.evtx",
+        "x.cab/evtx/DMEDP_Admin_tugix456-randaodcxjj.evtx",
+    ]
+    assert [m.member for m in forward.members] == [
+        "ccmsetup.log",
+        "notes.txt",
+        "x.cab/evtx/AAD_Operational_tugix456-randaodcxjj.evtx",
+        "x.cab/evtx/DMEDP_Admin_tugix456-randaodcxjj.evtx",
+    ]
+    for table, parts in forward.tables.items():
+        other = backward.tables[table]
+        assert [m for m, _t in parts] == [m for m, _t in other], table
+        assert all(a.equals(b) for (_m, a), (_n, b) in zip(parts, other, strict=True))
+    assert forward.members == backward.members
+
+
+def test_a_member_no_parser_reads_is_reported_from_its_digest():
+    from espfleet.unpack import PassedOver
+
+    out = ingest_members(iter([("x.cab/trace.etl", PassedOver(4194304, "ab" * 32))]))
+    ((report,),) = [out.members]
+    assert (report.member, report.size_bytes, report.sha256) == (
+        "x.cab/trace.etl",
+        4194304,
+        "ab" * 32,
+    )
+    assert (report.parser, report.reason) == (None, "no parser for this format")

@@ -3,13 +3,23 @@
 from __future__ import annotations
 
 import gzip
+import hashlib
 import io
 import zipfile
 
 import pytest
 from cabarchive import CabArchive, CabFile
 
-from espfleet.unpack import BundleError, Limits, read_archive, unpack
+from espfleet.ingest import KEEP
+from espfleet.unpack import (
+    BundleError,
+    Keep,
+    Limits,
+    PassedOver,
+    iter_members,
+    read_archive,
+    unpack,
+)
 from tests.conftest import corpus_file
 from tests.core import bombs
 
@@ -113,6 +123,66 @@ def test_member_times_are_the_wall_clock_times_the_cab_stores(corpus):
     unpack({"x.cab": data}, written_at=times)
     assert str(times["x.cab/MDMDiagReport.xml"]) == "2020-03-27 10:31:00"
     assert str(times["x.cab/CloudExperienceHostOobe.etl.008"]) == "2020-03-27 05:41:00"
+
+
+def test_a_real_cab_streams_its_etl_traces_past_as_digests(corpus):
+    """The ETL traces, which no parser reads, come out as their size and
+    SHA-256 (sizes as cabextract lists them), never as bytes; every other
+    member, and the time each was stored, as unpack gives them."""
+    data = corpus_file(
+        corpus, "cab/MDMDiagReport_joopjaeng-jaeng_2020.cab"
+    ).read_bytes()
+    whole = unpack({"x.cab": data})
+    times: dict = {}
+    seen_time = {}
+    streamed = {}
+    for name, value in iter_members({"x.cab": data}, times, keep=KEEP):
+        seen_time[name] = times.get(name)  # the time is there when the member is
+        streamed[name] = value
+    passed = {n: v for n, v in streamed.items() if isinstance(v, PassedOver)}
+    assert {n: v.size for n, v in passed.items()} == {
+        "x.cab/CloudExperienceHostOobe.etl.008": 327680,
+        "x.cab/CloudExperienceHostOobe.etl.009": 851968,
+        "x.cab/DiagnosticLogCSP_Collector_Autopilot.etl": 524288,
+        "x.cab/DiagnosticLogCSP_Collector_DeviceProvisioning_2020_3_19_20_0_18.etl": 262144,
+        "x.cab/DiagnosticLogCSP_Collector_DeviceProvisioning_2020_3_21_19_15_17.etl": 262144,
+        "x.cab/DiagnosticLogCSP_Collector_DeviceProvisioning_2020_3_27_5_55_40.etl": 262144,
+        "x.cab/DiagnosticLogCSP_Collector_DeviceProvisioning_2020_3_27_9_5_7.etl": 262144,
+    }
+    for name, digest in passed.items():
+        assert digest.sha256 == hashlib.sha256(whole[name]).hexdigest(), name
+    kept = {n: v for n, v in streamed.items() if n not in passed}
+    assert kept == {n: v for n, v in whole.items() if n not in passed}
+    assert len(streamed) == 29
+    assert (
+        str(seen_time["x.cab/CloudExperienceHostOobe.etl.008"]) == "2020-03-27 05:41:00"
+    )
+
+
+def test_only_long_members_nothing_wants_are_passed_over():
+    asked = []
+
+    def wanted(name: str, head: bytes) -> bool:
+        asked.append((name, len(head)))
+        return name.endswith(".log")
+
+    inner = zip_bytes({"deep.etl": b"e" * 200})
+    cab = mszip_cab(
+        {
+            "short.etl": b"s" * 100,  # whole within its head: kept
+            "trace.etl": b"t" * 70000,
+            "big.log": b"l" * 70000,
+            "nested.zip": inner + b"\0" * 70000,  # archives are always opened
+        }
+    )
+    out = dict(iter_members({"b.cab": cab}, keep=Keep(wanted, 1024)))
+    assert out == {
+        "b.cab/short.etl": b"s" * 100,
+        "b.cab/trace.etl": PassedOver(70000, hashlib.sha256(b"t" * 70000).hexdigest()),
+        "b.cab/big.log": b"l" * 70000,
+        "b.cab/nested.zip/deep.etl": b"e" * 200,
+    }
+    assert sorted(asked) == [("b.cab/big.log", 1024), ("b.cab/trace.etl", 1024)]
 
 
 # --- the budget of one bundle (Limits), counted across all of its archives ---
