@@ -249,7 +249,7 @@ def _entries(
     by their inner names; `written_at` gets each one's stored time (by inner
     name) before it is yielded."""
     archive_out = 0
-    found = False
+    seen: set[str] = set()
     try:
         with libarchive.memory_reader(data) as archive:
             for entry in archive:
@@ -258,6 +258,9 @@ def _entries(
                 inner = _safe_name(entry.pathname or "")
                 if inner is None:
                     raise BundleError(f"{path}: unsafe member name {entry.pathname!r}")
+                if inner in seen:  # a ZIP may repeat a name; which one is meant?
+                    raise BundleError(f"{path}: two members named {inner!r}")
+                seen.add(inner)
                 where = f"{path}/{inner}"
                 budget.add_member(where, entry.size)
                 # BytesIO hands its buffer over without a copy: one member is
@@ -282,7 +285,6 @@ def _entries(
                             digest.update(buffer.getbuffer())
                             buffer = None
                         deciding = None
-                found = True
                 if written_at is not None and (when := _written_at(entry.mtime)):
                     written_at[inner] = when
                 if buffer is None:
@@ -292,7 +294,7 @@ def _entries(
                 del buffer
     except ArchiveError as error:
         raise BundleError(f"{path}: unreadable archive: {_short(error)}") from error
-    if not found:
+    if not seen:
         raise BundleError(f"{path}: archive holds no files")
 
 

@@ -185,6 +185,15 @@ def test_only_long_members_nothing_wants_are_passed_over():
     assert sorted(asked) == [("b.cab/big.log", 1024), ("b.cab/trace.etl", 1024)]
 
 
+def test_an_archive_that_repeats_a_member_name_is_refused():
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as z, pytest.warns(UserWarning):
+        z.writestr("ccmsetup.log", b"first")
+        z.writestr("ccmsetup.log", b"second")
+    with pytest.raises(BundleError, match="two members named 'ccmsetup.log'"):
+        unpack({"logs.zip": buffer.getvalue()})
+
+
 # --- the budget of one bundle (Limits), counted across all of its archives ---
 
 MIB = 1 << 20
