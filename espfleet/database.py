@@ -112,6 +112,21 @@ def create_macros(con: duckdb.DuckDBPyConnection, root: Location) -> None:
             con.execute(entry.read_text(encoding="utf-8"))
 
 
+def choose_latest_files(con: duckdb.DuckDBPyConnection, tables: list[str]) -> None:
+    """The table latest_files: each table's file per bundle, which latest_rows()
+    reads (sql/macros/latest_files.sql says which file and why a table)."""
+    con.execute(
+        "create or replace table latest_files"
+        " (of_table varchar, bundle_id varchar, file varchar)"
+    )
+    for table in tables:
+        name = quote_literal(table)
+        con.execute(
+            f"insert into latest_files select {name}, bundle_id, file"
+            f" from latest_files_of({name})"
+        )
+
+
 def create_views(
     con: duckdb.DuckDBPyConnection,
     views: list[tuple[str, str]],
@@ -209,6 +224,7 @@ def build(
     root: Location,
     target: Path,
     staged: dict[str, str],
+    tables: Iterable[str],
     version_of: VersionOf | None = None,
 ) -> None:
     """Write the DuckDB file for the warehouse `root` at `target`.
@@ -217,6 +233,7 @@ def build(
         root: the warehouse folder (its absolute path is recorded).
         target: the file to write (a temporary name; the caller renames it).
         staged: staging view -> table, for the analysts' plain names.
+        tables: the warehouse's ingested tables (read through latest_rows()).
         version_of: the schema version of a derived view; None leaves the
             DERIVED views computed on every query (no files written).
     """
@@ -229,6 +246,7 @@ def build(
         )
         con.execute("use wh")
         create_macros(con, root)
+        choose_latest_files(con, sorted(tables))
         views = list(sql_views())
         taken = {name for name, _sql in views}
         clashes = sorted(taken & set(staged.values()))

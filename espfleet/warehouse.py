@@ -397,7 +397,9 @@ class Warehouse:
         staged = staging_tables()
         _atomic_write(
             self.db_path,
-            lambda tmp: database.build(self.root, tmp, staged, derived_version),
+            lambda tmp: database.build(
+                self.root, tmp, staged, ALL_TABLES, derived_version
+            ),
         )
 
     @contextmanager

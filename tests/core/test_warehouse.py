@@ -47,3 +47,51 @@ def test_new_warehouse_views_resolve_with_no_data(tmp_path):
 
 def test_quote_identifier_escapes_quotes():
     assert wh.quote_identifier('a"b') == '"a""b"'
+
+
+def test_the_views_read_each_bundles_latest_committed_file(tmp_path):
+    """latest_files names, per table and bundle, the file of its latest committed
+    run (of two copies in one run, the first by name); the views read only it."""
+    day = __import__("datetime").date(2026, 1, 1)
+    store = wh.Warehouse(tmp_path)
+    store.ensure_tables("20260101T000000.000000Z-0000", day)
+    # run, batch, bundle, run_no of its rows, committed by a manifest?
+    writes = [
+        ("20260101T010000.000000Z-aaaa", "b000", "b1", [1], True),
+        ("20260102T010000.000000Z-bbbb", "b000", "b1", [1, 2], True),
+        ("20260102T010000.000000Z-bbbb", "b001", "b1", [5], True),
+        ("20260103T010000.000000Z-cccc", "b000", "b1", [9], False),
+        ("20260101T010000.000000Z-aaaa", "b000", "b2", [3], True),
+    ]
+    for run, batch, bundle, runs, committed in writes:
+        rows = wh.with_provenance(
+            "ccmsetup_runs",
+            pa.table({"run_no": pa.array(runs, pa.int32())}),
+            bundle_id=bundle,
+            member="ccmsetup.log",
+            run_id=run,
+        )
+        store.write_table("ccmsetup_runs", rows, run, f"{batch}-{bundle}", day)
+        if committed:
+            store.write_manifest(
+                [{"bundle_id": bundle, "status": "ingested", "ingest_run_id": run}],
+                run,
+                f"{batch}-{bundle}",
+            )
+    store.refresh()
+    with store.connect() as con:
+        chosen = con.execute(
+            "select bundle_id, file from latest_files"
+            " where of_table = 'ccmsetup_runs' order by all"
+        ).fetchall()
+        assert chosen == [
+            ("b1", "20260102T010000.000000Z-bbbb-b000-b1"),
+            ("b2", "20260101T010000.000000Z-aaaa-b000-b2"),
+        ]
+        assert con.execute(
+            "select bundle_id, run_no from stg_ccmsetup__runs order by all"
+        ).fetchall() == [("b1", 1), ("b1", 2), ("b2", 3)]
+        # A filter on the rows (pushed into the scan) reads the same files.
+        assert con.execute(
+            "select run_no from stg_ccmsetup__runs where bundle_id = 'b1' order by all"
+        ).fetchall() == [(1,), (2,)]
