@@ -21,6 +21,6 @@ create or replace macro latest_rows(table_name) as table
     from file_rows(table_name) as data  -- noqa: RF02
     semi join latest_files as chosen
         on
-            chosen.of_table = table_name
+            chosen.of_table = table_name  -- noqa: RF02
             and data.bundle_id = chosen.bundle_id
             and parse_filename(data.filename, true) = chosen.file
