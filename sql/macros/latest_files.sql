@@ -1,55 +1,65 @@
 -- latest_files_of(table_name): for each bundle with rows in one warehouse
--- table, the file its rows are read from: of the committed files holding
--- it, the one of the latest run (two copies of a bundle on a share can be
--- ingested by two batches of one run: then the first file by name). Columns:
--- bundle_id, file (the file's name without folder or extension).
+-- table, the file its rows are read from: the file of the batch that last
+-- ingested the bundle. Columns: bundle_id, file (the file's name without
+-- folder or extension).
 --
--- Only committed batches count: a data file <run>-<batch>.parquet (or its
--- part <run>-<batch>.partNNN.parquet: espfleet.runids.part_name) counts
--- once manifest/<run>-<batch>.parquet exists (a batch writes its manifest
--- last), so what a killed or failed batch left is never seen, before or after
--- the next run sweeps it (espfleet.runs.sweep).
+-- The manifest decides, for every table at once: a batch writes its
+-- manifest/<run>-<batch>.parquet last, with a row per bundle it saw, so only
+-- committed batches count, and what a killed or failed batch left is never
+-- seen, before or after the next run sweeps it (espfleet.runs.sweep). Of the
+-- batches that ingested a bundle (or quarantined it), the latest run's wins;
+-- two batches of one run (two copies of a bundle on a share, in parallel
+-- batches) go by batch name. A table the winning batch wrote no rows to has
+-- none of the bundle's: a bundle ingested again (`--reprocess`) by a parser
+-- that no longer finds rows there keeps none of the earlier run's. The batch's
+-- file is <run>-<batch>.parquet, or one of its parts
+-- <run>-<batch>.partNNN.parquet (espfleet.runids.part_name; a bundle's rows
+-- are in one part).
 --
 -- `espfleet refresh` (espfleet/database.py, `build`) runs it once per table
 -- and keeps the answer in the table latest_files (of_table, bundle_id, file),
--- which latest_rows() reads. The file is an ordered aggregate over (bundle,
--- file) pairs, not a window over every row, which held the whole table in
--- memory and ran out of it.
+-- which latest_rows() reads. It reads the (bundle, file) pairs, not a window
+-- over every row, which held the whole table in memory and ran out of it.
 create or replace macro latest_files_of(table_name) as table
     with
     committed as (
-        select parse_filename(filename, true) as batch_file
+        select
+            bundle_id,
+            ingest_run_id,
+            parse_filename(filename, true) as batch_file
         from
             read_parquet(
                 warehouse_root() || '/manifest/*.parquet',
                 filename = true,
                 union_by_name = true
             )
-        group by all
+        where status in ('ingested', 'quarantined')
+    ),
+
+    latest as (
+        select
+            bundle_id,
+            first(
+                batch_file order by ingest_run_id desc, batch_file asc
+            ) as batch_file
+        from committed
+        group by bundle_id
     ),
 
     files as (
-        select
+        select distinct
             bundle_id,
-            filename,
-            max(ingest_run_id) as ingest_run_id
+            parse_filename(filename, true) as file
         from file_rows(table_name)
-        group by bundle_id, filename
     )
 
     select
         files.bundle_id,
-        parse_filename(
-            first(
-                files.filename
-                order by files.ingest_run_id desc, files.filename asc
-            ),
-            true
-        ) as file
+        min(files.file) as file
     from files
-    semi join committed
+    inner join latest
         on
-            regexp_replace(
-                parse_filename(files.filename, true), '[.]part[0-9]+$', ''
-            ) = committed.batch_file
+            files.bundle_id = latest.bundle_id
+            and regexp_replace(files.file, '[.]part[0-9]+$', '')
+            = latest.batch_file
     group by files.bundle_id

@@ -49,9 +49,11 @@ def test_quote_identifier_escapes_quotes():
     assert wh.quote_identifier('a"b') == '"a""b"'
 
 
-def test_the_views_read_each_bundles_latest_committed_file(tmp_path):
-    """latest_files names, per table and bundle, the file of its latest committed
-    run (of two copies in one run, the first by name); the views read only it."""
+def test_the_views_read_each_bundles_latest_committed_batch(tmp_path):
+    """latest_files names, per table and bundle, the file of the batch whose
+    manifest last committed the bundle (of two batches of one run, the first by
+    name); the views read only it, and a bundle ingested again with no rows
+    for a table has none there."""
     day = __import__("datetime").date(2026, 1, 1)
     store = wh.Warehouse(tmp_path)
     store.ensure_tables("20260101T000000.000000Z-0000", day)
@@ -62,6 +64,8 @@ def test_the_views_read_each_bundles_latest_committed_file(tmp_path):
         ("20260102T010000.000000Z-bbbb", "b001", "b1", [5], True),
         ("20260103T010000.000000Z-cccc", "b000", "b1", [9], False),
         ("20260101T010000.000000Z-aaaa", "b000", "b2", [3], True),
+        ("20260104T010000.000000Z-dddd", "b000", "b2", [], True),
+        ("20260101T010000.000000Z-aaaa", "b000", "b3", [4], True),
     ]
     for run, batch, bundle, runs, committed in writes:
         rows = wh.with_provenance(
@@ -86,11 +90,11 @@ def test_the_views_read_each_bundles_latest_committed_file(tmp_path):
         ).fetchall()
         assert chosen == [
             ("b1", "20260102T010000.000000Z-bbbb-b000-b1"),
-            ("b2", "20260101T010000.000000Z-aaaa-b000-b2"),
+            ("b3", "20260101T010000.000000Z-aaaa-b000-b3"),
         ]
         assert con.execute(
             "select bundle_id, run_no from stg_ccmsetup__runs order by all"
-        ).fetchall() == [("b1", 1), ("b1", 2), ("b2", 3)]
+        ).fetchall() == [("b1", 1), ("b1", 2), ("b3", 4)]
         # A filter on the rows (pushed into the scan) reads the same files.
         assert con.execute(
             "select run_no from stg_ccmsetup__runs where bundle_id = 'b1' order by all"
