@@ -113,8 +113,12 @@ def create_macros(con: duckdb.DuckDBPyConnection, root: Location) -> None:
 
 
 def choose_latest_files(con: duckdb.DuckDBPyConnection, tables: list[str]) -> None:
-    """The table latest_files: each table's file per bundle, which latest_rows()
-    reads (sql/macros/latest_files.sql says which file and why a table)."""
+    """The tables latest_batches (each bundle's batch, from the manifest) and
+    latest_files (each table's file per bundle, which latest_rows() reads;
+    sql/macros/latest_files.sql says which and why a table)."""
+    con.execute(
+        "create or replace table latest_batches as from latest_batches_of_manifest()"
+    )
     con.execute(
         "create or replace table latest_files"
         " (of_table varchar, bundle_id varchar, file varchar)"

@@ -1,7 +1,10 @@
+-- latest_batches_of_manifest(): for each bundle, the batch that last
+-- ingested it (or quarantined it), as the manifest says. Columns: bundle_id,
+-- batch_file (<run>-<batch>, the manifest file's name without folder or
+-- extension).
 -- latest_files_of(table_name): for each bundle with rows in one warehouse
--- table, the file its rows are read from: the file of the batch that last
--- ingested the bundle. Columns: bundle_id, file (the file's name without
--- folder or extension).
+-- table, the file its rows are read from: the file of that batch. Columns:
+-- bundle_id, file (the file's name without folder or extension).
 --
 -- The manifest decides, for every table at once: a batch writes its
 -- manifest/<run>-<batch>.parquet last, with a row per bundle it saw, so only
@@ -16,36 +19,30 @@
 -- <run>-<batch>.partNNN.parquet (espfleet.runids.part_name; a bundle's rows
 -- are in one part).
 --
--- `espfleet refresh` (espfleet/database.py, `build`) runs it once per table
--- and keeps the answer in the table latest_files (of_table, bundle_id, file),
--- which latest_rows() reads. It reads the (bundle, file) pairs, not a window
--- over every row, which held the whole table in memory and ran out of it.
+-- `espfleet refresh` (espfleet/database.py, `choose_latest_files`) keeps
+-- latest_batches_of_manifest() in the table latest_batches, once, then
+-- latest_files_of() for each table in the table latest_files (of_table,
+-- bundle_id, file), which latest_rows() reads. It reads the (bundle, file)
+-- pairs, not a window over every row, which held the whole table in memory
+-- and ran out of it.
+create or replace macro latest_batches_of_manifest() as table
+    select
+        bundle_id,
+        first(
+            parse_filename(filename, true)
+            order by ingest_run_id desc, parse_filename(filename, true) asc
+        ) as batch_file
+    from
+        read_parquet(
+            warehouse_root() || '/manifest/*.parquet',
+            filename = true,
+            union_by_name = true
+        )
+    where status in ('ingested', 'quarantined')
+    group by bundle_id;
+
 create or replace macro latest_files_of(table_name) as table
     with
-    committed as (
-        select
-            bundle_id,
-            ingest_run_id,
-            parse_filename(filename, true) as batch_file
-        from
-            read_parquet(
-                warehouse_root() || '/manifest/*.parquet',
-                filename = true,
-                union_by_name = true
-            )
-        where status in ('ingested', 'quarantined')
-    ),
-
-    latest as (
-        select
-            bundle_id,
-            first(
-                batch_file order by ingest_run_id desc, batch_file asc
-            ) as batch_file
-        from committed
-        group by bundle_id
-    ),
-
     files as (
         select distinct
             bundle_id,
@@ -57,7 +54,7 @@ create or replace macro latest_files_of(table_name) as table
         files.bundle_id,
         min(files.file) as file
     from files
-    inner join latest
+    inner join latest_batches as latest
         on
             files.bundle_id = latest.bundle_id
             and regexp_replace(files.file, '[.]part[0-9]+$', '')
