@@ -117,7 +117,7 @@ def choose_latest_files(con: duckdb.DuckDBPyConnection, tables: list[str]) -> No
     latest_files (each table's file per bundle, which latest_rows() reads;
     sql/macros/latest_files.sql says which and why a table)."""
     con.execute(
-        "create or replace table latest_batches as from latest_batches_of_manifest()"
+        "create or replace table latest_batches as from latest_batches_of('manifest')"
     )
     con.execute(
         "create or replace table latest_files"

@@ -1,7 +1,8 @@
--- latest_batches_of_manifest(): for each bundle, the batch that last
--- ingested it (or quarantined it), as the manifest says. Columns: bundle_id,
--- batch_file (<run>-<batch>, the manifest file's name without folder or
--- extension).
+-- latest_batches_of(manifest): for each bundle, the batch that last ingested
+-- it (or quarantined it), as the warehouse's folder `manifest` says (always
+-- 'manifest': a macro with no parameter is bound when it is created, which
+-- fails where no manifest exists yet). Columns: bundle_id, batch_file
+-- (<run>-<batch>, the manifest file's name without folder or extension).
 -- latest_files_of(table_name): for each bundle with rows in one warehouse
 -- table, the file its rows are read from: the file of that batch. Columns:
 -- bundle_id, file (the file's name without folder or extension).
@@ -20,12 +21,12 @@
 -- are in one part).
 --
 -- `espfleet refresh` (espfleet/database.py, `choose_latest_files`) keeps
--- latest_batches_of_manifest() in the table latest_batches, once, then
+-- latest_batches_of('manifest') in the table latest_batches, once, then
 -- latest_files_of() for each table in the table latest_files (of_table,
 -- bundle_id, file), which latest_rows() reads. It reads the (bundle, file)
 -- pairs, not a window over every row, which held the whole table in memory
 -- and ran out of it.
-create or replace macro latest_batches_of_manifest() as table
+create or replace macro latest_batches_of(manifest) as table
     select
         bundle_id,
         first(
@@ -34,7 +35,7 @@ create or replace macro latest_batches_of_manifest() as table
         ) as batch_file
     from
         read_parquet(
-            warehouse_root() || '/manifest/*.parquet',
+            warehouse_root() || '/' || manifest || '/*.parquet',  -- noqa: RF02
             filename = true,
             union_by_name = true
         )
