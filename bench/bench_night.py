@@ -90,6 +90,23 @@ def _timed(timings: dict, name: str, fn):
     return run
 
 
+def night_end(wh: Path | str, run_id: str) -> list[tuple[str, object, tuple]]:
+    """(name, function, arguments) of what the flow runs after its batches,
+    in its order, with its default thresholds (also bench/bench_night_end.py)."""
+    from espfleet import pipeline
+    from espfleet.settings import RunSettings
+
+    run = RunSettings()
+    gate = (wh, run.delta_threshold, run.min_devices)
+    return [
+        ("refresh", pipeline.refresh_warehouse, (wh, run_id)),
+        ("checks", pipeline.quality_gate, (wh, run_id)),
+        ("rates", pipeline.failure_rates, (wh,)),
+        ("flags", pipeline.rate_flags, gate),
+        ("dashboard", pipeline.export_dashboard, (*gate, False)),
+    ]
+
+
 def _direct(share: str, wh: Path, batch: int, workers: int, timings: dict) -> dict:
     from concurrent.futures import ProcessPoolExecutor
 
@@ -109,13 +126,7 @@ def _direct(share: str, wh: Path, batch: int, workers: int, timings: dict) -> di
         with ProcessPoolExecutor(workers) as pool:
             summaries = list(pool.map(pipeline.ingest_batch, *zip(*args, strict=True)))
     timings["ingest_wall"] = [time.perf_counter() - t0]
-    for name, fn, fargs in (
-        ("refresh", pipeline.refresh_warehouse, (wh, run_id)),
-        ("checks", pipeline.quality_gate, (wh, run_id)),
-        ("rates", pipeline.failure_rates, (wh,)),
-        ("flags", pipeline.rate_flags, (wh, 0.05, 3)),
-        ("dashboard", pipeline.export_dashboard, (wh, 0.05, 3, False)),
-    ):
+    for name, fn, fargs in night_end(wh, run_id):
         t0 = time.perf_counter()
         fn(*fargs)
         timings[name] = [time.perf_counter() - t0]

@@ -102,19 +102,15 @@ def replicate(src: Path, out: Path, copies: int, jobs: int) -> None:
 def child(warehouse: str) -> None:
     import resource
 
+    from bench_night import night_end
+
     from espfleet import pipeline
 
     manifest = pa.concat_tables(
         pq.read_table(p) for p in sorted(Path(warehouse, "manifest").glob("*.parquet"))
     )
     run_id = pc.max(manifest.column("ingest_run_id")).as_py()
-    for name, fn, args in (
-        ("refresh", pipeline.refresh_warehouse, (warehouse, run_id)),
-        ("checks", pipeline.quality_gate, (warehouse, run_id)),
-        ("rates", pipeline.failure_rates, (warehouse,)),
-        ("flags", pipeline.rate_flags, (warehouse, 0.05, 3)),
-        ("dashboard", pipeline.export_dashboard, (warehouse, 0.05, 3, False)),
-    ):
+    for name, fn, args in night_end(warehouse, run_id):
         wall, cpu = time.perf_counter(), time.process_time()
         fn(*args)
         wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
