@@ -292,8 +292,8 @@ def _flush(wh: Warehouse, out: _Batch, name_as: str, keep: int = 0) -> None:
     Mid-batch, the small tables stay until the batch ends: every file costs
     the views its footer, which DuckDB reads and caches per column chunk
     (about 1.7 KB each) whatever its rows. When a part wrote every table, a
-    night of 1,025 real-size bundles left 3,388 files (90 MiB of cached
-    footers); now 1,242 (33 MiB), and at 10,250 bundles the refresh's peak
+    night of 1,025 real-size bundles left 3,335 files (91 MiB of cached
+    footers); now 1,242 (34 MiB), and at 10,250 bundles the refresh's peak
     went from 2,344 to 1,350 MiB (docs/scale.md "Fewer files").
     """
     day, run_id = out.now.date(), out.run_id
