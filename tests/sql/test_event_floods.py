@@ -130,3 +130,30 @@ def test_bundles_and_payload_variants(duck):
 
 def test_no_events_no_floods(duck):
     assert floods(duck) == []
+
+
+def test_lone_events_and_an_interleaved_kind_do_not_shift_the_pairing(duck):
+    # Event 1005: a lone event, a burst of 50 one second apart, a lone event, a
+    # run of 49 (not a flood), a burst of 51. Event 1006 of the same channel
+    # interleaves a burst of 60 with them: kinds are sorted apart.
+    lone = [T0 - timedelta(minutes=5), T0 + timedelta(minutes=5)]
+    first = [T0 + timedelta(seconds=i) for i in range(50)]
+    short = [T0 + timedelta(minutes=10, seconds=i) for i in range(49)]
+    last = [T0 + timedelta(minutes=20, seconds=2 * i) for i in range(51)]
+    other = [
+        {**row, "event_id": 1006}
+        for row in burst(
+            "b1", [T0 + timedelta(milliseconds=500 + 900 * i) for i in range(60)]
+        )
+    ]
+    given(duck, "stg_events__events", burst("b1", lone + first + short + last) + other)
+    assert [(r[2], r[3], r[4], r[5]) for r in floods(duck)] == [
+        (1005, T0, T0 + timedelta(seconds=49), 50),
+        (
+            1006,
+            T0 + timedelta(milliseconds=500),
+            T0 + timedelta(milliseconds=500 + 900 * 59),
+            60,
+        ),
+        (1005, T0 + timedelta(minutes=20), T0 + timedelta(minutes=20, seconds=100), 51),
+    ]
