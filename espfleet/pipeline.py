@@ -535,7 +535,9 @@ def add_up(summaries: list[BatchSummary], seen: int, run_id: str) -> dict:
 
 
 def quality_gate(
-    warehouse: Location | str, run_id: str | None = None
+    warehouse: Location | str,
+    run_id: str | None = None,
+    seconds: dict[str, float] | None = None,
 ) -> list[CheckResult]:
     """Run every view's declared tests on the warehouse (espfleet.quality).
 
@@ -544,6 +546,7 @@ def quality_gate(
         run_id: the run whose bundles the per-bundle views' tests cover (the
             rows of earlier runs were checked by them); None, or a run that
             ingested every bundle of the warehouse, checks every row.
+        seconds: filled with each view's seconds (`quality.check_views`).
     """
     with Warehouse(warehouse).connect() as con:
         bundles = None
@@ -553,7 +556,7 @@ def quality_gate(
             ).fetchall()
             if not all(of_run for _, of_run in rows):  # else: the first night
                 bundles = [bundle for bundle, of_run in rows if of_run]
-        return check_views(con, bundles)
+        return check_views(con, bundles, seconds)
 
 
 def quality_summary(results: list[CheckResult]) -> str:

@@ -22,6 +22,7 @@ are checked whole (bench/bench_checks.py).
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from importlib import resources
@@ -158,7 +159,9 @@ def _run_tests(
 
 
 def check_views(
-    con: duckdb.DuckDBPyConnection, bundles: Sequence[str] | None = None
+    con: duckdb.DuckDBPyConnection,
+    bundles: Sequence[str] | None = None,
+    seconds: dict[str, float] | None = None,
 ) -> list[CheckResult]:
     """Run every declared test; each result counts the rows that break it.
 
@@ -171,6 +174,9 @@ def check_views(
             facts and reports no other view reads, are checked on these
             bundles' rows when they have a ``bundle_id`` column. None checks
             every row.
+        seconds: filled, when given, with each view's wall seconds (its rows
+            computed once, then its tests): what bench/bench_checks.py
+            --by-view prints.
     """
     known = {
         name
@@ -192,9 +198,12 @@ def check_views(
         )
     readers = _readers()
     for doc in _dependency_order(readers):
+        started = time.perf_counter()
         read_later = bool(readers[doc["name"]])
         relation = _computed_once(con, doc, bundles is not None, read_later)
         results += _run_tests(con, doc, relation)
+        if seconds is not None:
+            seconds[doc["name"]] = time.perf_counter() - started
     return results
 
 

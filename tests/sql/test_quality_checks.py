@@ -153,3 +153,11 @@ def test_a_unique_key_counts_each_key_held_by_more_than_one_row(duck):
     assert failing(duck)[key] == 2
     assert failing(duck, ["b1"])[key] == 1
     assert key not in failing(duck, ["b3"])
+
+
+def test_each_views_seconds_are_given_when_asked(duck):
+    seconds: dict[str, float] = {}
+    results = check_views(duck, None, seconds)
+    assert set(seconds) == {d["name"] for d in view_docs()}
+    assert all(s >= 0 for s in seconds.values())
+    assert {r.view for r in results} <= set(seconds)
