@@ -301,7 +301,7 @@ def _flush(wh: Warehouse, out: _Batch, name_as: str, keep: int = 0) -> None:
     """
     day, run_id = out.now.date(), out.run_id
     held = sorted(((out.held[name], name) for name in out.tables), reverse=True)
-    left = sum(nbytes for nbytes, _name in held)
+    left = _held_bytes(out)
     for nbytes, name in held:
         if keep and left <= keep:
             break
